@@ -1,0 +1,174 @@
+"""The ``superpose`` command (DESIGN.md, "The command line").
+
+Exit codes: 0 all checks pass (or nothing to check), 1 a check failed, 2 bad input.
+Bad input prints one line to stderr (``superpose: error: ...``), never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any, Sequence
+
+from derive.quantity import BadInput, available, get_construction, get_quantity
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse's own exit code for usage)
+        raise BadInput(message)
+
+
+def _params(pairs: Sequence[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in pairs or ():
+        if "=" not in item:
+            raise BadInput(f"--param takes k=v, got {item!r}")
+        k, v = item.split("=", 1)
+        k = k.strip()
+        if not k:
+            raise BadInput(f"--param takes k=v, got {item!r}")
+        if k in out:
+            raise BadInput(f"parameter {k} given twice")
+        out[k] = v
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="superpose", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
+    s = sub.add_parser("list", help="constructions, quantities, parameters")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("derive", help="print the derivation of a construction")
+    s.add_argument("name")
+    s.add_argument("--latex", action="store_true")
+    s = sub.add_parser("eval", help="evaluate a quantity: superpose eval NAME.QUANTITY --param k=v")
+    s.add_argument("name")
+    s.add_argument("--param", action="append", metavar="K=V")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("verify", help="Monte Carlo checks of a construction")
+    s.add_argument("name")
+    s.add_argument("--param", action="append", metavar="K=V")
+    s.add_argument("--trials", type=_int("--trials", 1))
+    s.add_argument("--seed", type=_int("--seed", 0), default=0)
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("report", help="the main job: derivations, checks, figures")
+    s.add_argument("--out", default="superpose-report")
+    s.add_argument("--scale", default="quick")
+    s.add_argument("--seed", type=_int("--seed", 0), default=0)
+    s.add_argument("--only", action="append", metavar="CONSTRUCTION",
+                   help="restrict the report to these constructions")
+    return p
+
+
+def _int(flag: str, lo: int):
+    def conv(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise BadInput(f"{flag} takes an integer, got {text!r}") from None
+        if v < lo:
+            raise BadInput(f"{flag} must be >= {lo}, got {v}")
+        return v
+    return conv
+
+
+def _value_str(v: Any) -> str:
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.17g}"
+
+
+def cmd_list(args) -> int:
+    data = []
+    for name in available():
+        c = get_construction(name)
+        data.append({"name": c.name, "title": c.title, "doc": c.doc,
+                     "quantities": [q.describe() for q in c.quantities]})
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    for c in data:
+        print(f"{c['name']}: {c['title']}")
+        for q in c["quantities"]:
+            ps = ", ".join(f"{p['name']}:{p['type']}" for p in q["params"])
+            tag = " [published]" if q["published"] else ""
+            print(f"  {q['name']}({ps})  {q['statistic']}, {q['accuracy']}{tag}")
+    return 0
+
+
+def cmd_derive(args) -> int:
+    from reports import latex
+
+    c = get_construction(args.name)
+    print(latex.construction_latex(c) if args.latex else latex.construction_text(c))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    import sympy as sp
+
+    q = get_quantity(args.name)
+    raw = _params(args.param)
+    params = q.bind(raw)
+    value = q.evaluate(params)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"{q.name} is not finite at {params}")
+    if args.json:
+        print(json.dumps({
+            "name": q.name, "params": params, "value": value, "value_str": _value_str(value),
+            "statistic": q.statistic, "accuracy": q.accuracy, "latex": q.latex_value(),
+        }))
+    else:
+        print(f"{q.name}{params} = {_value_str(value)}  ({q.statistic}, {q.accuracy})")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from verify.check import run_checks
+
+    progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    params, results, _ = run_checks(args.name, _params(args.param), trials=args.trials,
+                                    seed=args.seed, progress=progress)
+    trials = args.trials
+    if trials is None:
+        from verify.check import verify_module
+        trials = verify_module(args.name).DEFAULT_TRIALS
+    if args.json:
+        print(json.dumps({"construction": args.name, "params": params, "seed": args.seed,
+                          "trials": trials, "checks": [r.to_json() for r in results]}, indent=1))
+    else:
+        for r in results:
+            pred = "-" if r.predicted is None else f"{r.predicted:.6g}"
+            print(f"{r.verdict:5s} {r.name}: predicted {pred}, measured {r.measured:.6g} "
+                  f"± {r.se:.2g} (n={r.n}, networks={r.n_networks})")
+    return 1 if any(r.verdict == "fail" for r in results) else 0
+
+
+def cmd_report(args) -> int:
+    from reports.report import build_report
+
+    return build_report(args.out, scale=args.scale, seed=args.seed, only=args.only)
+
+
+COMMANDS = {"list": cmd_list, "derive": cmd_derive, "eval": cmd_eval,
+            "verify": cmd_verify, "report": cmd_report}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.cmd is None:
+            raise BadInput("a command is needed: list, derive, eval, verify, report (see --help)")
+        return COMMANDS[args.cmd](args)
+    except BadInput as exc:
+        msg = " ".join(str(exc).split())
+        print(f"superpose: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("superpose: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
