@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_int("--seed", 0), default=0)
     s.add_argument("--only", action="append", metavar="CONSTRUCTION",
                    help="restrict the report to these constructions")
+    s = sub.add_parser("audit", help="mutation audit: can every check fail on a wrong formula?")
+    s.add_argument("--scale", default="smoke")
+    s.add_argument("--seed", type=_int("--seed", 0), default=0)
+    s.add_argument("--only", action="append", metavar="CONSTRUCTION")
+    s.add_argument("--json", action="store_true")
     return p
 
 
@@ -151,8 +156,37 @@ def cmd_report(args) -> int:
     return build_report(args.out, scale=args.scale, seed=args.seed, only=args.only)
 
 
+def cmd_audit(args) -> int:
+    from verify.audit import audit_construction
+    from verify.check import verify_module
+
+    if args.scale not in ("smoke", "quick"):
+        raise BadInput(f"audit --scale takes smoke or quick, got {args.scale!r}")
+    names = args.only or available()
+    for n in names:
+        get_construction(n)
+    progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    rows = []
+    for n in names:
+        try:
+            mod = verify_module(n)
+        except BadInput:
+            continue
+        rows += audit_construction(n, mod.SCALES[args.scale], seed=args.seed, progress=progress)
+    if args.json:
+        print(json.dumps([a.to_json() for a in rows], indent=1))
+    else:
+        for a in rows:
+            live = [m for m in a.mutants if not m.equivalent]
+            caught = sum(m.caught for m in live)
+            print(f"{a.status:12s} {a.quantity}: {caught}/{len(live)} mutants caught "
+                  f"over {a.n_checks} checks"
+                  + (f" ({len(a.mutants) - len(live)} equivalent)" if len(live) < len(a.mutants) else ""))
+    return 1 if any(a.status == "escaped" for a in rows) else 0
+
+
 COMMANDS = {"list": cmd_list, "derive": cmd_derive, "eval": cmd_eval,
-            "verify": cmd_verify, "report": cmd_report}
+            "verify": cmd_verify, "report": cmd_report, "audit": cmd_audit}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

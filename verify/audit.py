@@ -1,0 +1,204 @@
+"""Mutation audit and calibration: evidence that every check can fail, and fails rarely when right.
+
+**Mutation audit.**  For every quantity that a verify module measures, the *same*
+measurements are re-judged against mutants of its closed form (nothing is re-simulated,
+so the audit asks exactly "would the check at its default sample size have caught this
+wrong formula?"):
+
+* ``x(1+e)`` and ``x(1-e)`` with ``e = 5% + the declared tolerance`` (exact, approximate,
+  asymptotic quantities);
+* structural mutants of the SymPy closed form where its shape allows: drop one term of a
+  sum, invert one factor of a product, double an exponent, and any hand-written mutants
+  the quantity lists in ``Quantity.mutants``;
+* for an upper (lower) bound: the bound tightened by 10% (``x0.9``, resp. ``x1.1``) — a
+  bound is *audited* when the tightened bound is violated by some measurement; a bound
+  with more than 10% slack everywhere is reported as loose (that is a finding about the
+  bound, not a defect of the check).
+
+A mutant is *caught* when at least one check of its quantity fails.  A structural mutant
+whose prediction moves by less than the detection threshold at every checked point is
+reported as *equivalent* (it cannot be told apart at these parameters) rather than
+counted as escaped.
+
+**Calibration.**  With ``Z = 4`` the nominal false-alarm rate (6.3e-5) is too small to
+observe directly, so :func:`calibrate` collects the standardised errors
+``(measured - predicted) / se`` of every exact check over many seeds and compares their
+distribution with N(0, 1): the observed rates of ``|z| > 1, 2, 3`` against the nominal
+31.7%, 4.6%, 0.27%, each with its binomial sampling error.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import sympy as sp
+
+from derive.quantity import Quantity, get_quantity
+from verify.check import CheckResult, Measurement, judge, nominal_false_alarm, run_checks
+
+SCALE_STEP = 0.05
+BOUND_TIGHTEN = 0.10
+
+
+@dataclass
+class MutantResult:
+    label: str
+    caught: bool
+    equivalent: bool = False
+    max_rel_change: float = 0.0
+
+
+@dataclass
+class QuantityAudit:
+    quantity: str
+    accuracy: str
+    n_checks: int
+    mutants: list[MutantResult] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        live = [m for m in self.mutants if not m.equivalent]
+        if not live:
+            return "no-mutants"
+        if all(m.caught for m in live):
+            return "all-caught"
+        if self.accuracy in ("upper-bound", "lower-bound"):
+            return "loose-bound"
+        return "escaped"
+
+    def to_json(self) -> dict:
+        return {
+            "quantity": self.quantity, "accuracy": self.accuracy, "n_checks": self.n_checks,
+            "status": self.status, "note": self.note,
+            "mutants": [{"label": m.label, "caught": m.caught, "equivalent": m.equivalent,
+                         "max_rel_change": round(m.max_rel_change, 6)} for m in self.mutants],
+        }
+
+
+def structural_mutants(expr: sp.Expr) -> list[tuple[str, sp.Expr]]:
+    """Drop a term / invert a factor / double an exponent, at the top of ``expr``."""
+    out: list[tuple[str, sp.Expr]] = []
+    if isinstance(expr, sp.Add) and len(expr.args) > 1:
+        for k, term in enumerate(expr.args):
+            out.append((f"drop term {k + 1}", sp.Add(*(a for i, a in enumerate(expr.args) if i != k))))
+    elif isinstance(expr, sp.Mul):
+        factors = [a for a in expr.args if not a.is_number]
+        for k, f in enumerate(factors):
+            out.append((f"invert factor {k + 1}", expr / f**2))
+    elif isinstance(expr, sp.Pow) and expr.exp != 1:
+        out.append(("double exponent", sp.Pow(expr.base, 2 * expr.exp)))
+    return out
+
+
+def mutants_of(q: Quantity) -> list[tuple[str, Quantity]]:
+    if q.is_measured_only:
+        return []
+    if q.accuracy == "upper-bound":
+        return [(f"bound x{1 - BOUND_TIGHTEN:g}", q.scaled(1 - BOUND_TIGHTEN))]
+    if q.accuracy == "lower-bound":
+        return [(f"bound x{1 + BOUND_TIGHTEN:g}", q.scaled(1 + BOUND_TIGHTEN))]
+    e = SCALE_STEP + (q.tolerance or 0.0)
+    out = [(f"x{1 + e:g}", q.scaled(1 + e)), (f"x{1 - e:g}", q.scaled(1 - e))]
+    if q.closed_form is not None:
+        for label, expr in list(structural_mutants(q.closed_form)) + list(q.mutants):
+            out.append((label, q.with_closed_form(expr)))
+    return out
+
+
+def _rel_change(q: Quantity, mutant: Quantity, ms: list[Measurement]) -> float:
+    worst = 0.0
+    for m in ms:
+        try:
+            a = float(q.evaluate(m.params))
+            b = float(mutant.evaluate(m.params))
+        except Exception:
+            return math.inf  # a mutant that cannot even be evaluated is caught trivially
+        if not math.isfinite(b):
+            return math.inf
+        worst = max(worst, abs(b - a) / abs(a) if a else abs(b - a))
+    return worst
+
+
+def audit_measurements(measurements: Iterable[Measurement], seed: int = 0) -> list[QuantityAudit]:
+    """Judge ``measurements`` against every mutant of every quantity they measure."""
+    by_q: dict[str, list[Measurement]] = {}
+    for m in measurements:
+        if not m.skip:
+            by_q.setdefault(m.quantity, []).append(m)
+    audits = []
+    for name, ms in by_q.items():
+        q = get_quantity(name)
+        a = QuantityAudit(name, q.accuracy, len(ms))
+        if q.is_measured_only:
+            a.note = "measured-only quantity (verdict info): nothing to mutate"
+        if q.published:
+            a.note = "published form: audited like ours, its own verdicts are info"
+        for label, mq in mutants_of(q):
+            change = _rel_change(q, mq, ms)
+            caught = any(_fails(m, seed, mq) for m in ms)
+            threshold = SCALE_STEP + (q.tolerance or 0.0)
+            equivalent = (not caught) and change < threshold and not label.startswith(("x", "bound"))
+            a.mutants.append(MutantResult(label, caught, equivalent, change))
+        audits.append(a)
+    return audits
+
+
+def _fails(m: Measurement, seed: int, mq: Quantity) -> bool:
+    try:
+        r = judge(m, seed, quantity=mq)
+    except Exception:
+        return True
+    # Published quantities turn 'fail' into 'info'; the audit asks whether the rule fired.
+    if mq.published:
+        return r.verdict == "info" and "deviates" in r.note
+    return r.verdict == "fail"
+
+
+def audit_construction(name: str, runs: list[tuple[dict, int]], seed: int = 0,
+                       progress: Callable[[str], None] | None = None) -> list[QuantityAudit]:
+    """Run ``runs`` = [(params, trials), ...] once and audit every measured quantity."""
+    ms: list[Measurement] = []
+    for params, trials in runs:
+        _, _, got = run_checks(name, params, trials=trials, seed=seed, progress=progress)
+        ms.extend(got)
+    return audit_measurements(ms, seed)
+
+
+# ------------------------------------------------------------------------ calibration
+
+
+@dataclass
+class Calibration:
+    thresholds: tuple[float, ...]
+    observed: list[int]
+    total: int
+    nominal: list[float]
+
+    def rows(self) -> list[dict]:
+        out = []
+        for t, k, p in zip(self.thresholds, self.observed, self.nominal):
+            sd = math.sqrt(p * (1 - p) / self.total) if self.total else math.nan
+            rate = k / self.total if self.total else math.nan
+            out.append({"threshold": t, "observed": rate, "nominal": p, "sampling_sd": sd,
+                        "z_of_difference": (rate - p) / sd if sd else math.nan})
+        return out
+
+
+def standardised_errors(results: Iterable[CheckResult]) -> list[float]:
+    """(measured - predicted)/se of every exact, non-published check with a finite SE."""
+    zs = []
+    for r in results:
+        if r.accuracy != "exact" or r.predicted is None or r.verdict == "skip":
+            continue
+        if get_quantity(r.quantity).published:
+            continue
+        if r.se and math.isfinite(r.se) and r.se > 0:
+            zs.append((r.measured - r.predicted) / r.se)
+    return zs
+
+
+def calibrate(zs: list[float], thresholds=(1.0, 2.0, 3.0)) -> Calibration:
+    obs = [sum(abs(z) > t for z in zs) for t in thresholds]
+    return Calibration(tuple(thresholds), obs, len(zs), [nominal_false_alarm(t) for t in thresholds])
