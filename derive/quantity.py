@@ -277,6 +277,21 @@ class Quantity:
                 raise BadInput(f"{self.name}: closed form is not real at {dict(values)}: {val}")
             return mpmath.mpf(str(val))
 
+    def precision_gap(self, raw: Mapping[str, Any], dps: tuple[int, int] = (20, 50)) -> float:
+        """Relative disagreement of the closed form evaluated at two precisions.
+
+        Large values flag catastrophic cancellation (e.g. differences of nearly equal
+        arcsines at large ``l``); 0.0 for ``compute`` and measured-only quantities.
+        """
+        if self.closed_form is None:
+            return 0.0
+        values = self.bind(raw)
+        lo, hi = (self.evaluate_mp(values, dps=d) for d in dps)
+        with mpmath.workdps(dps[1]):
+            if hi == 0:
+                return float(abs(lo))
+            return float(abs(lo - hi) / abs(hi))
+
     def latex_value(self) -> str:
         if self.closed_form is not None:
             return sp.latex(self.closed_form)
