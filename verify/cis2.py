@@ -1,0 +1,315 @@
+r"""CiS2 Monte Carlo checks on the real factored network (verify/cis2_engine.py).
+
+Every error is measured from its *definition* on the built network; predictions come from
+the registry (derive/cis2.py).  The Monte Carlo unit: a trial is one forward pass with a fresh
+uniform active set of ``z`` circuits and fresh inputs; the network (allocation permutations and
+circuit weights) is redrawn every ``K`` trials; SEs are clustered by network.
+
+**Circuit family for the error recursion** (``family=0``, "isotropic"): ``w^l_t`` Haar-orthogonal
+(``E w = 0``, ``w^T w = I``, so ``g = 1``), no bias, inputs ``a^0_v`` uniform on the unit sphere,
+so :math:`\rho_l=\sigma_w^2=1`, :math:`|\mathbb E w\mathbf a|=|\mathbb E\mathbf a|=0` exactly (no
+circuit statistic needs estimating).  This is CiS2's setting (zero-mean, uncorrelated weights).
+The (H) gate is the RiS/CiS2 one: every neuron of an active circuit passes its pre-activation,
+all others output 0 (composed here from the engine's ``preactivation``/``readout``: the engine's
+``ideal`` mode gates per coordinate on ``a > 0``, which needs non-negative circuits).
+
+**Isolation of the terms** (layer ``l``, same network, same pass):
+
+* *overlap alone*: feed layer ``l`` the true activations of layer ``l-1`` (no carried error):
+  :math:`P^{\rm iso}=\sum_{v\in\mathcal V}E^l_vw^l_v\mathbf a^{l-1}_v`, gate, read;
+  :math:`\mathring\epsilon^l=\hat{\mathbf a}^{\rm iso}-\mathbf a^l`;
+* *carried*: :math:`\delta^l-\mathring\epsilon^l` (the read-out of the gated error-only
+  pre-activation, by linearity of the gate);
+* *propagation*: active :math:`\tilde\epsilon^l_t=\text{carried}_t-w^l_t\delta^{l-1}_t` (own
+  carried error removed); inactive: :math:`\tilde\epsilon^l_u=\text{carried}_u`.
+
+``linear`` mode (no gate at all) runs on the same family.  The ReLU activation error
+(``relu`` minus ``ideal`` read-outs, same network, same inputs) is measured on the engine's
+zero-mean family (``d >= 4``) with the engine's own ``run`` (verdict ``info``).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from derive import cis2 as theory
+from derive.quantity import Param
+from verify import cis2_engine as eng
+from verify.check import Measurement
+from verify.rng import stream
+from verify.stats import Estimate, clustered_mean, sample_max
+
+NAME = "cis2"
+PARAMS = (
+    Param("D", int, 1000, lo=8, hi=10**5, doc="network width"),
+    Param("d", int, 4, lo=4, hi=64, doc="circuit width (>= 4 for the engine's zero-mean family)"),
+    Param("S", int, 6, lo=2, hi=32, doc="redundancy"),
+    Param("T", int, 0, lo=0, hi=10**5, doc="circuits; 0 = capacity T_max"),
+    Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
+    Param("L", int, 4, lo=2, hi=16, doc="layers"),
+    Param("K", int, 8, lo=1, hi=10**4, doc="trials per network draw"),
+)
+DEFAULT_TRIALS = 480
+SCALES = {
+    "smoke": [({"D": 240, "T": 0, "z": 2, "L": 3, "K": 4}, 40)],
+    "quick": [({"D": 1000, "T": 0, "z": 2, "L": 4, "K": 8}, 480),
+              ({"D": 1000, "T": 300, "z": 3, "L": 4, "K": 8}, 320)],
+    "paper": [({"D": D, "T": T, "z": z, "L": 4, "K": 10}, 2000)
+              for D, T in ((1000, 557), (2000, 1000)) for z in (1, 2, 3, 4)],
+}
+
+
+def constraint(p: dict) -> str | None:
+    D, d, S = p["D"], p["d"], p["S"]
+    if D % d:
+        return f"d={d} must divide D={D}"
+    if D // d < S:
+        return f"N = D/d = {D // d} must be >= S = {S}"
+    tmax = theory.capacity(D, d, S)
+    T = p["T"] or tmax
+    if T > tmax:
+        return f"T={T} exceeds the allocation's capacity T_max={tmax}"
+    if not 1 <= p["z"] <= T - 2:
+        return f"need 1 <= z <= T-2, got z={p['z']}, T={T}"
+    return None
+
+
+# ------------------------------------------------------------------- family and gate
+
+
+def isotropic_family(T: int, d: int, L: int, rng: np.random.Generator) -> eng.CircuitFamily:
+    """Haar-orthogonal circuit weights, no bias (see module docstring): (L+1, T, d, d)."""
+    w = np.zeros((L + 1, T, d, d))
+    for l in range(1, L + 1):
+        q, r = np.linalg.qr(rng.standard_normal((T, d, d)))
+        w[l] = q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
+    return eng.CircuitFamily("isotropic", w, np.zeros((L + 1, d)), np.zeros((L + 1, d, d)))
+
+
+def gate_all(net: eng.Network, l: int, active: np.ndarray) -> np.ndarray:
+    """(H) as in RiS: every block neuron at a position of an active circuit is on: (B, D) bool."""
+    B = active.shape[0]
+    on = np.zeros((B, net.N), bool)
+    on[np.arange(B)[:, None, None], net.alloc[l][active]] = True
+    return np.broadcast_to(on[:, None, :], (B, net.d, net.N)).reshape(B, -1)
+
+
+def embed(net: eng.Network, l: int, active: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """sum_{v active} u_v (x) |e^l_v> as (B, D) from u (B, z, d)."""
+    B, z, d = u.shape
+    pos = net.alloc[l][active]                                        # (B, z, S)
+    out = np.zeros((B, d, net.N))
+    bi = np.broadcast_to(np.arange(B)[:, None, None], pos.shape)
+    for i in range(d):
+        np.add.at(out[:, i, :], (bi, pos), np.broadcast_to(u[:, :, None, i], pos.shape))
+    return out.reshape(B, -1)
+
+
+def forward(net, active, a0, mode: str):
+    """Ideal ("all") or linear pass of the isotropic family, with isolated overlap errors.
+
+    Returns dict of (L+1,)-lists: ``true`` (B,z,d), ``err`` (B,T,d) read-out errors of all
+    circuits, ``ovl`` (B,T,d) isolated overlap errors (ideal mode only).
+    """
+    B, z, d = a0.shape
+    w = net.family.w
+    T, L = net.T, net.L
+    allc = np.broadcast_to(np.arange(T), (B, T))
+    true = [a0]
+    A = embed(net, 1, active, np.einsum("bzij,bzj->bzi", w[1][active], a0))
+    errs, ovls = [None], [None]
+    for l in range(1, L + 1):
+        src = np.einsum("bzij,bzj->bzi", w[l][active], true[-1])          # w_v a^{l-1}_v
+        true.append(src)                                                 # linear circuits
+        P = A if l == 1 else eng.preactivation(net, l, A)
+        gate = gate_all(net, l, active) if mode == "ideal" else None
+        A = P * gate if gate is not None else P
+        tr = np.zeros((B, T, d))
+        tr[np.arange(B)[:, None], active] = src
+        errs.append(eng.readout(net, l, A, allc) - tr)
+        if mode == "ideal":
+            Piso = embed(net, l, active, src)
+            ovls.append(eng.readout(net, l, Piso * gate, allc) - tr)
+    return {"true": true, "err": errs, "ovl": ovls}
+
+
+# ---------------------------------------------------------------------- measurement
+
+
+def _draw(p: dict, net_id: int, seed: int):
+    rng = stream(seed, NAME, "network", p["D"], p["d"], p["S"], p["T"], p["L"], net_id)
+    fam = isotropic_family(p["T"], p["d"], p["L"], rng)
+    return eng.Network.build(p["D"], p["d"], p["S"], p["T"], p["L"], fam, rng), rng
+
+
+def _inputs(net, z: int, K: int, rng):
+    active = eng.sample_active(net.T, z, K, rng)
+    x = rng.standard_normal((K, z, net.d))
+    return active, x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Measurement]:
+    """All cis2 checks at one parameter point (see module docstring)."""
+    p = dict(params)
+    p["T"] = p["T"] or theory.capacity(p["D"], p["d"], p["S"])
+    D, d, S, T, z, L, K = (p[k] for k in ("D", "d", "S", "T", "z", "L", "K"))
+    nets = max(2, math.ceil(trials / K))
+    rows: dict[str, list] = {}
+
+    def add(key, vals, g):
+        rows.setdefault(key, ([], []))
+        rows[key][0].extend(np.ravel(vals).tolist())
+        rows[key][1].extend([g] * np.size(vals))
+
+    t0 = time.perf_counter()
+    worst = []
+    for g in range(nets):
+        net, rng = _draw(p, g, seed)
+        active, a0 = _inputs(net, z, K, rng)
+        act_mask = np.zeros((K, T), bool)
+        act_mask[np.arange(K)[:, None], active] = True
+        res = forward(net, active, a0, "ideal")
+        lin = forward(net, active, a0, "linear")
+        for l in range(1, L + 1):
+            e, o = res["err"][l], res["ovl"][l]
+            carried = e - o
+            if l > 1:
+                own = np.einsum("tij,btj->bti", net.family.w[l], res["err"][l - 1])
+                prop = np.where(act_mask[..., None], carried - own, carried)
+            else:
+                prop = np.zeros_like(e)
+            sq = lambda x: np.sum(x**2, -1)  # noqa: E731  (B, T)
+            for name, arr in (("ovl", o), ("prop", prop), ("tot", e)):
+                s = sq(arr)
+                add((name, "a", l), s[act_mask].reshape(K, z).mean(1), g)
+                add((name, "i", l), s[~act_mask].reshape(K, T - z).mean(1), g)
+            add(("lin", l), sq(lin["err"][l]).mean(1), g)
+            amax = np.abs(res["true"][l]).max(axis=(1, 2))                  # (K,)
+            worst.append((np.abs(o)[~act_mask].reshape(K, -1).max(1) / amax).max())
+        # overlap of random circuit pairs of the real allocation (not the load identity)
+        for l in range(1, L + 1):
+            t, u = rng.integers(0, T, 64), rng.integers(0, T, 64)
+            keep = t != u
+            sh = (net.alloc[l][t[keep], :, None] == net.alloc[l][u[keep], None, :]).sum((1, 2))
+            add(("pair", l), sh / S, g)
+        if progress and (g + 1) % max(1, nets // 4) == 0:
+            progress(f"cis2: {g + 1}/{nets} networks ({time.perf_counter() - t0:.1f} s)")
+    est = lambda key: clustered_mean(*rows[key])  # noqa: E731
+    base = {"D": D, "d": d, "S": S, "T": T}
+    out: list[Measurement] = []
+    pair_vals, pair_g = [], []
+    for l in range(1, L + 1):
+        pair_vals += rows[("pair", l)][0]
+        pair_g += rows[("pair", l)][1]
+    po = np.asarray(pair_vals)
+    out.append(Measurement("cis2.share_prob", base, clustered_mean(po > 0, pair_g),
+                           note="random pairs of the real allocation"))
+    out.append(Measurement("cis2.overlap_mean", base, clustered_mean(po, pair_g)))
+    ms = clustered_mean(po**2, pair_g)
+    out.append(Measurement("cis2.overlap_ms", base, ms, published="cis2.overlap_ms_q"))
+    out.append(Measurement("cis2.overlap_ms_dD", {"D": D, "d": d}, ms, label={"S": S, "T": T}))
+    out.append(Measurement("cis2.overlap_ms_q", base, ms))
+    rec = {"g": 1.0, "rho0": 1.0}
+    for l in range(1, L + 1):
+        lab = {"l": l, "L": L}
+        out.append(Measurement("cis2.overlap_ms_active", {**base, "z": z, "sigma_w2": 1.0, "mu_w2": 0.0},
+                               est(("ovl", "a", l)), label=lab))
+        out.append(Measurement("cis2.overlap_ms_active_dD", {"D": D, "d": d, "z": z, "sigma_w2": 1.0},
+                               est(("ovl", "a", l)), label={**lab, "S": S, "T": T}))
+        ovi = est(("ovl", "i", l))
+        out.append(Measurement("cis2.overlap_ms_inactive", {**base, "z": z, "rho": 1.0, "mu2": 0.0},
+                               ovi, label=lab, published="cis2.overlap_ms_inactive_q"))
+        out.append(Measurement("cis2.overlap_ms_inactive_dD", {"D": D, "d": d, "z": z, "rho": 1.0},
+                               ovi, label={**lab, "S": S, "T": T}))
+        out.append(Measurement("cis2.overlap_ms_inactive_q", {**base, "z": z, "rho": 1.0}, ovi, label=lab))
+        full = {**base, "z": z, "l": l, **rec}
+        if l > 1:
+            out.append(Measurement("cis2.propagation_ms_active", full, est(("prop", "a", l))))
+            out.append(Measurement("cis2.propagation_ms_inactive", full, est(("prop", "i", l))))
+        tot = est(("tot", "a", l))
+        out.append(Measurement("cis2.total_ms_active", full, tot))
+        out.append(Measurement("cis2.total_ms_inactive", full, est(("tot", "i", l))))
+        out.append(Measurement("cis2.total_ms_active_notes",
+                               {"D": D, "d": d, "T": T, "z": z, "l": l, "sigma2": 1.0}, tot, label={"S": S}))
+        out.append(Measurement("cis2.total_ms_active_ris",
+                               {**base, "z": z, "l": l, "sigma2": 1.0}, tot))
+        out.append(Measurement("cis2.linear_ms", full, est(("lin", l))))
+        if l > 1:
+            out.append(Measurement("cis2.linear_ms_ratio", full, _ratio(rows[("lin", l)], rows[("lin", l - 1)])))
+    ratio_L = _ratio(rows[("lin", L)], rows[("lin", L - 1)])
+    G = theory.linear_gain(theory.alloc_stats(D // d, S, T), 1.0)   # construction statistic
+    skip = "" if (L >= 4 and G - 1 >= 1.5) else "asymptotic check needs L >= 4 and kappa >= 1.5"
+    out.append(Measurement("cis2.linear_gain", {**base, "l": L, "g": 1.0}, ratio_L, label={"z": z},
+                           skip=skip))
+    out.append(Measurement("cis2.linear_gain_notes", {"D": D, "d": d, "T": T, "l": L}, ratio_L,
+                           label={"S": S, "z": z}))
+    w = sample_max(worst)
+    out.append(Measurement("cis2.worst_overlap_inactive", {"S": S, "z": z, "amax": 1.0}, w,
+                           label={"D": D, "T": T}, note="max |overlap_u|_inf / max_v |a_v|_inf, random passes"))
+    out.append(Measurement("cis2.worst_overlap_inactive", {"S": S, "z": z, "amax": 1.0},
+                           _adversarial(p, seed), label={"D": D, "T": T, "case": "adversarial"},
+                           note="u sharing one position with each of z active circuits, a_v = 1"))
+    out += _relu_error(p, seed, min(trials, 64))
+    return out
+
+
+def _ratio(num, den) -> Estimate:
+    """Ratio of means sum x / sum y with a clustered delta-method SE."""
+    x, g = np.asarray(num[0]), num[1]
+    y = np.asarray(den[0])
+    R = x.sum() / y.sum()
+    lin = clustered_mean((x - R * y) / y.mean(), g)
+    return Estimate(float(R), lin.se, lin.n, lin.n_networks)
+
+
+def _adversarial(p: dict, seed: int) -> Estimate:
+    """Hand-built worst case of the inactive overlap bound: ratio attains z/S exactly."""
+    rng = stream(seed, NAME, "adversarial", p["D"], p["T"])
+    net, _ = _draw(p, 10**6, seed)
+    z, l, S = p["z"], 1, p["S"]
+    al = net.alloc[l]
+    best = None
+    for u in rng.permutation(net.T)[:200]:  # find u with z partners on distinct positions
+        part, used = [], set()
+        for n in al[u]:
+            holders = [t for t in np.flatnonzero((al == n).any(1)) if t != u and t not in part]
+            if holders and n not in used:
+                part.append(holders[0])
+                used.add(n)
+            if len(part) == z:
+                best = (u, part)
+                break
+        if best:
+            break
+    if best is None:
+        return Estimate(math.nan, math.nan, 0, 0)
+    u, part = best
+    active = np.asarray([part])
+    ones = np.ones((1, z, p["d"]))                  # a^1_v = 1 (every coordinate, same sign)
+    gate = gate_all(net, l, active)
+    read = eng.readout(net, l, embed(net, l, active, ones) * gate, np.asarray([[u]]))
+    return Estimate(float(np.abs(read).max()), 0.0, 1, 1)
+
+
+def _relu_error(p: dict, seed: int, n: int) -> list[Measurement]:
+    """ReLU activation error on the engine's zero-mean family: relu minus ideal read-outs."""
+    rng = stream(seed, NAME, "relu", p["D"], p["T"], p["z"])
+    fam = eng.zero_mean_family(p["T"], p["d"], p["L"], rng)
+    net = eng.Network.build(p["D"], p["d"], p["S"], p["T"], p["L"], fam, rng)
+    active = eng.sample_active(p["T"], p["z"], n, rng)
+    x = fam.sample_x(rng, n, p["z"])
+    ids = np.arange(p["T"])                              # every circuit; the engine masks actives
+    out = []
+    r = eng.run(net, active, x, "relu", read=ids)
+    i = eng.run(net, active, x, "ideal", read=ids)
+    for l in range(1, p["L"] + 1):
+        da = np.sum((r.read_active[l] - i.read_active[l]) ** 2, -1).mean(1)
+        valid = r.inactive_ids[l] >= 0
+        di = (np.sum((r.read_inactive[l] - i.read_inactive[l]) ** 2, -1) * valid).sum(1) / valid.sum(1)
+        q = {"D": p["D"], "d": p["d"], "S": p["S"], "T": p["T"], "z": p["z"], "l": l}
+        note = "engine zero-mean family, one network; SE over passes"
+        out.append(Measurement("cis2.relu_ms_active", q, clustered_mean(da), note=note))
+        out.append(Measurement("cis2.relu_ms_inactive", q, clustered_mean(di), note=note))
+    return out
