@@ -55,8 +55,8 @@ DEFAULT_TRIALS = 1920
 OVL_EXTRA = 16  # extra isolated-overlap passes per trial (active overlap: few sources, noisy)
 SCALES = {
     "smoke": [({"D": 240, "T": 0, "z": 2, "L": 3, "K": 4}, 40)],
-    "quick": [({"D": 1000, "T": 0, "z": 2, "L": 4, "K": 16}, 960),
-              ({"D": 1000, "T": 300, "z": 3, "L": 4, "K": 16}, 480)],
+    "quick": [({"D": 1000, "T": 0, "z": 2, "L": 4, "K": 16}, 800),
+              ({"D": 1000, "T": 300, "z": 3, "L": 4, "K": 16}, 320)],
     "paper": [({"D": D, "T": T, "z": z, "L": 4, "K": 16}, 3200)
               for D, T in ((1000, 557), (2000, 1000)) for z in (1, 2, 3, 4)],
 }
