@@ -272,6 +272,15 @@ def _quantities() -> list[Quantity]:
            tolerance=0.15, tolerance_reason="leading order in P_3 (drops three-way coverings)",
            eq_label="eq:rot-seizure-l1", doc="binom(z,2)(P_3 - P_tri) for S < 8; layer 1 only"),
     ]
+    for short, field in (("x_mse_active_h", "x_active"), ("x_mse_inactive_h", "x_inactive"),
+                         ("alpha_mse_inactive_h", "alpha_inactive")):
+        out.append(_q(short, "mean-square", "approximate", _DEF[field.replace("x_", "x_").split("_")[0]
+                                                               + "_" + field.split("_")[1]]
+                      + r"\ \text{on the (H) network}",
+                      compute=_pick(field), eq_label=f"eq:rot-{short.replace('_', '-')}",
+                      source="derived here", tolerance=TOL,
+                      tolerance_reason="(H)-model recursion, second-order terms dropped",
+                      doc="our recursion on the (H) network (positions of active circuits linear, others 0)"))
     for var in ("x", "alpha"):
         for kind in ("active", "inactive"):
             out.append(_q(f"{var}_max_{kind}", "max", "exact",
