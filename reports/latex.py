@@ -1,0 +1,731 @@
+"""LaTeX (and plain-text) rendering of constructions, checks, and the full report.
+
+Three layers:
+
+* helpers that make any string safe for pdfLaTeX: :func:`escape` (plain text),
+  :func:`text` (prose that may hold ``$...$`` math), :func:`math` (a SymPy object or a
+  LaTeX string), :func:`tt` (monospace names that may break at commas);
+* :func:`construction_latex` / :func:`construction_text`: one construction's derivation
+  (used by ``superpose derive`` and by the report);
+* :func:`document`: the whole ``report.tex`` (provenance, summary, per construction the
+  derivation, the table of checks and the figures).
+
+The document compiles with texlive-latex-base + texlive-latex-recommended only
+(amsmath, amssymb, graphicx, booktabs, longtable, float, geometry, hyperref, xcolor).
+Long formulas never run into the margin: every displayed formula goes through
+``\\fitmath``, which shrinks a box wider than the line, and long sums are split over
+lines at their top-level ``+``.
+
+>>> escape("rms_error 5% & more")
+'rms\\\\_error 5\\\\% \\\\& more'
+>>> text("the mean $\\\\mu_i$ of x_i")
+'the mean $\\\\mu_i$ of x\\\\_i'
+"""
+from __future__ import annotations
+
+import contextlib
+import math as _math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import sympy as sp
+
+from derive.quantity import Construction, Param, Quantity, Step
+
+# ------------------------------------------------------------------- safe strings
+
+#: In safe mode every author-supplied LaTeX string is shown as escaped source text, so a
+#: section whose LaTeX does not compile can still be typeset (see :func:`safe_mode`).
+_SAFE = False
+
+
+@contextlib.contextmanager
+def safe_mode() -> Iterator[None]:
+    """Render author-supplied LaTeX (prose, string formulas, intro) as escaped text."""
+    global _SAFE
+    old, _SAFE = _SAFE, True
+    try:
+        yield
+    finally:
+        _SAFE = old
+
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "&": r"\&", "%": r"\%",
+    "#": r"\#", "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+
+#: Non-ASCII characters that authors type in prose and formulas; each replacement works
+#: in text and in math mode.  Anything else outside Latin-1 becomes ``?`` (see
+#: :func:`ascii_safe`), so a stray character never breaks the build.
+_UNICODE = {
+    "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}", "≠": r"\ensuremath{\ne}",
+    "≈": r"\ensuremath{\approx}", "∼": r"\ensuremath{\sim}", "±": r"\ensuremath{\pm}",
+    "×": r"\ensuremath{\times}", "·": r"\ensuremath{\cdot}", "∞": r"\ensuremath{\infty}",
+    "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}", "⇒": r"\ensuremath{\Rightarrow}",
+    "∈": r"\ensuremath{\in}", "∑": r"\ensuremath{\sum}", "∏": r"\ensuremath{\prod}",
+    "√": r"\ensuremath{\surd}", "∝": r"\ensuremath{\propto}", "≪": r"\ensuremath{\ll}",
+    "≫": r"\ensuremath{\gg}", "⊙": r"\ensuremath{\odot}", "⊗": r"\ensuremath{\otimes}",
+    "∂": r"\ensuremath{\partial}", "∇": r"\ensuremath{\nabla}", "′": r"\ensuremath{'}",
+    "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}",
+    "\u00a0": "~", "−": r"\ensuremath{-}", "§": r"\S{}", "°": r"\ensuremath{^\circ}",
+    "µ": r"\ensuremath{\mu}", "¬": r"\ensuremath{\neg}", "²": r"\ensuremath{^2}",
+    "³": r"\ensuremath{^3}", "¹": r"\ensuremath{^1}", "½": r"\ensuremath{\tfrac12}",
+    "∀": r"\ensuremath{\forall}", "∃": r"\ensuremath{\exists}", "∩": r"\ensuremath{\cap}",
+    "∪": r"\ensuremath{\cup}", "⊂": r"\ensuremath{\subset}", "⊆": r"\ensuremath{\subseteq}",
+    "∅": r"\ensuremath{\emptyset}", "⟨": r"\ensuremath{\langle}", "⟩": r"\ensuremath{\rangle}",
+    "‖": r"\ensuremath{\|}", "∣": r"\ensuremath{|}", "ℓ": r"\ensuremath{\ell}",
+    "𝔼": r"\ensuremath{\mathbb{E}}", "≡": r"\ensuremath{\equiv}", "≲": r"\ensuremath{\lesssim}",
+    "≳": r"\ensuremath{\gtrsim}", "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}",
+    "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
+    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}",
+    "δ": r"\ensuremath{\delta}", "ε": r"\ensuremath{\epsilon}", "ϵ": r"\ensuremath{\epsilon}",
+    "ζ": r"\ensuremath{\zeta}", "η": r"\ensuremath{\eta}", "θ": r"\ensuremath{\theta}",
+    "κ": r"\ensuremath{\kappa}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
+    "ν": r"\ensuremath{\nu}", "ξ": r"\ensuremath{\xi}", "π": r"\ensuremath{\pi}",
+    "ρ": r"\ensuremath{\rho}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
+    "φ": r"\ensuremath{\phi}", "χ": r"\ensuremath{\chi}", "ψ": r"\ensuremath{\psi}",
+    "ω": r"\ensuremath{\omega}", "Γ": r"\ensuremath{\Gamma}", "Δ": r"\ensuremath{\Delta}",
+    "Θ": r"\ensuremath{\Theta}", "Λ": r"\ensuremath{\Lambda}", "Σ": r"\ensuremath{\Sigma}",
+    "Φ": r"\ensuremath{\Phi}", "Ψ": r"\ensuremath{\Psi}", "Ω": r"\ensuremath{\Omega}",
+}
+
+
+def ascii_safe(s: str) -> str:
+    """Replace characters pdfLaTeX's utf8 input cannot typeset by LaTeX commands.
+
+    Latin-1 letters (``ä``, ``é``) stay: LaTeX's utf8 handles them in text.
+    """
+    out = []
+    for ch in s:
+        if ord(ch) < 128:
+            out.append(ch)
+        elif ch in _UNICODE:
+            out.append(_UNICODE[ch])
+        elif 0xC0 <= ord(ch) <= 0xFF and unicodedata.category(ch).startswith("L"):
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def escape(s: Any) -> str:
+    """Plain text -> LaTeX text (every special character escaped)."""
+    return ascii_safe("".join(_TEXT_ESCAPES.get(ch, ch) for ch in str(s)))
+
+
+_MATH_SPLIT = re.compile(r"(\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\))", re.S)
+
+
+#: Commands that belong in text mode; any other ``\\command`` in prose starts math.
+_TEXT_COMMANDS = {"emph", "textbf", "textit", "texttt", "textsc", "textsf", "textrm", "cite",
+                  "citep", "citet", "ref", "eqref", "pageref", "S", "ldots", "dots", "url",
+                  "href", "footnote", "mbox", "textup", "enspace", "quad", "qquad", "par"}
+_COMMAND = re.compile(r"\\([A-Za-z]+|[ ,;!])")
+_WEAK = re.compile(r"^([A-Za-z]|[-+*/=<>()\[\]0-9.,;:^_{}'|!]+|\S*[=^_]\S*)$")
+
+
+def _tokens(part: str) -> list[str]:
+    """Split at blanks outside braces, keeping the blanks as their own tokens; a control
+    space (``\\ ``) stays inside its token."""
+    out, cur, depth, i = [], "", 0, 0
+    while i < len(part):
+        ch = part[i]
+        if ch == "\\" and i + 1 < len(part):
+            cur += part[i:i + 2]
+            i += 2
+            continue
+        if ch.isspace() and depth == 0:
+            if cur:
+                out.append(cur)
+            j = i
+            while j < len(part) and part[j].isspace():
+                j += 1
+            out.append(part[i:j])
+            cur, i = "", j
+            continue
+        depth = max(depth + {"{": 1, "}": -1}.get(ch, 0), 0)
+        cur += ch
+        i += 1
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _is_strong(tok: str) -> bool:
+    return any(m.group(1) not in _TEXT_COMMANDS for m in _COMMAND.finditer(tok))
+
+
+def _bare_math(part: str) -> list[tuple[bool, str]]:
+    """Split prose into (is_math, text) runs.  Math typed without ``$`` is a token with a
+    math command (``\\lambda=\\sqrt{2}``) together with its neighbours that look like math
+    (single letters, numbers, operators, anything with ``= ^ _``), less trailing
+    punctuation: ``at \\lambda = 2\\pi n, so`` -> ``at $\\lambda = 2\\pi n$, so``."""
+    toks = _tokens(part)
+    words = [i for i, t in enumerate(toks) if not t.isspace()]
+    kind = {i: "strong" if _is_strong(toks[i]) else "weak" if _WEAK.match(toks[i].rstrip(".,;:") or ".") else "text"
+            for i in words}
+    math_words: set[int] = set()
+    for n, i in enumerate(words):
+        if kind[i] != "strong":
+            continue
+        math_words.add(i)
+        for step in (-1, 1):
+            m = n + step
+            while 0 <= m < len(words) and (
+                    kind[words[m]] != "text"
+                    or (step == 1 and re.search(r"\\[A-Za-z]+$", toks[words[m - 1]]))):
+                math_words.add(words[m])      # (a command at a token's end takes the next)
+                m += step
+    runs: list[tuple[bool, str]] = []
+    n = 0
+    while n < len(toks):
+        if n not in math_words:
+            runs.append((False, toks[n]))
+            n += 1
+            continue
+        m = n
+        while m + 2 < len(toks) and toks[m + 1].isspace() and (m + 2) in math_words:
+            m += 2
+        run = "".join(toks[n:m + 1])
+        tail = ""
+        while run and run[-1] in ".,;:" and not run.endswith("\\" + run[-1]):
+            run, tail = run[:-1], run[-1] + tail
+        runs.append((True, run))
+        if tail:
+            runs.append((False, tail))
+        n = m + 1
+    return runs
+
+
+def text(s: Any) -> str:
+    """Prose that may contain inline math ``$...$``: escape the prose, keep the math.
+
+    Backslash commands and braces in the prose are kept too (``\\emph{...}``,
+    ``\\cite{...}``): authors write LaTeX-flavoured prose; ``_ & % # ~ ^ < > |`` are
+    the characters that break a build when typed as plain text.  Math commands typed
+    without dollars (``at \\lambda=\\sqrt{2}``) are put in math mode.
+    """
+    if not s:
+        return ""
+    if _SAFE:
+        return escape(s)
+    parts = _MATH_SPLIT.split(str(s))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 1:
+            out.append(ascii_safe(part))
+            continue
+        for is_math, run in _bare_math(part):
+            if is_math:
+                out.append("$" + ascii_safe(run) + "$")
+            else:
+                out.append(ascii_safe("".join(
+                    _TEXT_ESCAPES.get(ch, ch) if ch not in "\\{}" else ch for ch in run)))
+    return "".join(out)
+
+
+def tt(s: Any) -> str:
+    """A name in typewriter type that may break after ``,`` ``[`` ``.`` (long check names)."""
+    e = escape(s)
+    for ch in (",", "[", "."):
+        e = e.replace(ch, ch + r"\allowbreak{}")
+    return r"\texttt{" + e + "}"
+
+
+def math(obj: Any) -> str:
+    """A formula in LaTeX: SymPy objects through ``sympy.latex``, strings as given."""
+    if obj is None:
+        return ""
+    if isinstance(obj, str):
+        if _SAFE:
+            return r"\text{\ttfamily " + escape(obj.strip()) + "}"
+        return ascii_safe(obj.strip().strip("$").strip())
+    if isinstance(obj, bool):
+        return r"\text{%s}" % obj
+    if isinstance(obj, (int, float)):
+        return number(obj)
+    try:
+        return ascii_safe(sp.latex(obj))
+    except Exception:  # an object SymPy cannot print: show its text
+        return r"\text{%s}" % escape(obj)
+
+
+def label(s: str) -> str:
+    """A LaTeX label from any name (only characters safe in ``\\label`` and hyperref)."""
+    return re.sub(r"[^A-Za-z0-9:._-]", "-", s)
+
+
+def number(x: Any, digits: int = 5) -> str:
+    """A number in math mode: ``1.2346``, ``1.2346\\times 10^{-5}``, ``--`` for none."""
+    if x is None:
+        return "--"
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return f"{x:,}".replace(",", r"\,")
+    x = float(x)
+    if not _math.isfinite(x):
+        return r"\infty" if x > 0 else (r"-\infty" if x < 0 else r"\mathrm{NaN}")
+    if x == 0:
+        return "0"
+    e = int(_math.floor(_math.log10(abs(x))))
+    if -3 <= e < 5:
+        s = f"{x:.{max(digits - 1 - e, 0)}f}"
+        return s.rstrip("0").rstrip(".") if "." in s else s
+    mant = f"{x / 10**e:.{digits - 1}f}".rstrip("0").rstrip(".")
+    return rf"{mant}\times 10^{{{e}}}"
+
+
+def num(x: Any, digits: int = 5) -> str:
+    """:func:`number` wrapped in ``$...$`` (for tables and prose)."""
+    s = number(x, digits)
+    return s if s == "--" else f"${s}$"
+
+
+# --------------------------------------------------------------- one construction
+
+_RELATIONS = (r"\le", r"\leq", r"\ge", r"\geq", r"\approx", r"\sim", r"\simeq", r"\lesssim",
+              r"\gtrsim", r"\propto", "<", ">", "=")
+_SPLIT_AT = 110      # latex characters per line before a sum is split over lines
+
+
+def quantity_symbol(q: Quantity) -> str:
+    """The quantity's LaTeX symbol, or its short name in roman type."""
+    return math(q.symbol) if q.symbol else r"\mathrm{%s}" % escape(q.short)
+
+
+def _relation_and_rhs(rhs: Any) -> tuple[str, str]:
+    """A string right-hand side may start with its own relation (``\\le ...``)."""
+    body = math(rhs)
+    if isinstance(rhs, str):
+        for rel in _RELATIONS:
+            if body.startswith(rel) and not body[len(rel):len(rel) + 1].isalpha():
+                return rel, body[len(rel):].strip()
+    return "=", body
+
+
+def _rhs_lines(rhs: Any) -> list[str]:
+    """The right-hand side as one or more display lines (long sums split at ``+``)."""
+    if isinstance(rhs, sp.Add) and len(math(rhs)) > _SPLIT_AT:
+        terms = sp.Add.make_args(rhs)
+        lines, cur = [], ""
+        for t in terms:
+            s = math(t)
+            piece = s if not cur else (s if s.startswith("-") else "+ " + s)
+            if cur and len(cur) + len(piece) > _SPLIT_AT:
+                lines.append(cur)
+                cur = "{}" + (s if s.startswith("-") else "+ " + s)
+            else:
+                cur = (cur + " " + piece).strip()
+        lines.append(cur)
+        return lines
+    return [_relation_and_rhs(rhs)[1]]
+
+
+def _display(lhs: str, rel: str, rhs: Any, tag: str = "", widest: str | None = None) -> str:
+    """An ``align`` body for ``lhs rel rhs`` (possibly over several lines); ``widest`` is
+    the widest left-hand side of the environment (what the formula must leave room for)."""
+    lines = _rhs_lines(rhs)
+    room = "[{" + (lhs if widest is None else widest) + "}]"
+    out = []
+    for i, line in enumerate(lines):
+        left = f"{lhs} &{rel} " if i == 0 else r"&\quad "
+        out.append(left + r"\fitmath" + room + "{" + line + "}"
+                   + (r" \notag" if i < len(lines) - 1 else ""))
+    if tag:
+        out[-1] += " " + tag
+    return " \\\\\n".join(out)
+
+
+def _param_rows(params: Sequence[Param]) -> str:
+    rows = []
+    for p in params:
+        lo = r"-\infty" if p.lo is None else number(p.lo)
+        hi = r"\infty" if p.hi is None else number(p.hi)
+        rng = f"$[{lo}, {hi}]$"
+        rows.append(f"${math(p.symbol)}$ & {tt(p.name)} & {p.kind.__name__} & {rng} & "
+                    f"{num(p.default)} & {text(p.doc)} \\\\")
+    return "\n".join(rows)
+
+
+def params_table(params: Sequence[Param]) -> str:
+    """A small table of parameters: symbol, name, type, range, default, meaning."""
+    if not params:
+        return ""
+    return (r"\begin{center}\small" "\n"
+            r"\begin{tabular}{@{}llllrp{0.38\linewidth}@{}}\toprule" "\n"
+            r"symbol & name & type & range & default & meaning \\\midrule" "\n"
+            + _param_rows(params) + "\n"
+            r"\bottomrule\end{tabular}\end{center}" "\n")
+
+
+def accuracy_text(q: Quantity) -> str:
+    """The declared relation between closed form and definition, in words."""
+    a = {
+        "exact": "exact",
+        "approximate": f"approximate, relative tolerance {num(q.tolerance, 3)}"
+                       + (f" ({text(q.tolerance_reason)})" if q.tolerance_reason else ""),
+        "upper-bound": "upper bound",
+        "lower-bound": "lower bound",
+        "asymptotic": f"asymptotic, leading order as {text(q.limit)}"
+                      + (f", tolerance {num(q.tolerance, 3)} at finite size"
+                         if q.tolerance else ""),
+    }[q.accuracy]
+    return a
+
+
+def _steps_latex(q: Quantity, lhs0: str) -> str:
+    """The derivation as an ``align*`` with (a), (b), ... over each relation sign and the
+    justifications listed below it."""
+    lines, notes = [], []
+    lhss = [math(st.lhs) for st in q.steps if st.lhs is not None and st.lhs != ""] + [lhs0]
+    widest = max(lhss, key=len)
+    for i, st in enumerate(q.steps):
+        mark = f"({chr(ord('a') + i % 26)}{'' if i < 26 else i // 26})"
+        rel, _ = _relation_and_rhs(st.rhs)
+        if st.why:
+            rel = r"\overset{\text{%s}}{%s}" % (mark, rel)
+            notes.append(rf"\textup{{{mark}}}~{text(st.why)}")
+        lhs = math(st.lhs) if (st.lhs is not None and st.lhs != "") else ""
+        if i == 0 and not lhs:
+            lhs = lhs0
+        lines.append(_display(lhs, rel, st.rhs, widest=widest))
+    out = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n"
+    if notes:
+        out += r"{\small " + "; ".join(notes) + ".}\n"
+    return out
+
+
+def quantity_latex(q: Quantity) -> str:
+    """One quantity: meaning, parameters, definition, closed form (labelled), steps."""
+    sym = quantity_symbol(q)
+    head = tt(q.short) + (r" \quad\textsf{[published form]}" if q.published else "")
+    out = [rf"\subsection*{{{head}}}", rf"\phantomsection\label{{q:{label(q.name)}}}"]
+    if q.doc:
+        out.append(text(q.doc) + "\n")
+    facts = [rf"\item[Statistic] {escape(q.statistic)}",
+             rf"\item[Accuracy] {accuracy_text(q)}"]
+    if q.source:
+        facts.append(rf"\item[Source] {text(q.source)}")
+    if q.published:
+        facts.append(r"\item[Published] this is the form as published, registered beside "
+                     r"ours; its checks are reported with their deviation (verdict \emph{info}).")
+    out.append("\\begin{description}\\itemsep0pt\n" + "\n".join(facts) + "\n\\end{description}")
+    out.append(params_table(q.params))
+    if q.definition is not None and q.definition != "":
+        out.append(r"\noindent Definition:" "\n" r"\begin{align*}" "\n"
+                   + _display(sym, "=", q.definition) + "\n" r"\end{align*}")
+    if q.closed_form is not None:
+        tag = rf"\label{{{label(q.eq_label or q.name)}}}"
+        out.append(r"\noindent Closed form:" "\n" r"\begin{align}" "\n"
+                   + _display(sym, "=", q.closed_form, tag) + "\n" r"\end{align}")
+    elif q.compute is not None:
+        how = text((q.compute.__doc__ or "").strip().split("\n")[0])
+        out.append(r"\noindent Computed by an algorithm (no closed form)"
+                   + (f": {how}" if how else ".") + "\n")
+    else:
+        out.append(r"\noindent Measured only: no prediction is registered yet." "\n")
+    if q.steps:
+        out.append(r"\noindent Derivation:" "\n" + _steps_latex(q, sym))
+    return "\n".join(x for x in out if x) + "\n"
+
+
+def construction_latex(c: Construction) -> str:
+    """The body of one construction's section (no ``\\section`` line): introduction,
+    then every quantity with its definition, closed form and derivation."""
+    out = []
+    if c.intro_latex:
+        out.append((escape(c.intro_latex.strip()) if _SAFE else ascii_safe(c.intro_latex.strip()))
+                   + "\n")
+    elif c.doc:
+        out.append(text(c.doc) + "\n")
+    if c.source:
+        out.append(r"\noindent Source: " + text(c.source) + "\n")
+    for q in c.quantities:
+        out.append(quantity_latex(q))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------- plain text
+
+
+def _plain(obj: Any) -> str:
+    if obj is None or obj == "":
+        return ""
+    if isinstance(obj, str):
+        return obj.strip()
+    try:
+        return sp.pretty(obj, use_unicode=True, wrap_line=True, num_columns=100)
+    except Exception:
+        return str(obj)
+
+
+def _indent(s: str, pad: str) -> str:
+    return "\n".join(pad + line for line in s.splitlines())
+
+
+def construction_text(c: Construction) -> str:
+    """The derivation as plain text (``superpose derive NAME``)."""
+    out = [f"{c.name}: {c.title}"]
+    if c.doc:
+        out.append(c.doc.strip())
+    if c.source:
+        out.append(f"Source: {c.source}")
+    for q in c.quantities:
+        out.append("")
+        tag = "  [published form]" if q.published else ""
+        out.append(f"{q.name}{tag}")
+        out.append(f"  statistic: {q.statistic}; accuracy: {q.accuracy}"
+                   + (f" (tolerance {q.tolerance:g}: {q.tolerance_reason})"
+                      if q.accuracy == "approximate" else "")
+                   + (f" (limit: {q.limit})" if q.limit else ""))
+        if q.params:
+            out.append("  parameters: " + ", ".join(
+                f"{p.name} ({p.kind.__name__}, default {p.default})" for p in q.params))
+        if q.source:
+            out.append(f"  source: {q.source}" + (f" [{q.eq_label}]" if q.eq_label else ""))
+        if q.doc:
+            out.append(_indent(q.doc.strip(), "  "))
+        if q.definition is not None and q.definition != "":
+            out.append("  definition:")
+            out.append(_indent(_plain(q.definition), "    "))
+        if q.closed_form is not None:
+            out.append("  closed form:")
+            out.append(_indent(_plain(q.closed_form), "    "))
+        elif q.compute is not None:
+            out.append("  computed by an algorithm (no closed form)")
+        else:
+            out.append("  measured only (no prediction yet)")
+        if q.steps:
+            out.append("  derivation:")
+            for st in q.steps:
+                lhs = _plain(st.lhs)
+                rhs = _plain(st.rhs)
+                why = f"    [{st.why}]" if st.why else ""
+                if "\n" in rhs or "\n" in lhs:
+                    out.append(_indent((lhs + "\n  =\n" if lhs else "  =\n") + rhs, "    ") + why)
+                else:
+                    out.append(f"    {lhs + ' = ' if lhs else '  = '}{rhs}{why}")
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------ document
+
+
+@dataclass
+class Figure:
+    """One figure of the report: its files (relative to the report folder) and caption."""
+
+    name: str
+    files: list[str]
+    caption: str
+
+
+@dataclass
+class Section:
+    """One construction's part of the report."""
+
+    construction: Construction
+    checks: list[Mapping[str, Any]] = field(default_factory=list)   # CheckResult.to_json()
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)                  # plain-text remarks
+    errors: list[str] = field(default_factory=list)                 # plain-text errors
+    safe: bool = False             # typeset the derivation's author LaTeX as escaped text
+
+
+PREAMBLE = r"""\documentclass[10pt]{article}
+\usepackage[utf8]{inputenc}
+\usepackage[a4paper,margin=2cm]{geometry}
+\usepackage{amsmath,amssymb,bm}
+\usepackage{graphicx}
+\usepackage{booktabs,longtable,array}
+\usepackage{float}
+\usepackage[table]{xcolor}
+\usepackage[hidelinks]{hyperref}
+\allowdisplaybreaks
+\setlength{\LTcapwidth}{\linewidth}
+% deterministic PDF: no dates, no random trailer id, no pdfTeX info keys
+\ifdefined\pdftrailerid \pdftrailerid{}\fi
+\ifdefined\pdfinfoomitdate \pdfinfoomitdate=1\fi
+\ifdefined\pdfsuppressptexinfo \pdfsuppressptexinfo=-1\fi
+% \fitmath[lhs]{formula}: a display formula, shrunk when wider than the line less the
+% width of lhs (the left column of its align) and room for a relation and a number
+\newsavebox{\spfitbox}\newsavebox{\splhsbox}\newlength{\spavail}
+\newcommand{\fitmath}[2][]{\sbox{\splhsbox}{$\displaystyle #1$}%
+  \setlength{\spavail}{\linewidth}\addtolength{\spavail}{-\wd\splhsbox}%
+  \addtolength{\spavail}{-4.5em}%
+  \ifdim\spavail<0.4\linewidth\setlength{\spavail}{0.4\linewidth}\fi
+  \sbox{\spfitbox}{$\displaystyle #2$}%
+  \ifdim\wd\spfitbox>\spavail\resizebox{\spavail}{!}{\usebox{\spfitbox}}%
+  \else\usebox{\spfitbox}\fi}
+\newcommand{\verdict}[1]{\textsf{#1}}
+\newcommand{\fail}{\textcolor{red!70!black}{\textbf{\textsf{fail}}}}
+"""
+
+VERDICTS = ("pass", "fail", "info", "skip")
+
+
+def _verdict(v: str) -> str:
+    return r"\fail" if v == "fail" else rf"\verdict{{{escape(v)}}}"
+
+
+def _short_check_name(r: Mapping[str, Any]) -> str:
+    name = str(r.get("name", ""))
+    return name.split(".", 1)[1] if "." in name.split("[", 1)[0] else name
+
+
+def checks_table(checks: Sequence[Mapping[str, Any]], z: float | None = None) -> str:
+    """A longtable of checks: name, predicted, published, measured, +-Z*SE, verdict."""
+    if not checks:
+        return ""
+    zz = z if z is not None else checks[0].get("z", 4.0)
+    head = (r"check & predicted & published & measured & $\pm %s\,\mathrm{SE}$ & verdict \\"
+            % number(zz))
+    rows = []
+    for r in checks:
+        se = r.get("se")
+        half = None if se is None else float(r.get("z", zz)) * float(se)
+        rows.append(f"{tt(_short_check_name(r))} & {num(r.get('predicted'))} & "
+                    f"{num(r.get('predicted_published'))} & {num(r.get('measured'))} & "
+                    f"{num(half, 2)} & {_verdict(str(r.get('verdict', '')))} \\\\")
+        extra = []
+        if r.get("note"):
+            extra.append(text(r["note"]))
+        if r.get("slack") is not None:
+            extra.append(f"slack {num(r['slack'], 3)}")
+        extra.append(f"$n={number(r.get('n'))}$, networks ${number(r.get('n_networks'))}$")
+        rows.append(r"\multicolumn{6}{@{}p{0.97\linewidth}@{}}{\hspace{1em}\footnotesize "
+                    + "; ".join(extra) + r"} \\[2pt]")
+    return ("{\\small\n\\begin{longtable}{@{}>{\\raggedright\\arraybackslash}p{0.34\\linewidth}"
+            "rrrrl@{}}\n\\toprule\n" + head + "\n\\midrule\\endhead\n"
+            "\\bottomrule\\endfoot\n" + "\n".join(rows) + "\n\\end{longtable}}\n")
+
+
+def _counts(checks: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    out = {v: 0 for v in VERDICTS}
+    for r in checks:
+        out[str(r.get("verdict"))] = out.get(str(r.get("verdict")), 0) + 1
+    return out
+
+
+def summary_table(sections: Sequence[Section]) -> str:
+    """Counts per verdict per construction, and the total."""
+    rows = []
+    total = {v: 0 for v in VERDICTS}
+    for s in sections:
+        cnt = _counts(s.checks)
+        for v in VERDICTS:
+            total[v] += cnt.get(v, 0)
+        rows.append(tt(s.construction.name) + " & " + " & ".join(
+            str(cnt.get(v, 0)) for v in VERDICTS) + f" & {len(s.errors)} \\\\")
+    rows.append(r"\midrule total & " + " & ".join(str(total[v]) for v in VERDICTS)
+                + f" & {sum(len(s.errors) for s in sections)} \\\\")
+    return (r"\begin{center}\begin{tabular}{@{}lrrrrr@{}}\toprule" "\n"
+            r"construction & pass & fail & info & skip & errors \\\midrule" "\n"
+            + "\n".join(rows) + "\n" r"\bottomrule\end{tabular}\end{center}" "\n")
+
+
+def _figure(f: Figure) -> str:
+    pdfs = [p for p in f.files if p.endswith(".pdf")] or f.files
+    width = "0.85\\linewidth" if len(pdfs) == 1 else "0.48\\linewidth"
+    imgs = "\\hfill\n".join(rf"\includegraphics[width={width}]{{{p}}}" for p in pdfs)
+    return (r"\begin{figure}[H]\centering" "\n" + imgs + "\n"
+            rf"\caption{{{text(f.caption)}}}\label{{fig:{label(f.name)}}}" "\n"
+            r"\end{figure}" "\n")
+
+
+def provenance_table(meta: Mapping[str, Any]) -> str:
+    """The run's parameters and software versions, as a table."""
+    rows = []
+    for k, v in meta.items():
+        if isinstance(v, Mapping):
+            v = ", ".join(f"{a} {b}" for a, b in v.items())
+        elif isinstance(v, (list, tuple)):
+            v = ", ".join(str(x) for x in v)
+        rows.append(f"{escape(k)} & {tt(v)} \\\\")
+    return (r"\begin{center}\small\begin{tabular}{@{}l>{\raggedright\arraybackslash}"
+            r"p{0.7\linewidth}@{}}\toprule" "\n" + "\n".join(rows) + "\n"
+            r"\bottomrule\end{tabular}\end{center}" "\n")
+
+
+#: A comment line opening each construction's part of report.tex, so that a LaTeX error
+#: (reported with a line number) can be traced to its construction.
+SECTION_MARK = "% superpose-section: "
+
+
+def _section_head(c: Construction) -> str:
+    return (rf"\section{{{text(c.title) or escape(c.name)} (\texttt{{{escape(c.name)}}})}}"
+            rf"\label{{sec:{label(c.name)}}}")
+
+
+def section_at_line(tex: str, line: int) -> str | None:
+    """The construction whose part of ``tex`` holds line ``line`` (1-based), if any."""
+    name = None
+    for i, row in enumerate(tex.splitlines()[:line], start=1):
+        if row.startswith(SECTION_MARK):
+            name = row[len(SECTION_MARK):].strip()
+        elif row.startswith(r"\end{document}"):
+            name = None
+    return name
+
+
+def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
+             meta: Mapping[str, Any]) -> str:
+    """The full ``report.tex``: provenance, summary, and one section per construction."""
+    failing = [r for r in checks if r.get("verdict") == "fail"]
+    out = [PREAMBLE,
+           r"\hypersetup{pdftitle={superpose report}, pdfcreator={superpose}}",
+           r"\title{superpose report}" "\n" r"\author{}" "\n" r"\date{}",
+           r"\begin{document}", r"\maketitle",
+           r"\noindent This report was generated by \texttt{superpose report}. Each "
+           r"construction's quantities are derived symbolically, then measured by Monte Carlo "
+           r"on the simulated network from their definitions; a check compares the two with "
+           r"the rule fixed in advance (exact: $|\text{measured}-\text{predicted}|\le Z\,"
+           r"\mathrm{SE}$; approximate: within the declared tolerance plus $Z\,\mathrm{SE}$; "
+           r"bounds: one-sided).",
+           r"\section*{Provenance}", provenance_table(meta),
+           r"\tableofcontents",
+           r"\section{Summary}", summary_table(sections)]
+    if failing:
+        out.append(r"\noindent Failing checks:\begin{itemize}" + "\n".join(
+            rf"\item {tt(r['name'])}: predicted {num(r.get('predicted'))}, measured "
+            rf"{num(r.get('measured'))} $\pm$ {num(r.get('se'), 2)} (SE)" for r in failing)
+            + r"\end{itemize}")
+    else:
+        out.append(r"\noindent No check failed." "\n")
+    errors = [e for s in sections for e in s.errors]
+    if errors:
+        out.append(r"\noindent Errors while building the report:\begin{itemize}"
+                   + "\n".join(rf"\item {escape(e)}" for e in errors) + r"\end{itemize}")
+    for s in sections:
+        c = s.construction
+        out.append(r"\clearpage")
+        out.append(f"{SECTION_MARK}{c.name}")
+        if s.safe:
+            with safe_mode():
+                out.append(_section_head(c))
+                out.append(r"\noindent\textbf{Note:} the LaTeX of this derivation did not "
+                           r"compile, so its formulas typed as strings are shown as source "
+                           r"text below." "\n")
+                out.append(construction_latex(c))
+        else:
+            out.append(_section_head(c))
+            out.append(construction_latex(c))
+        out.append(r"\subsection{Checks}")
+        for note in s.notes:
+            out.append(r"\noindent " + escape(note) + "\n")
+        if s.checks:
+            out.append(checks_table(s.checks))
+        elif not s.notes:
+            out.append(r"\noindent No Monte Carlo checks at this scale." "\n")
+        for e in s.errors:
+            out.append(r"\noindent\textbf{Error:} " + escape(e) + "\n")
+        if s.figures:
+            out.append(r"\subsection{Figures}")
+            out.extend(_figure(f) for f in s.figures)
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,177 @@
+"""Shared plot helpers: one style, deterministic files, error bars at +-Z*SE.
+
+A figure is a script ``reports/figures/<construction_snake>_<name>.py`` with
+
+* ``CAPTION: str`` -- the caption (prose; ``$...$`` math allowed), stating the
+  parameters, the number of trials and what the error bars are;
+* ``make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]`` -- draws
+  the figure (its random numbers from :func:`verify.rng.stream` with ``seed``) and
+  writes it with :func:`save`.
+
+:func:`save` writes ``<name>.pdf`` and ``<name>.png`` byte-for-byte reproducibly: no
+dates in the PDF, no software tag in the PNG, a fixed dpi, and the report's provenance
+(seed, scale, git revision, versions) in the files' metadata when the report is
+building (:func:`provenance`).
+
+>>> import tempfile, pathlib
+>>> with style():
+...     fig, ax = figure()
+...     _ = ax.plot([0, 1], [0, 1])
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> [p.name for p in save(fig, d, "demo")]
+['demo.pdf', 'demo.png']
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window (and no display needed)
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from verify.check import Z  # noqa: E402
+
+DPI = 200
+PRODUCER = "superpose (matplotlib)"
+
+#: The report's look: small serif type that matches the LaTeX body, light grid.
+STYLE: dict[str, Any] = {
+    "figure.figsize": (5.5, 3.4),
+    "figure.dpi": 100,
+    "savefig.dpi": DPI,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.05,
+    "font.size": 9,
+    "font.family": "serif",
+    "mathtext.fontset": "cm",
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.5,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 4,
+    "errorbar.capsize": 2,
+    "axes.prop_cycle": matplotlib.cycler(color=[
+        "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]),
+    "svg.hashsalt": "superpose",
+    "pdf.compression": 6,
+}
+
+plt.rcParams.update(STYLE)  # figure scripts get the style without asking for it
+
+_PROVENANCE: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def style() -> Iterator[None]:
+    """Use the report style inside a ``with`` block."""
+    with plt.rc_context(STYLE):
+        yield
+
+
+@contextlib.contextmanager
+def provenance(meta: Mapping[str, Any]) -> Iterator[None]:
+    """Record ``meta`` (seed, scale, revision...) in every file :func:`save` writes."""
+    old = dict(_PROVENANCE)
+    _PROVENANCE.clear()
+    _PROVENANCE.update({str(k): _flat(v) for k, v in meta.items()})
+    try:
+        yield
+    finally:
+        _PROVENANCE.clear()
+        _PROVENANCE.update(old)
+
+
+def _flat(v: Any) -> str:
+    if isinstance(v, Mapping):
+        return ", ".join(f"{k}={x}" for k, x in v.items())
+    return str(v)
+
+
+def figure(ncols: int = 1, nrows: int = 1, **kw):
+    """``plt.subplots`` in the report style (call inside :func:`style` or not)."""
+    with style():
+        w, h = STYLE["figure.figsize"]
+        kw.setdefault("figsize", (w if ncols == 1 else min(w * ncols * 0.6, 7.0), h * nrows))
+        kw.setdefault("layout", "constrained")
+        return plt.subplots(nrows, ncols, **kw)
+
+
+def save(fig, outdir: Path | str, name: str) -> list[Path]:
+    """Write ``fig`` as ``outdir/name.pdf`` and ``outdir/name.png`` (deterministic) and
+    close it.  Returns both paths."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    note = "; ".join(f"{k}={v}" for k, v in sorted(_PROVENANCE.items()))
+    pdf, png = outdir / f"{name}.pdf", outdir / f"{name}.png"
+    pdf_meta = {"CreationDate": None, "ModDate": None, "Producer": PRODUCER,
+                "Creator": "superpose", "Title": name}
+    png_meta = {"Software": None, "Title": name}
+    if note:
+        pdf_meta["Subject"] = note
+        png_meta["Description"] = note
+    with style():
+        try:
+            fig.savefig(pdf, format="pdf", metadata=pdf_meta, dpi=DPI)
+            fig.savefig(png, format="png", metadata=png_meta, dpi=DPI)
+        finally:
+            plt.close(fig)
+    return [pdf, png]
+
+
+def errorbar(ax, x: Sequence[float], y: Sequence[float], se: Sequence[float] | None = None,
+             *, z: float = Z, label: str | None = None, **kw):
+    """Measured points with bars of ``+-z*se`` (the checks' acceptance band, Z = 4)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    yerr = None if se is None else z * np.asarray(se, dtype=float)
+    kw.setdefault("fmt", "o")
+    kw.setdefault("ms", 3.5)
+    return ax.errorbar(x, y, yerr=yerr, label=label, **kw)
+
+
+def predicted_line(ax, x: Sequence[float], y: Sequence[float], *, label: str = "predicted",
+                   **kw):
+    """The closed form as a line (draw it on a fine grid for smooth curves)."""
+    kw.setdefault("color", "0.25")
+    kw.setdefault("lw", 1.0)
+    return ax.plot(np.asarray(x, float), np.asarray(y, float), label=label, **kw)
+
+
+def checks_figure(checks: Sequence[Mapping[str, Any]], title: str = ""):
+    """Measured / predicted with +-Z*SE bars for every check that has a prediction
+    (one row per check; the band ``1`` is agreement).  ``None`` if nothing to plot."""
+    rows = [r for r in checks
+            if r.get("predicted") not in (None, 0) and r.get("measured") is not None]
+    if not rows:
+        return None
+    ratio = np.array([r["measured"] / r["predicted"] for r in rows])
+    se = np.array([(r.get("se") or 0.0) / abs(r["predicted"]) for r in rows])
+    zz = np.array([float(r.get("z", Z)) for r in rows])
+    colors = {"pass": "#0072B2", "fail": "#D55E00", "info": "#777777", "skip": "#BBBBBB"}
+    h = min(0.18 * len(rows) + 0.9, 9.0)
+    fig, ax = figure(figsize=(5.5, h))
+    y = np.arange(len(rows))[::-1]
+    for verdict, color in colors.items():
+        idx = [i for i, r in enumerate(rows) if r.get("verdict") == verdict]
+        if idx:
+            ax.errorbar(ratio[idx], y[idx], xerr=zz[idx] * se[idx], fmt="o", ms=3, color=color,
+                        label=verdict, capsize=1.5, lw=0.8)
+    ax.axvline(1.0, color="0.3", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(r["name"]).split(".", 1)[-1] for r in rows], fontsize=5.5)
+    ax.set_xlabel(r"measured / predicted  ($\pm Z\,$SE)")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best")
+    return fig

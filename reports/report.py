@@ -1,0 +1,470 @@
+"""``superpose report``: derivations, Monte Carlo checks and figures, in one folder.
+
+:func:`build_report` writes (DESIGN.md, "The report (main job)")::
+
+    <out>/report.tex        derivations, checks tables, figures, summary
+    <out>/report.pdf        when latexmk is present (else report-pdf-missing.txt)
+    <out>/figures/*.pdf|png one set per figure script, plus one checks plot per construction
+    <out>/checks.json       {"meta": ..., "checks": [CheckResult...], "errors": [...]}
+    <out>/checks.md         the checks as a Markdown table
+    <out>/summary.md        counts per verdict per construction, failing checks, timings
+    <out>/.superpose-report marker: this folder may be replaced by the next report
+
+Everything but ``summary.md`` (which holds the run time) is a function of the command,
+the seed, the code and the package versions: ``checks.json``, the figures and (with
+pdfTeX's dates switched off and ``SOURCE_DATE_EPOCH`` fixed) ``report.pdf`` are
+byte-identical between runs.
+
+The folder is built in a temporary sibling (same filesystem) and renamed into place at
+the end, so an error or Ctrl-C leaves the old report (or nothing), never half a report.
+An existing folder is replaced only if it carries the marker; any other non-empty folder,
+a file at that path or an unwritable place is bad input (exit 2).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import json
+import math
+import os
+import pkgutil
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from derive import quantity as registry
+from derive.quantity import BadInput, snake
+from reports import latex, plots
+from verify.check import Z, run_checks, verify_module
+from verify.stats import round_sig
+
+SCALES = ("smoke", "quick", "paper")
+MARKER = ".superpose-report"
+MARKER_TEXT = "superpose report folder: `superpose report` may replace it\n"
+LATEX_TIMEOUT_S = 300
+PACKAGES = ("superpose", "sympy", "mpmath", "numpy", "scipy", "matplotlib")
+HOW_TO_GET_LATEX = (
+    "report.pdf was not built: latexmk was not found. Install a LaTeX toolchain "
+    "(Debian/Ubuntu: apt-get install latexmk texlive-latex-base texlive-latex-recommended; "
+    "macOS: MacTeX) and run `superpose report` again; report.tex is complete.\n"
+)
+
+
+# ---------------------------------------------------------------------- provenance
+
+
+def git_revision() -> str:
+    """``git rev-parse HEAD`` of the source tree (``+dirty`` if modified), else ``unknown``."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=10)
+        if rev.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10)
+        return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that make the numbers."""
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = importlib.metadata.version(p)
+        except importlib.metadata.PackageNotFoundError:
+            out[p] = "unknown"
+    return out
+
+
+def make_meta(scale: str, seed: int, names: Sequence[str],
+              only: Sequence[str] | None = None) -> dict[str, Any]:
+    """What every output file records: parameters, seed, versions, revision."""
+    return {"command": f"superpose report --scale {scale} --seed {seed}"
+                       + "".join(f" --only {n}" for n in only or ()),
+            "scale": scale, "seed": seed, "constructions": list(names), "z": Z,
+            "git_revision": git_revision(), "versions": versions()}
+
+
+def _meta_lines(meta: Mapping[str, Any]) -> list[str]:
+    return [f"- {k}: {', '.join(f'{a} {b}' for a, b in v.items()) if isinstance(v, Mapping) else v}"
+            for k, v in meta.items()]
+
+
+# ------------------------------------------------------------------ output folder
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        return (path / MARKER).read_text().startswith(MARKER_TEXT[:24])
+    except OSError:
+        return False
+
+
+def check_target(out: str | os.PathLike) -> Path:
+    """The absolute output folder, or ``BadInput`` if it may not be (re)written."""
+    if out is None or str(out).strip() == "":
+        raise BadInput("--out needs a folder name")
+    target = Path(out).expanduser().absolute()
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise BadInput(f"--out {out}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not _is_report(target):
+        raise BadInput(f"--out {out}: folder is not empty and is not an earlier superpose "
+                       "report; refusing to overwrite it (choose another --out)")
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise BadInput(f"--out {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise BadInput(f"--out {out}: cannot write in {parent}")
+    return target
+
+
+def _make_temp(target: Path) -> tuple[Path, list[Path]]:
+    """A temporary folder beside ``target`` (creating missing parents, returned too)."""
+    created: list[Path] = []
+    p = target.parent
+    missing = []
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    try:
+        for d in reversed(missing):
+            d.mkdir()
+            created.append(d)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as exc:
+        for d in reversed(created):
+            shutil.rmtree(d, ignore_errors=True)
+        raise BadInput(f"--out {target}: cannot write there ({exc.strerror or exc})") from None
+    return tmp, created
+
+
+def _move_into_place(tmp: Path, target: Path) -> None:
+    """Rename ``tmp`` to ``target``, replacing an earlier report (checked once more)."""
+    check_target(target)
+    old = None
+    if target.exists():
+        if any(target.iterdir()):
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rmdir(old)
+            os.rename(target, old)
+        else:
+            os.rmdir(target)
+    try:
+        os.rename(tmp, target)
+    except OSError:
+        if old is not None:
+            os.rename(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------- the parts
+
+
+def figure_modules(name: str) -> list[str]:
+    """Figure scripts of construction ``name``: ``reports/figures/<snake>_*.py``, sorted.
+
+    A script belongs to the construction with the longest matching prefix, so that
+    ``uand_sparse_x`` never counts as a figure of a construction called ``uand``.
+    """
+    import reports.figures as pkg
+
+    prefixes = sorted({snake(n) for n in (*registry.KNOWN, *registry.available())},
+                      key=len, reverse=True)
+    mine = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        owner = next((p for p in prefixes if info.name.startswith(p + "_")), None)
+        if owner == snake(name):
+            mine.append(info.name)
+    return sorted(mine)
+
+
+def _has_verify(name: str):
+    try:
+        return verify_module(name)
+    except BadInput:
+        return None
+
+
+def _clean(x: Any) -> Any:
+    """JSON-ready: floats rounded to 12 significant digits, non-finite -> null,
+    NumPy scalars -> Python, tuples -> lists."""
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, Mapping):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, (int, float)):
+        x = x.item()
+    if isinstance(x, int):
+        return x
+    if isinstance(x, float):
+        return round_sig(x, 12) if math.isfinite(x) else None
+    return str(x)
+
+
+class _Clock:
+    """Progress lines on stderr: ``[  12.3s] what``."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __call__(self, msg: str) -> None:
+        print(f"[{time.perf_counter() - self.t0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    def since(self, t: float) -> float:
+        return time.perf_counter() - t
+
+
+def _error(where: str, clock: _Clock) -> str:
+    """Log an unexpected exception (a bug, not bad input) with its traceback."""
+    exc = sys.exc_info()[1]
+    clock(f"ERROR in {where}: {type(exc).__name__}: {exc}")
+    traceback.print_exc(file=sys.stderr)
+    return f"{where}: {type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def run_section(name: str, scale: str, seed: int, tmp: Path, clock: _Clock,
+                timings: dict[str, float]) -> latex.Section:
+    """Derivation, checks and figures of one construction."""
+    t = time.perf_counter()
+    clock(f"{name}: derivation")
+    c = registry.get_construction(name)
+    sec = latex.Section(construction=c)
+    mod = _has_verify(name)
+    if mod is None:
+        sec.notes.append("No Monte Carlo verification module yet for this construction.")
+    else:
+        cases = mod.SCALES.get(scale, []) if isinstance(mod.SCALES, Mapping) else []
+        for params, trials in cases:
+            label = ", ".join(f"{k}={v}" for k, v in params.items())
+            clock(f"{name}: checks [{label}] trials={trials}")
+            try:
+                _, results, _ = run_checks(name, params, trials=trials, seed=seed,
+                                           progress=lambda m: clock(f"{name}:   {m}"))
+            except Exception:  # a bug in a verify module (its SCALES), not the user's input
+                sec.errors.append(_error(f"checks of {name} [{label}]", clock))
+                continue
+            sec.checks.extend(_clean(r.to_json()) for r in results)
+    figdir = tmp / "figures"
+    if sec.checks:
+        fig = plots.checks_figure(sec.checks, title=f"{name}: every check ({scale} scale)")
+        if fig is not None:
+            fname = f"checks_{snake(name)}"
+            plots.save(fig, figdir, fname)
+            sec.figures.append(latex.Figure(
+                fname, [f"figures/{fname}.pdf"],
+                f"Every Monte Carlo check of {name} at the {scale} scale (seed {seed}): "
+                f"measured over predicted, with bars of $\\pm Z\\,\\mathrm{{SE}}$ ($Z={Z:g}$). "
+                "Agreement is the vertical line at 1; exact checks pass when their bar "
+                "crosses it, approximate ones within their stated tolerance."))
+    for modname in figure_modules(name):
+        clock(f"{name}: figure {modname}")
+        try:
+            fmod = importlib.import_module(f"reports.figures.{modname}")
+            paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"{modname}: {m}"))
+            rel = sorted(Path(p).resolve().relative_to(tmp.resolve()).as_posix() for p in paths)
+            sec.figures.append(latex.Figure(modname, rel, str(getattr(fmod, "CAPTION", ""))))
+        except Exception:
+            sec.errors.append(_error(f"figure {modname}", clock))
+    timings[name] = round(time.perf_counter() - t, 2)
+    return sec
+
+
+def run_latex(tmp: Path, clock: _Clock) -> tuple[bool, str]:
+    """``latexmk -pdf`` in ``tmp`` with fixed dates: (success, output tail)."""
+    clock("latex: latexmk -pdf report.tex")
+    env = dict(os.environ, SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH", "0"),
+               FORCE_SOURCE_DATE="1")
+    try:
+        proc = subprocess.run(
+            ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
+             "report.tex"], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, errors="replace", timeout=LATEX_TIMEOUT_S)
+        ok = proc.returncode == 0 and (tmp / "report.pdf").is_file()
+        log = proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired:
+        ok, log = False, f"latexmk took longer than {LATEX_TIMEOUT_S} s"
+    for ext in ("aux", "out", "toc", "fls", "fdb_latexmk", "lof", "lot", "log"):
+        f = tmp / f"report.{ext}"
+        if f.exists() and (ok or ext != "log"):
+            f.unlink()
+    if not ok and (tmp / "report.pdf").exists():
+        (tmp / "report.pdf").unlink()
+    return ok, log
+
+
+def typeset(tmp: Path, sections: Sequence[latex.Section], checks: Sequence[Mapping],
+            meta: Mapping[str, Any], clock: _Clock) -> tuple[str, list[str], str | None]:
+    """Write report.tex and build report.pdf: (pdf state, warnings, error).
+
+    A construction whose author-written LaTeX breaks the build is typeset again in
+    :func:`latex.safe_mode` (its strings shown as source text) and named in a warning;
+    an error anywhere else is an error.
+    """
+    warnings: list[str] = []
+    while True:
+        tex = latex.document(sections, checks, meta)
+        _write(tmp / "report.tex", tex)
+        if shutil.which("latexmk") is None:
+            _write(tmp / "report-pdf-missing.txt", HOW_TO_GET_LATEX)
+            clock("latexmk not found: report.pdf skipped (see report-pdf-missing.txt)")
+            return "not built: latexmk missing", warnings, None
+        ok, log = run_latex(tmp, clock)
+        if ok:
+            return "built", warnings, None
+        lines = [int(m) for m in re.findall(r"report\.tex:(\d+):", log)]
+        culprit = latex.section_at_line(tex, lines[0]) if lines else None
+        sec = next((s for s in sections if s.construction.name == culprit and not s.safe), None)
+        if sec is None:
+            print("\n".join(log.splitlines()[-30:]), file=sys.stderr)
+            return "failed", warnings, ("LaTeX failed to build report.pdf (see report.log; "
+                                        "report.tex is complete)")
+        msg = (f"the LaTeX of {culprit}'s derivation does not compile (report.tex line "
+               f"{lines[0]}); typeset it again with its strings shown as source text")
+        clock("WARNING: " + msg)
+        warnings.append(msg)
+        sec.safe = True
+
+
+# ---------------------------------------------------------------- output files
+
+
+def checks_markdown(sections: Sequence[latex.Section], meta: Mapping[str, Any]) -> str:
+    def f(x: Any) -> str:
+        return "-" if x is None else (str(x) if isinstance(x, int) else f"{x:.6g}")
+
+    out = ["# superpose checks", "", *_meta_lines(meta), ""]
+    for s in sections:
+        out += [f"## {s.construction.name}", ""]
+        if not s.checks:
+            out += ["(no checks)", ""]
+            continue
+        out += ["| check | predicted | published | measured | CI (±Z·SE) | verdict |",
+                "|---|---|---|---|---|---|"]
+        for r in s.checks:
+            lo, hi = r["ci"]
+            ci = "-" if lo is None else f"[{f(lo)}, {f(hi)}]"
+            out.append(f"| `{r['name']}` | {f(r['predicted'])} | {f(r['predicted_published'])} "
+                       f"| {f(r['measured'])} | {ci} | {r['verdict']} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def summary_markdown(sections: Sequence[latex.Section], meta: Mapping[str, Any],
+                     timings: Mapping[str, float], pdf: str, warnings: Sequence[str] = (),
+                     latex_error: str | None = None) -> str:
+    out = ["# superpose report: summary", "", *_meta_lines(meta), f"- report.pdf: {pdf}", "",
+           "| construction | pass | fail | info | skip | errors | seconds |", "|---|---|---|---|---|---|---|"]
+    bad = []
+    for s in sections:
+        cnt = {v: 0 for v in latex.VERDICTS}
+        for r in s.checks:
+            cnt[r["verdict"]] = cnt.get(r["verdict"], 0) + 1
+            if r["verdict"] == "fail":
+                bad.append(r)
+        out.append(f"| {s.construction.name} | " + " | ".join(str(cnt[v]) for v in latex.VERDICTS)
+                   + f" | {len(s.errors)} | {timings.get(s.construction.name, 0):.1f} |")
+    out += ["", f"Total run time: {timings.get('total', 0):.1f} s "
+            f"(LaTeX {timings.get('latex', 0):.1f} s).", ""]
+    if bad:
+        out += ["## Failing checks", ""] + [
+            f"- `{r['name']}`: predicted {r['predicted']}, measured {r['measured']} "
+            f"± {r['se']} (SE), n={r['n']}" for r in bad] + [""]
+    else:
+        out += ["No check failed.", ""]
+    errors = [e for s in sections for e in s.errors] + ([latex_error] if latex_error else [])
+    if errors:
+        out += ["## Errors", ""] + [f"- {e}" for e in errors] + [""]
+    if warnings:
+        out += ["## Warnings", ""] + [f"- {w}" for w in warnings] + [""]
+    return "\n".join(out)
+
+
+def _write(path: Path, content: str) -> None:
+    path.write_text(content, encoding="utf-8")
+
+
+# ------------------------------------------------------------------------ the job
+
+
+def validate(scale: str, seed: int, only: Sequence[str] | None) -> list[str]:
+    """The constructions to report on, after validating the arguments (``BadInput``)."""
+    if scale not in SCALES:
+        raise BadInput(f"--scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise BadInput(f"--seed must be a non-negative integer, got {seed!r}")
+    known = registry.available()
+    if only:
+        for n in only:
+            if n not in known:
+                raise BadInput(f"unknown construction {n!r} (known: {', '.join(known)})")
+        return [n for n in known if n in set(only)]
+    return known
+
+
+def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quick",
+                 seed: int = 0, only: Sequence[str] | None = None, *,
+                 pdf: bool = True) -> int:
+    """Build the report folder ``out``; 0 if no check failed, 1 otherwise (2 via BadInput).
+
+    ``pdf=False`` skips LaTeX (tests of the other files).
+    """
+    names = validate(scale, seed, only)
+    target = check_target(out)
+    clock = _Clock()
+    tmp, created = _make_temp(target)
+    try:
+        meta = make_meta(scale, seed, names, only)
+        timings: dict[str, float] = {}
+        sections = []
+        with plots.provenance({k: meta[k] for k in ("scale", "seed", "git_revision")}
+                              | {"versions": meta["versions"]}):
+            for name in names:
+                try:
+                    sections.append(run_section(name, scale, seed, tmp, clock, timings))
+                except Exception:  # e.g. the derivation itself crashed: report it, go on
+                    err = _error(f"section {name}", clock)
+                    c = registry.Construction(name, name, "(failed to load)", ())
+                    sections.append(latex.Section(construction=c, errors=[err]))
+        checks = [r for s in sections for r in s.checks]
+        errors = [e for s in sections for e in s.errors]
+        data = {"meta": meta, "checks": checks, "errors": errors}
+        _write(tmp / "checks.json", json.dumps(_clean(data), sort_keys=True, indent=1) + "\n")
+        _write(tmp / "checks.md", checks_markdown(sections, meta))
+        t = time.perf_counter()
+        if pdf:
+            pdf_state, warnings, problem = typeset(tmp, sections, checks, meta, clock)
+        else:
+            _write(tmp / "report.tex", latex.document(sections, checks, meta))
+            pdf_state, warnings, problem = "not built (pdf=False)", [], None
+        if problem:
+            errors.append(problem)
+        timings["latex"] = round(time.perf_counter() - t, 2)
+        timings["total"] = round(clock.since(clock.t0), 2)
+        summary = summary_markdown(sections, meta, timings, pdf_state, warnings, problem)
+        _write(tmp / "summary.md", summary)
+        _write(tmp / MARKER, MARKER_TEXT)
+        _move_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for d in reversed(created):
+            shutil.rmtree(d, ignore_errors=True)
+        raise
+    n_fail = sum(r["verdict"] == "fail" for r in checks)
+    clock(f"wrote {target}: {len(checks)} checks, {n_fail} failed, {len(errors)} errors")
+    return 1 if n_fail or errors else 0
