@@ -90,7 +90,8 @@ def simulate(net: eng.Network, z: int, B: int, rng: np.random.Generator,
     x = fam.sample_x(rng, B, z)
     ids = read
     if np.ndim(read) == 0 and not isinstance(read, str):     # k sampled inactive ids, shared
-        ids = _sample_ids(net, active, int(read), rng)
+        # one uniform id set for all passes (the engine takes a 1-d id array; actives -> -1)
+        ids = rng.choice(net.T, size=min(int(read), net.T), replace=False)
     out = {}
     for mode in modes:
         r = eng.run(net, active, x, mode, read=ids)
@@ -103,15 +104,6 @@ def simulate(net: eng.Network, z: int, B: int, rng: np.random.Generator,
         out[mode] = {"dxa": dxa, "daa": daa, "xi": np.linalg.norm(xi, axis=-1), "ai": ai,
                      "valid": r.inactive_ids >= 0, "frac_on": r.frac_on}
     return out
-
-
-def _sample_ids(net: eng.Network, active: np.ndarray, k: int, rng) -> np.ndarray:
-    """(B, k) inactive circuit ids, uniform without replacement per pass (actives excluded)."""
-    B, z = active.shape
-    ids = np.stack([rng.choice(net.T - z, size=k, replace=False) for _ in range(B)])
-    for a in np.sort(active, axis=1).T:
-        ids += ids >= a[:, None]
-    return ids
 
 
 def onset_layer(seized: np.ndarray, L: int) -> int:
