@@ -1,0 +1,249 @@
+"""Costs of storing features in superposition (Linsefors, "Some costs of superposition"; uand.md §6).
+
+Setup.  ``m`` unit features ``f_1..f_m`` iid uniform on the sphere of ``R^n``; ``k`` of them
+active (set ``I``), stored as ``x = sum_{a in I} f_a``; feature ``b`` is read as ``f_b . x``.
+The readout noise is ``f_b.x - 1[b in I] = sum_{a in I, a != b} f_a . f_b``.
+
+* ``u = f_a . f_b`` (a != b) is a coordinate of a uniform unit vector: ``u^2 ~ Beta(1/2, (n-1)/2)``,
+  ``E u^2 = 1/n`` (sum of the n squared coordinates is 1), and distinct pairs are uncorrelated,
+  so the noise has mean square ``(k-1)/n`` (active) and ``k/n`` (inactive), exactly.
+* Maximum over the ``m - k`` inactive features: given ``x`` the readouts are ``|x| u_b`` with
+  ``u_b`` iid and independent of ``|x|``, so ``E max_b noise_b^2 = E|x|^2 E max_b u_b^2 =
+  k int_0^1 (1 - I_s(1/2, (n-1)/2)^{m-k}) ds`` exactly (``I`` the regularised incomplete beta).
+  A sphere coordinate is sub-Gaussian with proxy ``1/n`` (``E e^{λu} = 0F1(; n/2; λ²/4) <=
+  e^{λ²/(2n)}`` termwise), so the maximal inequality of ``derive/bounds.py`` gives
+  ``E max_b |noise_b| <= sqrt(k) sqrt(2 ln(2(m-k)) / n)`` (Jensen: ``E|x| <= sqrt k``).
+* Layers that read, compute (identity) and re-embed in fresh random features: the mean-square
+  error obeys a linear recursion (derived below), with and without a clean-up that zeroes the
+  inactive features' readouts.
+
+Published: Linsefors' ``eps = sqrt(8 ln m / n)`` ("per unit of another feature", a JL worst
+case), noise ``eps sqrt(l)``, capacity ``l < n / (8 ln m)``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import sys
+
+import sympy as sp
+from scipy import integrate, special
+
+from derive.bounds import gauss_abs_max_mean_bound
+from derive.cache import cached
+from derive.quantity import BadInput, Construction, Param, Quantity, Step
+
+NAME = "costs"
+SOURCE = "Linsefors, Some costs of superposition (uand.md §6)"
+
+N = Param("n", int, 256, lo=2, hi=10**7, doc="dimension of the space (neurons)")
+M = Param("m", int, 1024, lo=2, hi=10**9, doc="number of features")
+K = Param("k", int, 8, lo=1, hi=10**7, doc="active features")
+T = Param("t", int, 4, lo=0, hi=10**4, doc="read-compute-re-embed layers")
+SIG = Param("sigma", float, 0.25, lo=0.0, hi=10**3, doc="target RMS noise (> 0)")
+EPS = Param("eps", float, 1.0, lo=0.0, hi=10**3, doc="target worst-case noise (> 0)", latex="epsilon")
+
+n, m, k, t = N.symbol, M.symbol, K.symbol, T.symbol
+
+
+def _check(v: dict) -> str | None:
+    if "k" in v and "m" in v and v["k"] > v["m"]:
+        return f"k = {v['k']} active features cannot exceed m = {v['m']} features"
+    if "k" in v and "m" in v and "n" in v and v["k"] >= v["m"] and "t" not in v:
+        return f"the maximum over inactive features needs k < m, got k = m = {v['m']}"
+    for name in ("sigma", "eps"):
+        if name in v and not v[name] > 0:
+            return f"{name} must be > 0, got {v[name]}"
+    return None
+
+
+# --------------------------------------------------------------------- helpers
+
+def max_u2_mean(nn: int, count: int) -> float:
+    """``E max_{b<=count} u_b^2`` for iid ``u_b^2 ~ Beta(1/2, (n-1)/2)`` (quadrature, ~1e-12).
+
+    ``E max = int_0^1 P(max > s) ds = int_0^1 1 - I_s(1/2,(n-1)/2)^count ds``; the integrand
+    falls from 1 to 0 around ``s ~ 2 ln(count)/n``, so the range is split there.
+    """
+    if count < 1:
+        raise BadInput(f"{NAME}: need at least one inactive feature, got {count}")
+    a, b = 0.5, (nn - 1) / 2
+
+    def f(s):
+        return -math.expm1(count * math.log(max(special.betainc(a, b, s), 1e-300)))
+
+    knee = min(1.0, max(2 * math.log(count + 1) / nn, 1.0 / nn))
+    pts = sorted({0.0, min(1.0, knee / 4), knee, min(1.0, 2 * knee), min(1.0, 4 * knee), 1.0})
+    tot = 0.0
+    with warnings.catch_warnings():  # the integrand is smooth; quad's roundoff notes are noise
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        for lo, hi in zip(pts[:-1], pts[1:]):
+            if hi > lo:
+                tot += integrate.quad(f, lo, hi, epsabs=1e-16, epsrel=1e-11, limit=400)[0]
+    return tot
+
+
+def noise_max_ms(n: int, m: int, k: int) -> float:
+    """``E max_{b not in I} noise_b^2 = k E max u^2`` (exact up to quadrature)."""
+    return k * max_u2_mean(n, m - k)
+
+
+def noise_max_bound(n, m, k):
+    """``E max_{b not in I} |noise_b| <= sqrt(k) * sqrt(2 ln(2(m-k))/n)`` (bounds helper)."""
+    return sp.sqrt(k) * gauss_abs_max_mean_bound(m - k, 1 / sp.sqrt(n)) if isinstance(n, sp.Basic) \
+        else math.sqrt(k) * gauss_abs_max_mean_bound(m - k, 1 / math.sqrt(n))
+
+
+def capacity_worst(n: int, m: int, eps: float) -> int:
+    """Largest ``k <= m/2`` with ``noise_max_bound(n, m, k) <= eps`` (0 if none).
+
+    ``k ln(2(m-k))`` increases on ``1 <= k <= m/2`` (its derivative ``ln(2(m-k)) - k/(m-k)``
+    is ``>= ln m - 1 > 0`` there for ``m >= 3``), so bisection finds the first failure.  Beyond
+    ``m/2`` the bound falls again only because few inactive features remain to be misread;
+    capacity is not meaningful there.
+    """
+    top = max(1, m // 2)
+    if noise_max_bound(n, m, 1) > eps:
+        return 0
+    if noise_max_bound(n, m, top) <= eps:
+        return top
+    a, b = 1, top
+    while b - a > 1:
+        c = (a + b) // 2
+        if noise_max_bound(n, m, c) <= eps:
+            a = c
+        else:
+            b = c
+    return a
+
+
+def _wrap(fn, names):
+    def compute(**kw):
+        return fn(*(kw[x] for x in names))
+    return compute
+
+
+def _q(short, params, statistic, accuracy, definition, closed_form=None, **kw) -> Quantity:
+    return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
+                    closed_form=closed_form, constraint=_check, source=kw.pop("source", SOURCE),
+                    eq_label=kw.pop("eq_label", f"eq:costs-{short.replace('_', '-')}"), **kw)
+
+
+# ------------------------------------------------------------------ compounding
+
+def compound_recursion() -> tuple[sp.Expr, sp.Expr]:
+    """Closed forms of the relative MS error of an active feature after t layers.
+
+    Clean-up (inactive readouts zeroed before re-embedding): ``A' = A + (k-1)(1+A)/n``.
+    No clean-up (all m readouts re-embedded): with total power ``S = k(1+A) + (m-k)B``,
+    ``A' = A + (S - 1 - A)/n``, ``B' = B + (S - B)/n``, hence ``S' = S (1 + (m-1)/n)`` and
+    ``1 + A_t = (1-1/n)^t + k (g^t - (1-1/n)^t)/m`` with ``g = 1 + (m-1)/n``.
+    Both are solved with :func:`sympy.rsolve` and checked against the recursion here.
+    """
+    A = sp.Function("A")
+    tt = sp.Symbol("t", integer=True, nonnegative=True)
+    clean = sp.rsolve(A(tt + 1) - A(tt) - (k - 1) * (1 + A(tt)) / n, A(tt), {A(0): 0})
+    u = sp.Function("u")
+    g = 1 + (m - 1) / n
+    nocl = sp.rsolve(u(tt + 1) - (1 - 1 / n) * u(tt) - k * g**tt / n, u(tt), {u(0): 1})
+    clean = sp.simplify(clean.subs(tt, t))
+    nocl = nocl.subs(tt, t) - 1
+    return clean, nocl
+
+
+def _compound_quantities() -> list[Quantity]:
+    clean, nocl = cached("costs-compound", compound_recursion, sys.modules[__name__])
+    g = 1 + (m - 1) / n
+    return [
+        _q("compound_ms_cleanup", (N, K, T), "mean-square", "exact",
+           r"\mathbb E[(\hat y^{(t)}_a - y_a)^2]/y_a^2,\ a\in I,\ \text{inactive readouts zeroed}",
+           clean, doc="relative MS error of an active feature after t read/compute/re-embed "
+           "layers with fresh random features and a perfect clean-up of inactive features",
+           steps=(Step(r"e^{(t+1)}_a", r"e^{(t)}_a+\sum_{b\in I\setminus a}\hat y^{(t)}_b\,"
+                       r"f'_a\cdot f'_b", "re-embed the k active readouts in fresh features"),
+                  Step(r"A_{t+1}", r"A_t+\frac{k-1}{n}(1+A_t)",
+                       "E(f'.f')^2 = 1/n, uncorrelated pairs, E e = 0, E yhat^2 = 1 + A"),
+                  Step(r"A_t", clean, "rsolve, A_0 = 0"),
+                  Step("", r"\approx t(k-1)/n", "small t k / n"),
+                  Step(r"\text{gain }\gamma", r"A_t\text{ unchanged}",
+                       "a linear compute y -> gamma y scales error and signal alike")),
+           source=SOURCE + " ('Compounding noise' [not available]; derived here)"),
+        _q("compound_ms_nocleanup", (N, M, K, T), "mean-square", "exact",
+           r"\mathbb E[(\hat y^{(t)}_a - y_a)^2],\ a\in I,\ \text{all m readouts re-embedded}",
+           nocl, doc="the same without clean-up: the inactive features' noise is re-embedded "
+           "and the total power grows by 1 + (m-1)/n per layer",
+           steps=(Step(r"A_{t+1}", r"A_t+\frac1n\big[(k-1)(1+A_t)+(m-k)B_t\big]", "active"),
+                  Step(r"B_{t+1}", r"B_t+\frac1n\big[k(1+A_t)+(m-k-1)B_t\big]", "inactive"),
+                  Step(r"S_t", r"k\,g^t,\ g=" + sp.latex(g), "S = k(1+A) + (m-k)B"),
+                  Step(r"A_t", nocl, "rsolve for u = 1 + A, u_0 = 1"))),
+    ]
+
+
+# ------------------------------------------------------------------ quantities
+
+def construction() -> Construction:
+    u2 = sp.Symbol("u^2", positive=True)
+    qs = [
+        _q("inner_ms", (N,), "mean-square", "exact", r"\mathbb E[(f_a\cdot f_b)^2],\ a\ne b",
+           1 / n, steps=(Step(r"\sum_{i=1}^n u_i^2", "1", "unit vector"),
+                         Step(r"\mathbb E u_1^2", 1 / n, "exchangeable coordinates; f_a.f_b is "
+                              "a coordinate of f_a in a basis containing f_b")),
+           doc="mean square inner product of two random unit features"),
+        _q("noise_ms_inactive", (N, K), "mean-square", "exact",
+           r"\mathbb E[(f_b\cdot x)^2],\ b\notin I", k / n,
+           steps=(Step(r"f_b\cdot x", r"\sum_{a\in I}f_a\cdot f_b", "x = sum of active features"),
+                  Step(r"\mathbb E(\cdot)^2", k / n, "k uncorrelated terms of mean square 1/n")),
+           doc="readout noise of an inactive feature, mean square"),
+        _q("noise_ms_active", (N, K), "mean-square", "exact",
+           r"\mathbb E[(f_b\cdot x-1)^2],\ b\in I", (k - 1) / n,
+           doc="readout noise of an active feature, mean square",
+           steps=(Step(r"f_b\cdot x-1", r"\sum_{a\in I\setminus b}f_a\cdot f_b", "|f_b| = 1"),)),
+        _q("noise_max_ms", (N, M, K), "max", "exact",
+           r"\mathbb E\max_{b\notin I}(f_b\cdot x)^2",
+           compute=_wrap(noise_max_ms, "n m k".split()),
+           steps=(Step(r"f_b\cdot x", r"|x|\,u_b", "u_b = f_b . x/|x|, iid given x, independent "
+                       "of |x|"),
+                  Step(u2, r"\sim\mathrm{Beta}(\tfrac12,\tfrac{n-1}2)", "sphere coordinate"),
+                  Step(r"\mathbb E\max_b(f_b\cdot x)^2", r"k\int_0^1\big(1-I_s(\tfrac12,"
+                       r"\tfrac{n-1}2)^{m-k}\big)ds", "E|x|^2 = k; tail integral of the max")),
+           doc="expected largest squared readout among the inactive features (exact, quadrature)"),
+        _q("noise_max_bound", (N, M, K), "max", "upper-bound",
+           r"\mathbb E\max_{b\notin I}|f_b\cdot x|", noise_max_bound(n, m, k),
+           steps=(Step(r"\mathbb E e^{\lambda u}", r"{}_0F_1(;\tfrac n2;\tfrac{\lambda^2}4)"
+                       r"\le e^{\lambda^2/(2n)}", "(n/2)_j >= (n/2)^j termwise"),
+                  Step(r"\mathbb E\max_b|u_b|", r"\sqrt{2\ln(2(m-k))/n}",
+                       "bounds.gauss_abs_max_mean_bound, sigma^2 = 1/n"),
+                  Step(r"\mathbb E|x|", r"\le\sqrt k", "Jensen"),
+                  Step("", noise_max_bound(n, m, k), "product (independence)")),
+           doc="rigorous bound on the expected worst inactive readout"),
+        _q("max_inner_bound", (N, M), "max", "upper-bound",
+           r"\mathbb E\max_{a<b}|f_a\cdot f_b|", gauss_abs_max_mean_bound(m * (m - 1) / 2,
+                                                                          1 / sp.sqrt(n)),
+           steps=(Step("", gauss_abs_max_mean_bound(m * (m - 1) / 2, 1 / sp.sqrt(n)),
+                       "maximal inequality over C(m,2) sub-Gaussian inner products (no "
+                       "independence needed)"),),
+           doc="expected worst pairwise inner product (our version of the JL epsilon)"),
+        _q("max_inner_published", (N, M), "max", "asymptotic",
+           r"\epsilon_{\rm JL}", sp.sqrt(8 * sp.log(m) / n), published=True,
+           limit="order of magnitude only ('hand-wavy', JL with constant 8)",
+           doc="Linsefors' epsilon = sqrt(8 ln m / n), per unit of another feature"),
+        _q("noise_max_published", (N, M, K), "max", "asymptotic",
+           r"\epsilon_{\rm JL}\sqrt l", sp.sqrt(8 * k * sp.log(m) / n), published=True,
+           limit="order of magnitude only", doc="Linsefors' noise eps sqrt(l), l = k active"),
+        _q("capacity_ms", (N, SIG), "count", "exact", r"\max\{k: k/n\le\sigma^2\}",
+           sp.floor(n * SIG.symbol**2), integer=True,
+           doc="most active features with inactive-readout RMS noise <= sigma"),
+        _q("capacity_worst", (N, M, EPS), "count", "exact",
+           r"\max\{k\le m/2: \sqrt{2k\ln(2(m-k))/n}\le\epsilon\}", integer=True,
+           compute=_wrap(capacity_worst, "n m eps".split()),
+           doc="most active features whose worst inactive readout is certified <= eps on "
+           "average (from noise_max_bound)"),
+        _q("capacity_published", (N, M), "count", "exact", r"n/(8\ln m)",
+           sp.floor(n / (8 * sp.log(m))), integer=True, published=True,
+           doc="Linsefors' capacity l < n/(8 ln m) (noise eps sqrt(l) < 1)"),
+    ] + _compound_quantities()
+    return Construction(
+        NAME, "Costs of storing features in superposition",
+        "Readout noise of k active random unit features in R^n: mean square, worst case "
+        "over features, capacity, and how noise compounds over layers.", tuple(qs), source=SOURCE)
