@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-import scipy.special as sc
 import sympy as sp
-from scipy import integrate
 
 from derive.quantity import Construction, Param, Quantity, Step
 
@@ -100,7 +98,9 @@ def gauss_tail(x):
 
 def gauss_tail_inv(q: float) -> float:
     """``Q^{-1}(q)`` for ``0 < q < 1`` (floats only: SymPy cannot evaluate ``erfcinv``)."""
-    return math.sqrt(2) * float(sc.erfcinv(2 * q))
+    from scipy.special import erfcinv  # lazy: scipy costs seconds to import
+
+    return math.sqrt(2) * float(erfcinv(2 * q))
 
 
 def gauss_max_mean_bound(n, sigma=1):
@@ -134,6 +134,8 @@ def gauss_max_mean_asymptotic(n, sigma=1):
 
 
 def _quad(f: Callable[[float], float], pts: list[float]) -> float:
+    from scipy import integrate  # lazy: scipy costs seconds to import
+
     total = 0.0
     for a, b in zip(pts, pts[1:]):
         if b > a:
@@ -145,9 +147,11 @@ def _quad(f: Callable[[float], float], pts: list[float]) -> float:
 def _std_max_mean(n: int) -> float:
     # E max = int_0^oo (1 - Phi^n) dx - int_{-oo}^0 Phi^n dx  (E Y = int P(Y>x) - int P(Y<x));
     # 1 - Phi^n = -expm1(n log Phi) keeps full relative precision where Phi^n ~ 1.
+    from scipy.special import log_ndtr
+
     s = math.sqrt(2 * math.log(n)) if n > 1 else 0.0
-    upper = _quad(lambda x: -math.expm1(n * float(sc.log_ndtr(x))), [0.0, max(s - 4, 0.0), s, s + 4, s + 14])
-    lower = _quad(lambda x: math.exp(n * float(sc.log_ndtr(-x))), [0.0, 4.0, 40.0])
+    upper = _quad(lambda x: -math.expm1(n * float(log_ndtr(x))), [0.0, max(s - 4, 0.0), s, s + 4, s + 14])
+    lower = _quad(lambda x: math.exp(n * float(log_ndtr(-x))), [0.0, 4.0, 40.0])
     return upper - lower
 
 
@@ -180,7 +184,7 @@ def _max_cdf_complement(n, q, ns: _Ns):
     """``1 - (1 - q)^n``, accurate for tiny ``q`` in floats."""
     if ns.sym:
         return 1 - (1 - q) ** n
-    return -math.expm1(n * math.log1p(-q))
+    return 1.0 if q >= 1 else -math.expm1(n * math.log1p(-q))
 
 
 def gauss_max_tail(n, t, sigma=1):
@@ -330,6 +334,9 @@ P = Param("p", float, default=0.01, lo=0, hi=1, doc="probability of each event (
 
 def _check(v: dict) -> str | None:
     """Cross-parameter and strict-range checks shared by every ``bounds`` quantity."""
+    for name, x in v.items():  # keeps exponents like t^2/(n r^2) below ~1e200: fast evalf
+        if x != 0 and not 1e-50 <= abs(x) <= 1e50:
+            return f"{name} must be 0 or of magnitude in [1e-50, 1e50], got {x}"
     for name in ("sigma", "r"):
         if name in v and not v[name] > 0:
             return f"{name} must be > 0, got {v[name]}"
@@ -447,9 +454,11 @@ def _gaussian() -> list[Quantity]:
                             f"n >= {ASYM_N_MIN} (1.91% at n = 100, decreasing in n)",
            mutants=_asymptotic_mutants()),
         _q("gauss_max_tail", (_n(), T_GAUSS, SIGMA), "probability", "exact",
-           definition=r"P(\max_{i\le n}X_i>t)", helper=gauss_max_tail,
+           definition=r"P(\max_{i\le n}X_i>t)", compute=gauss_max_tail,
            steps=(S(r"P(\max X_i>t)", r"=1-\prod_i P(X_i\le t)=1-(1-Q(t/\sigma))^n", "independence"),),
-           doc=_GAUSS + ". Q(x) = erfc(x/sqrt 2)/2.", source="independence; " + BLM),
+           doc=_GAUSS + ". Q(x) = erfc(x/sqrt 2)/2. Computed as -expm1(n log1p(-Q)) (full relative "
+               "precision for tiny tails; SymPy's evalf of 1 - (1-Q)^n loses tails below ~1e-100 "
+               "and expands (1/2)^n exactly at t = 0).", source="independence; " + BLM),
         _q("gauss_max_tail_union", (_n(), T_GAUSS, SIGMA), "probability", "upper-bound",
            definition=r"P(\max_{i\le n}X_i>t)", helper=gauss_max_tail_union,
            steps=(S(r"P(\max X_i>t)", r"=P(\cup_i\{X_i>t\})\le\sum_i P(X_i>t)=nQ(t/\sigma)", "union bound"),),

@@ -67,7 +67,7 @@ POINTS = {  # extra parameter points per helper (besides the defaults)
     "gauss_max_mean": [{"n": 5, "sigma": 1.5}],
     "gauss_abs_max_mean": [{"n": 1}],
     "gauss_max_mean_asymptotic": [{"n": 10**6, "sigma": 0.5}],
-    "gauss_max_tail": [{"n": 3, "t": -1.0}, {"n": 10, "t": 12.0, "sigma": 2.0}],
+    "gauss_max_tail": [{"n": 3, "t": -1.0}, {"n": 10, "t": 12.0, "sigma": 2.0}, {"n": 3, "t": -1e10}],
     "gauss_max_tail_union": [{"n": 3, "t": 0.5}],
     "gauss_max_quantile": [{"n": 1, "alpha": 0.5}],
     "gauss_max_quantile_union": [{"n": 1000, "alpha": 1e-6}],
@@ -115,6 +115,7 @@ def test_sympy_helpers_return_expressions():
     ("bernstein", {"var": 0.0, "b": 0.0}),
     ("union_bound", {"p": 1.5}),
     ("max_from_mean_square", {"n": 0}),
+    ("hoeffding", {"t": 1e300}),
 ])
 def test_bad_input_is_one_clear_error(name, raw):
     """Out-of-range parameters raise BadInput naming the parameter."""
