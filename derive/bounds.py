@@ -442,8 +442,9 @@ def _gaussian() -> list[Quantity]:
            source="David-Nagaraja 2003, Order Statistics, §3.1"),
         _q("gauss_max_mean_asymptotic", (_n(lo=ASYM_N_MIN), SIGMA), "mean", "asymptotic",
            definition=r"\mathbb E\max_{i\le n}X_i", helper=gauss_max_mean_asymptotic,
-           steps=(S(r"\frac{\max X_i/\sigma-b_n}{a_n}", r"\Rightarrow\mathrm{Gumbel}",
-                    r"a_n=(2\ln n)^{-1/2},\ b_n=\sqrt{2\ln n}-\frac{\ln\ln n+\ln 4\pi}{2\sqrt{2\ln n}}"),
+           steps=(S(r"P\Big(\frac{\max X_i/\sigma-b_n}{a_n}\le x\Big)", r"\approx e^{-e^{-x}}",
+                    r"Gumbel limit as n -> oo, a_n=(2\ln n)^{-1/2}, "
+                    r"b_n=\sqrt{2\ln n}-\frac{\ln\ln n+\ln 4\pi}{2\sqrt{2\ln n}}"),
                   S(r"\mathbb E\max X_i", r"\approx\sigma(b_n+\gamma a_n)",
                     r"the Gumbel mean is Euler's \gamma (uniform integrability)")),
            doc=_GAUSS + f", n >= {ASYM_N_MIN}. Over-estimates the exact value; the relative error "
