@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_int("--seed", 0), default=0)
     s.add_argument("--only", action="append", metavar="CONSTRUCTION")
     s.add_argument("--json", action="store_true")
+    from reports.export_cli import add_parser as add_export
+
+    add_export(sub)
     return p
 
 
@@ -185,8 +188,14 @@ def cmd_audit(args) -> int:
     return 1 if any(a.status == "escaped" for a in rows) else 0
 
 
-COMMANDS = {"list": cmd_list, "derive": cmd_derive, "eval": cmd_eval,
-            "verify": cmd_verify, "report": cmd_report, "audit": cmd_audit}
+def cmd_export(args) -> int:
+    from reports.export_cli import cmd_export as run_export
+
+    return run_export(args)
+
+
+COMMANDS = {"list": cmd_list, "derive": cmd_derive, "eval": cmd_eval, "verify": cmd_verify,
+            "report": cmd_report, "audit": cmd_audit, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
