@@ -104,9 +104,19 @@ def test_factored_equals_dense(made, name):
     yf, hf = fx.forward(x, hidden=True)
     assert close(yf, y)
     assert all(close(a, b) for a, b in zip(hf, hs))
-    if name in CIS:  # arbitrary (not only valid) inputs too
+    if name in CIS:  # arbitrary (not only valid) inputs too, and the chunked pass is the same
         x = stream(4, "test", name).standard_normal((5, x.shape[1]))
         assert close(fx.forward(x), ex.forward(x))
+
+
+def test_factored_chunks_are_exact(made, monkeypatch):
+    """The factored CiS2 pass in chunks of one sample equals one pass over the batch, bit for bit."""
+    fx = made["rotations"][1]
+    x = fx.sample_inputs(5, stream(2, "test"))["input"]
+    y, hs = fx.forward(x, hidden=True)
+    monkeypatch.setattr(E, "CHUNK", 1)
+    y1, hs1 = fx.forward(x, hidden=True)
+    assert np.array_equal(y, y1) and all(np.array_equal(a, b) for a, b in zip(hs, hs1))
 
 
 def test_uand_random_equals_verify_readoff(made):
@@ -254,6 +264,8 @@ def test_scoring_uand(made):
     s = E.score_neurons(ex, truth)
     assert s["precision"] == s["recall"] == 1.0
     assert E.score_neurons(ex, {})["recall"] == 0.0
+    ptr, idx = ex.arrays["and_neurons_ptr"], ex.arrays["and_neurons_idx"]
+    assert all(np.array_equal(idx[ptr[p]:ptr[p + 1]], ex.neurons(p)) for p in range(len(ptr) - 1))
     with pytest.raises(BadInput, match="not defined"):
         E.score_neurons(made["uand-random"][0], {})
     with pytest.raises(BadInput, match="cis2 and rotations only"):

@@ -57,6 +57,7 @@ ARRAYS, MANIFEST = "arrays.npz", "manifest.json"
 DENSE_MAX_BYTES = 256 * 2**20       # dense layer matrices + ground truth, float64
 FACTORED_MAX_BYTES = 2**30
 N_CHECK = 8                         # stored check passes
+CHUNK = 2**22                       # factored CiS2 pass: samples per chunk x T d S <= CHUNK
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)    # fixed member timestamps: byte-identical npz
 PACKAGES = ("numpy", "scipy", "sympy", "mpmath")
 
@@ -137,7 +138,6 @@ def _cis2_build(p: dict, rng: np.random.Generator, rotation: bool) -> Built:
     roles = ("alpha_a (1.5 alpha)", "alpha_b (0.5 alpha)", "x0 + alpha", "x1 + alpha") if rotation \
         else ("indicator a (3 alpha)", "indicator b (alpha/3)", "sink (0)") + \
         tuple(f"payload {r} (x{r} + alpha)" for r in range(k))
-    name = "rotations" if rotation else "cis2"
     man = {
         "resolved": {"d": d, "T": T, "N": N},
         "network": {"input_dim": T * d, "output_dim": T * d, "hidden": [D] * L,
@@ -153,7 +153,7 @@ def _cis2_build(p: dict, rng: np.random.Generator, rotation: bool) -> Built:
             "sampler": "verify.export.Export.sample_inputs(n, rng)"},
         "ground_truth": {
             "layout": f"hidden layer l has D = d N = {D} neurons; neuron i*N + n is small neuron i "
-                      "at position n (d blocks of length N, cis2.md §1)",
+                      "at position n (d blocks of length N, cis2.md §1); dims = (D, d, N, S, T, L)",
             "circuits": {
                 "keys": f"0..{T - 1}",
                 "small_weights": "circuit_w[l, t] (d, d), l = 1..L (index 0 unused)",
@@ -231,7 +231,16 @@ def _cis2_weight(a: dict, l: int, D: int, d: int, S: int) -> np.ndarray:
 
 
 def forward_cis2(a: Mapping[str, np.ndarray], x: np.ndarray, hidden: bool = False):
-    r"""Factored forward pass (never forms a D x D matrix): (B, T d) -> (B, T d) [, hidden].
+    """Factored forward pass of :func:`_forward_cis2` in chunks of samples (bounded memory)."""
+    D, d, N, S, T, L = (int(v) for v in a["dims"])
+    step = max(1, CHUNK // (T * d * S))
+    parts = [_forward_cis2(a, x[i:i + step]) for i in range(0, max(len(x), 1), step)]
+    y = np.concatenate([q[0] for q in parts])
+    return (y, [np.concatenate([q[1][k] for q in parts]) for k in range(L)]) if hidden else y
+
+
+def _forward_cis2(a: Mapping[str, np.ndarray], x: np.ndarray):
+    r"""Factored forward pass (never forms a D x D matrix): x (B, T d) -> (y (B, T d), hidden).
 
     With readouts ``X_t = (1/S)<e^{l-1}_t|A>`` and ``calW = (1/S + chi) M - (1/S + chi) corr - chi J``::
 
@@ -241,10 +250,12 @@ def forward_cis2(a: Mapping[str, np.ndarray], x: np.ndarray, hidden: bool = Fals
     sup = a["support"].astype(np.int64)
     D, d, N, S, T, L = (int(v) for v in a["dims"])
     B = x.shape[0]
-    spread = lambda u, s: np.bincount(  # noqa: E731  (B, T, d) at positions s (T, S) -> (B, d, N)
-        ((np.arange(B)[:, None, None, None] * d + np.arange(d)[None, None, :, None]) * N
-         + s[None, :, None, :]).ravel(),
-        np.broadcast_to(u[..., None], (B, T, d, S)).ravel(), minlength=B * d * N).reshape(B, d, N)
+
+    def spread(u, s):  # u (B, T, d) added at positions s (T, S) of every block -> (B, d, N)
+        flat = (np.arange(B)[:, None, None, None] * d + np.arange(d)[None, None, :, None]) * N \
+            + s[None, :, None, :]
+        return np.bincount(flat.ravel(), np.broadcast_to(u[..., None], (B, T, d, S)).ravel(),
+                           minlength=B * d * N).reshape(B, d, N)
     A = np.maximum(spread(np.einsum("tij,btj->bti", w[1], x.reshape(B, T, d)), sup[1])
                    + b[1][None, :, None], 0.0)
     hs = [A.reshape(B, -1)]
@@ -260,8 +271,7 @@ def forward_cis2(a: Mapping[str, np.ndarray], x: np.ndarray, hidden: bool = Fals
             P -= chi[l] * (A.sum(2) @ wbar[l].T)[:, :, None]
         A = np.maximum(P + b[l][None, :, None], 0.0)
         hs.append(A.reshape(B, -1))
-    y = (A[:, :, sup[L]].sum(-1) / S).transpose(0, 2, 1).reshape(B, T * d)
-    return (y, hs) if hidden else y
+    return (A[:, :, sup[L]].sum(-1) / S).transpose(0, 2, 1).reshape(B, T * d), hs
 
 
 # ----------------------------------------------------------------------- U-AND
@@ -698,6 +708,8 @@ def make(name: str, raw_params: Mapping[str, Any], *, seed: int = 0, fmt: str = 
     params = bind_params(sp_.params, raw_params, what=f"export {name}", constraint=sp_.constraint)
     dense_b, fac_b = sp_.sizes(params)
     desc = ", ".join(f"{k}={v}" for k, v in params.items())
+    if name in ("cis2", "rotations") and params["T"] == 0:
+        desc += f" (T = T_max = {capacity(params['D'], params.get('d', 4), params['S'])})"
     if fmt == "dense" and dense_b > DENSE_MAX_BYTES:
         raise BadInput(f"dense export of {name} at {desc} would take {_fmt_bytes(dense_b)} "
                        f"(limit {_fmt_bytes(DENSE_MAX_BYTES)}); use --format factored "
@@ -713,7 +725,7 @@ def make(name: str, raw_params: Mapping[str, Any], *, seed: int = 0, fmt: str = 
     arrays = dict(built.arrays)
     if fmt == "dense":
         arrays.update(built.dense())
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}  # the layout np.load returns
+    arrays = {k: np.asarray(v, order="C") for k, v in arrays.items()}  # the layout np.load returns
     man = built.manifest
     man["network"]["layers"] = _layers(name, man)
     man["network"]["dense_bytes"], man["network"]["factored_bytes"] = dense_b, fac_b
@@ -723,6 +735,9 @@ def make(name: str, raw_params: Mapping[str, Any], *, seed: int = 0, fmt: str = 
     manifest = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "construction": name,
                 "storage": fmt, "params": params, "seed": int(seed), "command": command,
                 "git_revision": git_revision(), "versions": versions(), **man}
+    arrays["provenance"] = np.array(json.dumps(
+        {k: manifest[k] for k in ("format", "schema_version", "construction", "storage", "params",
+                                  "seed", "command", "git_revision", "versions")}))
     ex = Export(manifest, arrays)
     chk = ex.sample_inputs(N_CHECK, stream(seed, "export", name, "check"))
     arrays["check_input"], arrays["check_target"] = chk["input"], chk["target"]
@@ -743,7 +758,7 @@ def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
             info = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_DATE)
             info.compress_type, info.create_system, info.external_attr = zipfile.ZIP_DEFLATED, 3, 0o644 << 16
             member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+            np.lib.format.write_array(member, np.asarray(arrays[key], order="C"), allow_pickle=False)
             zf.writestr(info, member.getvalue())
     return buf.getvalue()
 
@@ -863,7 +878,8 @@ def score_neurons(ex: Export, proposed: Mapping[Any, Any]) -> dict[str, Any]:
     """
     keys = ex.circuits()
     layers = list(range(1, len(ex.manifest["network"]["hidden"]) + 1))
-    ex.neurons(0, 1) if keys else None  # raises for constructions without neuron sets
+    if not ex.manifest["scoring"]["neuron_sets"]:
+        raise BadInput(f"{ex.name}: neuron sets are not defined ({ex.manifest['ground_truth']['neurons']})")
     prec = np.full((len(keys), len(layers)), np.nan)
     rec = np.full((len(keys), len(layers)), np.nan)
     tp_sum = p_sum = t_sum = 0
