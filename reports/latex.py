@@ -223,8 +223,22 @@ def text(s: Any) -> str:
             if is_math:
                 out.append("$" + ascii_safe(run) + "$")
             else:
-                out.append(ascii_safe("".join(
-                    _TEXT_ESCAPES.get(ch, ch) if ch not in "\\{}" else ch for ch in run)))
+                out.append(ascii_safe(_prose(run)))
+    return "".join(out)
+
+
+def _prose(run: str) -> str:
+    """Escape the characters of plain prose, keeping commands, braces and the escapes an
+    author already typed (``\\_``, ``\\%``, ``\\&``...)."""
+    out, i = [], 0
+    while i < len(run):
+        ch = run[i]
+        if ch == "\\" and i + 1 < len(run) and not run[i + 1].isspace():
+            out.append(run[i:i + 2])
+            i += 2
+            continue
+        out.append(ch if ch in "\\{}" else _TEXT_ESCAPES.get(ch, ch))
+        i += 1
     return "".join(out)
 
 
@@ -646,7 +660,7 @@ def provenance_table(meta: Mapping[str, Any]) -> str:
             v = ", ".join(f"{a} {b}" for a, b in v.items())
         elif isinstance(v, (list, tuple)):
             v = ", ".join(str(x) for x in v)
-        rows.append(f"{escape(k)} & {tt(v)} \\\\")
+        rows.append(f"{escape(k)} & \\texttt{{{escape(v)}}} \\\\")
     return (r"\begin{center}\small\begin{tabular}{@{}l>{\raggedright\arraybackslash}"
             r"p{0.7\linewidth}@{}}\toprule" "\n" + "\n".join(rows) + "\n"
             r"\bottomrule\end{tabular}\end{center}" "\n")
@@ -671,6 +685,27 @@ def section_at_line(tex: str, line: int) -> str | None:
         elif row.startswith(r"\end{document}"):
             name = None
     return name
+
+
+def _section(s: Section) -> str:
+    """One construction's part: derivation, checks, figures."""
+    c = s.construction
+    out = [_section_head(c)]
+    if s.safe:
+        out.append(r"\noindent\textbf{Note:} the LaTeX of this section did not compile, so "
+                   r"its formulas and captions typed as strings are shown as source text." "\n")
+    out.append(construction_latex(c))
+    out.append(r"\subsection{Checks}")
+    out += [r"\noindent " + escape(note) + "\n" for note in s.notes]
+    if s.checks:
+        out.append(checks_table(s.checks))
+    elif not s.notes:
+        out.append(r"\noindent No Monte Carlo checks at this scale." "\n")
+    out += [r"\noindent\textbf{Error:} " + escape(e) + "\n" for e in s.errors]
+    if s.figures:
+        out.append(r"\subsection{Figures}")
+        out += [_figure(f) for f in s.figures]
+    return "\n".join(out)
 
 
 def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
@@ -702,30 +737,12 @@ def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
         out.append(r"\noindent Errors while building the report:\begin{itemize}"
                    + "\n".join(rf"\item {escape(e)}" for e in errors) + r"\end{itemize}")
     for s in sections:
-        c = s.construction
         out.append(r"\clearpage")
-        out.append(f"{SECTION_MARK}{c.name}")
+        out.append(f"{SECTION_MARK}{s.construction.name}")
         if s.safe:
             with safe_mode():
-                out.append(_section_head(c))
-                out.append(r"\noindent\textbf{Note:} the LaTeX of this derivation did not "
-                           r"compile, so its formulas typed as strings are shown as source "
-                           r"text below." "\n")
-                out.append(construction_latex(c))
+                out.append(_section(s))
         else:
-            out.append(_section_head(c))
-            out.append(construction_latex(c))
-        out.append(r"\subsection{Checks}")
-        for note in s.notes:
-            out.append(r"\noindent " + escape(note) + "\n")
-        if s.checks:
-            out.append(checks_table(s.checks))
-        elif not s.notes:
-            out.append(r"\noindent No Monte Carlo checks at this scale." "\n")
-        for e in s.errors:
-            out.append(r"\noindent\textbf{Error:} " + escape(e) + "\n")
-        if s.figures:
-            out.append(r"\subsection{Figures}")
-            out.extend(_figure(f) for f in s.figures)
+            out.append(_section(s))
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -334,7 +334,7 @@ def typeset(tmp: Path, sections: Sequence[latex.Section], checks: Sequence[Mappi
             print("\n".join(log.splitlines()[-30:]), file=sys.stderr)
             return "failed", warnings, ("LaTeX failed to build report.pdf (see report.log; "
                                         "report.tex is complete)")
-        msg = (f"the LaTeX of {culprit}'s derivation does not compile (report.tex line "
+        msg = (f"the LaTeX of {culprit}'s section does not compile (report.tex line "
                f"{lines[0]}); typeset it again with its strings shown as source text")
         clock("WARNING: " + msg)
         warnings.append(msg)

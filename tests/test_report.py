@@ -178,6 +178,16 @@ def test_escape(raw, expected):
     assert latex.escape(raw) == expected
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("a_b", r"a\_b"), (r"5\% done", r"5\% done"), (r"\texttt{x\_y}", r"\texttt{x\_y}"),
+    (r"at \lambda=1.", r"at $\lambda=1$."), ("$x_i$ and y_j", r"$x_i$ and y\_j"),
+    (r"neuron n (W_{ni}\sim\mathcal N(0,1)); so", r"neuron $n (W_{ni}\sim\mathcal N(0,1))$; so"),
+])
+def test_prose(raw, expected):
+    """Prose keeps $math$, commands and typed escapes; bare math commands get dollars."""
+    assert latex.text(raw) == expected
+
+
 def test_number_formatting():
     """Numbers keep 5 significant digits; large/small ones get a power of ten."""
     assert latex.number(1.234567) == "1.2346"
