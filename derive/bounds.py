@@ -482,7 +482,7 @@ def _gaussian() -> list[Quantity]:
            source="Boole's inequality"),
         _q("gauss_max_quantile_simple", (_n(), ALPHA, SIGMA), "max", "upper-bound",
            definition=r"t_\alpha:\ P(\max_{i\le n}X_i>t_\alpha)=\alpha", helper=gauss_max_quantile_simple,
-           steps=(S(r"Q(x)", r"\le\tfrac12 e^{-x^2/2}", r"x\ge0 (Chernoff for the Gaussian)"),
+           steps=(S(r"Q(x)", r"\le\tfrac12 e^{-x^2/2}", r"x\ge0 (the Chernoff bound e^{-x^2/2}, refined)"),
                   S(r"nQ\big(\sqrt{2\ln(n/\alpha)}\big)", r"\le\alpha/2", "union bound"),
                   S(r"t_\alpha", r"\le\sigma\sqrt{2\ln(n/\alpha)}", "")),
            doc="ASSUMPTIONS: each X_i ~ N(0, s_i^2), s_i <= sigma; any dependence. The simple "
@@ -491,7 +491,7 @@ def _gaussian() -> list[Quantity]:
         _q("gauss_max_concentration", (U, SIGMA), "probability", "upper-bound",
            definition=r"P\big(\max_{i\le n}X_i\ge\mathbb E\max_{i\le n}X_i+u\big)",
            helper=gauss_max_concentration,
-           steps=(S(r"|\max_i(\sigma_i g)_i-\max_i(\sigma_i h)_i|", r"\le\sigma\|g-h\|_2",
+           steps=(S(r"|\max_i(Ag)_i-\max_i(Ah)_i|", r"\le\sigma\|g-h\|_2",
                     "X = A g with g standard Gaussian, rows of A of norm <= sigma"),
                   S(r"P(\max X_i\ge\mathbb E\max X_i+u)", r"\le e^{-u^2/(2\sigma^2)}",
                     "Tsirelson-Ibragimov-Sudakov (Gaussian concentration of Lipschitz functions)")),
@@ -542,8 +542,9 @@ def _sums() -> list[Quantity]:
            definition=r"P(|X-\mu|\ge\delta\mu)", helper=chernoff_two_sided,
            steps=(S(r"P(|X-\mu|\ge\delta\mu)", r"\le e^{-\mu\delta^2/3}+e^{-\mu\delta^2/2}\le2e^{-\mu\delta^2/3}",
                     "union of the two one-sided bounds"),),
-           doc=_INDEP01 + ", 0 <= delta <= 1. Never within 10% of the truth: at best 2e^{-1/3} "
-               "~ 1.4 times it for a single Bernoulli.", source=MU + " (Cor. 4.6)"),
+           doc=_INDEP01 + ", 0 <= delta <= 1. Provably never within 10% of the truth: with "
+               "a = mu delta^2, P <= min(1, e^{-a/3} + e^{-a/2}) <= 0.9 * 2 e^{-a/3} for every a.",
+           source=MU + " (Cor. 4.6)"),
         _q("bernstein", (T_DEV, VAR, B), "probability", "upper-bound",
            definition=r"P(S-\mathbb ES\ge t)", helper=bernstein,
            steps=(S(r"\ln\mathbb E e^{\lambda(S-\mathbb ES)}", r"\le\frac{\mathrm{var}\,\lambda^2}{2(1-b\lambda/3)}",

@@ -408,3 +408,12 @@ def test_sample_quantile_se_is_calibrated():
     spread = np.std([e.value for e in est])
     assert np.mean([e.se for e in est]) == pytest.approx(spread, rel=0.3)
     assert abs(np.mean([e.value for e in est]) - stats.norm.ppf(0.95)) < Z * spread / math.sqrt(400)
+
+
+def test_proportion_se_never_claims_certainty():
+    """No event in N trials: se ~ 1/N > 0 (Laplace), so an exact tail of 5e-4 still passes at N = 1000;
+    for many events it is the textbook sqrt(p(1-p)/N) to 1 %."""
+    zero = VB.proportion(np.zeros(1000, dtype=bool))
+    assert zero.value == 0 and zero.value + Z * zero.se > 5e-4
+    hits = np.arange(100_000) % 10 == 0
+    assert VB.proportion(hits).se == pytest.approx(math.sqrt(0.1 * 0.9 / 100_000), rel=0.01)

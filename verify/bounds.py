@@ -55,9 +55,9 @@ PARAMS: tuple[Param, ...] = (
 DEFAULT_TRIALS = 200_000
 SCALES = {
     "smoke": [({"n": 32, "tight": 0}, 20_000)],
-    "quick": [({}, 200_000), ({"n": 1000, "t": 4.0, "mu": 50.0, "m": 500, "delta": 0.3,
+    "quick": [({}, 200_000), ({"n": 1000, "t": 8.0, "mu": 50.0, "m": 500, "delta": 0.3,
                               "tight": 0}, 100_000)],
-    "paper": [({}, 1_000_000), ({"n": 1000, "t": 4.0, "mu": 50.0, "m": 500, "delta": 0.3,
+    "paper": [({}, 1_000_000), ({"n": 1000, "t": 8.0, "mu": 50.0, "m": 500, "delta": 0.3,
                                  "tight": 0}, 1_000_000)],
 }
 
@@ -90,6 +90,19 @@ def _r(x: float) -> float:
 def _exact(value: float, count: int) -> Estimate:
     """A deterministic measurement: the 'se' is a bound on the float rounding error."""
     return Estimate(float(value), 8 * np.finfo(float).eps * abs(value), count, count)
+
+
+def proportion(hits: np.ndarray) -> Estimate:
+    """P(event) from iid indicators, with a Laplace-smoothed binomial SE.
+
+    ``se = sqrt(p~ (1 - p~) / N)``, ``p~ = (k + 1) / (N + 2)``: the textbook ``sqrt(p(1-p)/N)``
+    when the count ``k`` is large, but never 0 when no event (or only events) was seen, where
+    the plain estimate would claim certainty from a finite sample.
+    """
+    h = np.asarray(hits, dtype=bool).ravel()
+    n, k = h.size, int(h.sum())
+    pt = (k + 1) / (n + 2)
+    return Estimate(k / n, math.sqrt(pt * (1 - pt) / n), n, n)
 
 
 def sample_quantile(values: np.ndarray, level: float) -> Estimate:
@@ -177,7 +190,7 @@ def measure_gaussian(p: dict, trials: int, seed: int) -> list[Measurement]:
     n, sigma, t, alpha, u = p["n"], _r(p["sigma"]), _r(p["t"]), _r(p["alpha"]), _r(p["u"])
     mx, ax = gauss_maxima(n, sigma, trials, stream(seed, "bounds", "gauss", n, sigma))
     out = _mean_checks(n, sigma, mx, ax)
-    tail = clustered_mean(mx > t)
+    tail = proportion(mx > t)
     out += [Measurement("bounds.gauss_max_tail", {"n": n, "t": t, "sigma": sigma}, tail),
             Measurement("bounds.gauss_max_tail_union", {"n": n, "t": t, "sigma": sigma}, tail)]
     q = sample_quantile(mx, 1 - alpha)
@@ -187,7 +200,7 @@ def measure_gaussian(p: dict, trials: int, seed: int) -> list[Measurement]:
     # sample mean of the same maxima (its SE, ~1e-3 sigma, is negligible next to u)
     level = float(mx.mean()) + u
     out.append(Measurement("bounds.gauss_max_concentration", {"u": u, "sigma": sigma},
-                           clustered_mean(mx >= level), label={"n": n}))
+                           proportion(mx >= level), label={"n": n}))
     return out
 
 
@@ -214,9 +227,9 @@ def bernoulli_sums(m: int, q: float, trials: int, rng: np.random.Generator) -> n
 def _sum_checks(m: int, mu: float, delta: float, x: np.ndarray, which: tuple[str, ...]) -> list[Measurement]:
     q = mu / m
     slop = 1e-12 * max(1.0, mu)  # float rounding of (1 +- delta) mu: err towards the larger event
-    up = clustered_mean(x >= (1 + delta) * mu - slop)
-    low = clustered_mean(x <= (1 - delta) * mu + slop)
-    two = clustered_mean(np.abs(x - mu) >= delta * mu - slop)
+    up = proportion(x >= (1 + delta) * mu - slop)
+    low = proportion(x <= (1 - delta) * mu + slop)
+    two = proportion(np.abs(x - mu) >= delta * mu - slop)
     md, lab = {"mu": mu, "delta": delta}, {"m": m}
     est = {"chernoff_upper": up, "chernoff_upper_simple": up, "chernoff_upper_small": up,
            "chernoff_lower": low, "chernoff_lower_simple": low, "chernoff_two_sided": two}
@@ -287,7 +300,7 @@ def measure_union(p: dict, trials: int, seed: int) -> list[Measurement]:
     out = []
     for kind in ("independent", "disjoint", "identical"):
         hit = union_events(kind, k, prob, trials, stream(seed, "bounds", "union", kind, k, prob))
-        out.append(Measurement("bounds.union_bound", {"k": k, "p": prob}, clustered_mean(hit),
+        out.append(Measurement("bounds.union_bound", {"k": k, "p": prob}, proportion(hit),
                                label={"events": kind}))
     return out
 
