@@ -246,6 +246,7 @@ def test_scoring_cis2(made, name):
                 {k: sps.coo_matrix((r[2], (r[0], r[1])), shape=shapes[k]) for k, r in v.items()})
             for c, v in comps.items()}
     assert abs(E.score_weights(ex, prop)["fraction"] - 1) < 1e-12
+    assert abs(E.score_weights(ex, comps)["fraction"] - 1) < 1e-12          # triples as given
     dense = {c: {k: (m.toarray() if sps.issparse(m) else m) for k, m in v.items()} for c, v in prop.items()}
     assert abs(E.score_weights(ex, dense)["fraction"] - 1) < 1e-12
     assert E.score_weights(ex, {})["fraction"] == 0.0

@@ -913,6 +913,8 @@ def score_neurons(ex: Export, proposed: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def _as_matrix(q, shape) -> Any:
+    if isinstance(q, tuple) and len(q) == 3:                      # (rows, cols, vals) triples
+        q = sps.coo_matrix((q[2], (q[0], q[1])), shape=tuple(shape))
     if sps.issparse(q):
         q = q.tocsr()
     else:
@@ -928,7 +930,7 @@ def score_weights(ex: Export, proposed: Mapping[Any, Mapping[str, Any]]) -> dict
     The truth splits every parameter (``weight_1, bias_1, ..., weight_out``) into components
     ``C_c`` (circuits ``t`` and ``"shared"``), ``sum_c C_c`` = the network (:meth:`Export.true_components`).
     ``proposed`` gives ``Q_c`` = the sum of the components a method assigned to ``c``:
-    ``{c: {param: ndarray or scipy.sparse}}`` (missing = 0).  Score
+    ``{c: {param: ndarray, scipy.sparse or (rows, cols, vals)}}`` (missing = 0).  Score
 
     .. math:: F = 1 - \sum_c\|Q_c - C_c\|_F^2 / \sum_c\|C_c\|_F^2
 
