@@ -1,0 +1,94 @@
+r"""uand-sparse: misfiring idle neurons against the number of superposed features (uand.md §3).
+
+Inputs in superposition: ``W = Ŵ F`` with ``m`` random unit features in ``R^{d0}`` and
+Bernoulli(p) wiring ``Ŵ``.  A neuron none of whose wired features is active misfires when its
+interference exceeds the bias (``eta > 1``).  Points: the fraction of idle neurons that
+misfire on the real network (``verify/uand_sparse.py`` building blocks); line: the Gaussian
+tail ``uand-sparse.misfire_prob`` averaged over the wired count ``n ~ Bin(m - l, p)`` of an idle
+neuron; the vertical lines mark ``uand-sparse.misfire_onset`` for q = 1% and 10%.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from derive.quantity import get_quantity
+from reports import plots
+from verify.check import Z
+from verify.rng import stream
+from verify.stats import from_cluster_sums
+
+NAME = "uand_sparse_misfire"
+D0, L, P, D = 64, 4, 0.05, 256
+SIZES = {
+    "smoke": ((64, 512), 5),
+    "quick": ((32, 64, 128, 256, 512, 1024, 2048, 4096), 20),
+    "paper": (tuple(int(x) for x in np.geomspace(32, 16384, 16)), 100),
+}
+
+CAPTION = (
+    rf"Inputs in superposition: $W=\hat W F$, $m$ random unit features in $\mathbb R^{{{D0}}}$, "
+    rf"wiring density $p={P}$, $d={D}$ neurons, $\ell={L}$ active features. Points: fraction of "
+    r"idle neurons (no active wired feature) whose pre-activation $\eta-1$ is positive, "
+    r"Monte Carlo (networks per point: " + ", ".join(f"{s} {v[1]}" for s, v in SIZES.items())
+    + rf", 8 inputs each), bars $\pm{Z:g}$ SE clustered by network. Line: the Gaussian "
+    r"approximation $\bar\Phi(\sqrt{d_0/(\ell n)})$ (\texttt{uand-sparse.misfire\_prob}) "
+    r"averaged over $n\sim\mathrm{Bin}(m-\ell,p)$. Vertical lines: the onset "
+    r"$m^*=d_0/(\ell p\,z_q^2)$ (\texttt{uand-sparse.misfire\_onset}) for $q=1\%$ and $10\%$."
+)
+
+
+def _measure(m, trials, seed):
+    rng = stream(seed, "uand-sparse", "figure", "misfire", m)
+    acc = np.zeros((trials, 2))
+    for g in range(trials):
+        F = rng.standard_normal((m, D0))
+        F /= np.linalg.norm(F, axis=1, keepdims=True)
+        What = (rng.random((D, m)) < P).astype(float)
+        for _ in range(8):
+            I = rng.choice(m, size=L, replace=False)
+            j = What[:, I].sum(axis=1)
+            eta = What @ (F @ F[I].sum(axis=0)) - j
+            idle = j == 0
+            acc[g] += (np.sum(eta[idle] > 1.0), idle.sum())
+    return from_cluster_sums(acc[:, 0], acc[:, 1])
+
+
+def _predicted(m):
+    q = get_quantity("uand-sparse.misfire_prob")
+    ns = np.arange(1, m - L + 1)
+    pmf = stats.binom.pmf(ns, m - L, P)
+    keep = pmf > 1e-12
+    return float(sum(w * q.evaluate({"d0": D0, "l": L, "n": int(n)}, dps=15)
+                     for n, w in zip(ns[keep], pmf[keep])))
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
+    ms, trials = SIZES.get(scale, SIZES["quick"])
+    with plots.style():
+        fig, ax = plots.figure()
+        ys, ses = [], []
+        for m in ms:
+            e = _measure(m, trials, seed)
+            ys.append(e.value)
+            ses.append(e.se)
+            if progress:
+                progress(f"{NAME}: m={m}: {e.value:.3g}")
+        plots.errorbar(ax, ms, ys, ses, label="MC, idle neurons")
+        grid = np.unique(np.geomspace(min(ms), max(ms), 25).astype(int))
+        plots.predicted_line(ax, grid, [_predicted(int(m)) for m in grid],
+                             label=r"Gaussian tail, averaged over $n$")
+        onset = get_quantity("uand-sparse.misfire_onset")
+        for qv, ls in ((0.01, ":"), (0.1, "--")):
+            x = onset.evaluate({"d0": D0, "l": L, "p": P, "q": qv})
+            ax.axvline(x, ls=ls, color="0.4", lw=0.9, label=rf"onset $m^*$, $q={qv:g}$: {x:.0f}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=1e-4)
+        ax.set_xlabel("features $m$")
+        ax.set_ylabel("misfire probability of an idle neuron")
+        ax.set_title(rf"$d_0={D0}$, $p={P}$, $\ell={L}$")
+        ax.legend(loc="lower right")
+    return plots.save(fig, outdir, NAME)
