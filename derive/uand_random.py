@@ -1,0 +1,508 @@
+r"""uand-random: universal AND read off a frozen random ReLU layer (uand.md §5).
+
+Model.  N neurons, weights :math:`W_{ni}` iid :math:`\mathcal N(0,1)` (or :math:`\pm1`),
+no bias, :math:`h_n=\mathrm{ReLU}(\sum_iW_{ni}x_i)`, a boolean input with exactly
+:math:`\ell\ge2` inputs on.  The readoff of pair :math:`(i,j)` is
+:math:`\widehat{\mathrm{AND}}=\frac1N\sum_n r_nh_n` with
+:math:`r_n=\alpha\,\mathbb 1[W_{ni}>0\wedge W_{nj}>0]+\beta\,\mathbb 1[W_{ni}>0]+\gamma\,\mathbb 1[W_{nj}>0]+\delta`.
+With :math:`U=W_{ni}`, :math:`V=W_{nj}`, :math:`Z\sim\mathcal N(0,\ell-x_i-x_j)`:
+:math:`h=X^+`, :math:`X=x_iU+x_jV+Z`, :math:`\operatorname{Var}X=\ell`.
+
+Derivation (general integer :math:`\ell`).  Write the readoff in the *sign basis*
+:math:`s_U=2\cdot\mathbb 1[U>0]-1` (a linear change of the 4 coefficients):
+:math:`r=a\,s_Us_V+b\,s_U+c\,s_V+d`, so
+:math:`(\alpha,\beta,\gamma,\delta)=(4a,\,2b-2a,\,2c-2a,\,a-b-c+d)`.  The sign moments
+:math:`\mathbb E[(X^+)^p s_S]` come from the Gaussian lemma table (G7 with covariance
+:math:`\Sigma=\begin{psmallmatrix}\ell&x_i&x_j\\x_i&1&0\\x_j&0&1\end{psmallmatrix}` of
+:math:`(X,U,V)`, by inclusion-exclusion over the indicators), or for :math:`\pm1` weights
+from the Rademacher lemmas R1-R5 below.  Most vanish (an independent sign has mean 0),
+so the 4 unbiasedness conditions are triangular.  Neurons are iid given :math:`x`, so
+:math:`\mathbb E[e^2]=\operatorname{Var}(rX^+)/N` *exactly*, and
+:math:`r^2` expands in the sign algebra :math:`s_Ss_T=s_{S\triangle T}`.
+
+Results (Gaussian; :math:`K_\ell:=\mathbb E[X^+s_Us_V]_{11}`):
+
+.. math::
+   K_\ell=\frac{\sqrt2\,\big(2\arcsin\frac1{\sqrt{\ell-1}}-\sqrt\ell\arcsin\frac1{\ell-1}\big)}{\pi^{3/2}},\quad
+   \text{AND: } r=\frac{s_Us_V}{K_\ell},\quad C_{\rm AND}(\ell,\mathrm{on})^2=\frac{\ell}{2K_\ell^2}-[\mathrm{on}=2].
+
+XOR: :math:`r=-\frac2{K_\ell}s_Us_V+\sqrt{2\pi}(s_U+s_V)`; feature :math:`x_i`:
+:math:`r=\sqrt{2\pi}\,s_U`, :math:`C^2=\pi\ell-x_i`.
+Rademacher (:math:`\pm1`) weights: :math:`K^{\pm}_\ell=\binom{\ell-2}{\lfloor(\ell-2)/2\rfloor}2^{1-\ell}`;
+AND :math:`r=s_Us_V/K^\pm_\ell`, :math:`C^2=\ell/(2(K^\pm_\ell)^2)-[\mathrm{on}=2]`; XOR
+:math:`r=-\frac2{K^\pm_\ell}s_Us_V+2(s_U+s_V)`; feature :math:`r=2s_U`, :math:`C^2=2\ell-x_i`.
+
+RMS constant C (RMS error = C/sqrt(N), exact for every N; ``python -m derive.uand_random``
+reprints the AND columns).  Gaussian weights, then +-1 weights, then their ratio:
+
+====  ========  ========  ========  ========  ========  ========  ========  ========  ========
+ l    AND on2   AND on<2  XOR on1   feat x1   +-AND on2 +-AND <2  +-XOR on1 ratio on2 ratio <2
+====  ========  ========  ========  ========  ========  ========  ========  ========  ========
+ 2    4.1606    4.2791    7.0498    2.2985    1.7321    2.0000    2.6458    0.4163    0.4674
+ 3    7.1945    7.2637    12.930    2.9025    4.7958    4.8990    8.1854    0.6666    0.6745
+ 4    10.051    10.101    18.574    3.4009    5.5678    5.6569    9.7468    0.5540    0.5601
+ 5    12.872    12.911    24.180    3.8351    8.3732    8.4327    15.213    0.6505    0.6531
+ 6    15.679    15.711    29.771    4.2249    9.1833    9.2376    16.862    0.5857    0.5880
+ 7    18.479    18.506    35.354    4.5816    11.932    11.973    22.281    0.6457    0.6470
+ 8    21.274    21.298    40.933    4.9125    12.761    12.800    23.966    0.5998    0.6010
+ 9    24.067    24.088    46.509    5.2225    15.484    15.516    29.360    0.6434    0.6441
+ 10   26.858    26.877    52.084    5.5151    16.325    16.355    31.064    0.6078    0.6085
+====  ========  ========  ========  ========  ========  ========  ========  ========  ========
+
+Gaussian vs Rademacher: +-1 weights are better for every l (``rademacher_rms_ratio`` < 1):
+the RMS constant shrinks by the factor 0.42 (l = 2, i.e. 2.4x smaller) to 0.67 (l = 3); the
+ratio tends to 2/pi = 0.637, from below for even l and from above for odd l, because
+K^+-_l ~ 1/sqrt(2 pi l) while K_l ~ sqrt(2)/(pi^{3/2} sqrt(l)).  The guess "constant below
+10" (uand.md §5) holds for l <= 3 only: C ~ pi^{3/2} l / 2 grows linearly in l.
+At l = 2 the +-1 XOR readoff is exact when both inputs are on (C = 0).
+
+>>> [round(x, 6) for x in coefficients("feature", 3)]
+[0.0, 5.013257, 0.0, -2.506628]
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Callable
+
+import sympy as sp
+
+from derive import cache as _cache
+from derive import gaussian as _gaussian
+from derive.quantity import BadInput, Construction, Param, Quantity, Step
+
+WEIGHTS = ("gaussian", "rademacher")
+TARGETS = {"and": (0, 0, 0, 1), "xor": (0, 1, 1, 0), "feature": (0, 0, 1, 1)}  # at 00, 01, 10, 11
+CASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # (x_i, x_j)
+SIGNS = ("UV", "U", "V", "")  # sign-basis monomials s_U s_V, s_U, s_V, 1 (coefficients a, b, c, d)
+SOURCE = "TMF comment thread (jake_mendel / Kaarel), uand.md §5"
+
+L = Param("l", int, default=3, lo=2, doc="active inputs (compositeness), >= 2")
+ON = Param("on", int, default=2, lo=0, hi=2, doc="x_i + x_j: how many of the pair are on")
+ON_FEATURE = Param("on", int, default=1, lo=0, hi=1, doc="x_i: whether the read feature is on")
+M = Param("m", int, default=100, lo=2, doc="number of inputs d_0 (pairs drawn among them)")
+LSYM = L.symbol
+ONSYM = ON.symbol
+MSYM = M.symbol
+
+
+# --------------------------------------------------------------- the sign algebra
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """Cheap, exact normalisation: a rational function of the radicals and arcsines.
+
+    (``sympy.simplify`` spends tens of seconds in combsimp on the binomials and is not
+    needed: every cancellation below is polynomial in those generators.)
+    """
+    return sp.factor_terms(sp.cancel(sp.expand(expr)))
+
+
+
+def _mul(s: str, t: str) -> str:
+    """s_S s_T = s_{S xor T} (s_U^2 = 1)."""
+    return "".join(ch for ch in "UV" if (ch in s) != (ch in t))
+
+
+def _power(coefs: dict[str, sp.Expr], q: int) -> dict[str, sp.Expr]:
+    """r^q as a sign-basis polynomial, for r = sum_S coefs[S] s_S."""
+    out: dict[str, sp.Expr] = {"": sp.Integer(1)}
+    for _ in range(q):
+        nxt: dict[str, sp.Expr] = {}
+        for s, a in out.items():
+            for t, b in coefs.items():
+                u = _mul(s, t)
+                nxt[u] = nxt.get(u, 0) + a * b
+        out = nxt
+    return out
+
+
+def indicator_coefficients(c: dict[str, sp.Expr]) -> tuple[sp.Expr, ...]:
+    r"""(alpha, beta, gamma, delta) from sign-basis (a, b, c, d): s_U = 2 1_U - 1."""
+    a, b, cc, d = (c.get(s, 0) for s in SIGNS)
+    return (4 * a, 2 * b - 2 * a, 2 * cc - 2 * a, a - b - cc + d)
+
+
+# ------------------------------------------------------------- Gaussian moments (G7)
+
+
+def covariance(case: tuple[int, int], l=LSYM) -> sp.Matrix:
+    """Covariance of (X, U, V) for (x_i, x_j) = case."""
+    xi, xj = case
+    return sp.Matrix([[l, xi, xj], [xi, 1, 0], [xj, 0, 1]])
+
+
+def gaussian_indicator_moment(case, q: str, p: int, l=LSYM) -> sp.Expr:
+    r""":math:`\mathbb E[(X^+)^p\,\mathbb 1_Q]`, Q a subset of {U, V} required positive (G7)."""
+    comps = [0] + [1 + "UV".index(ch) for ch in q]
+    return _gaussian.trunc_moment(covariance(case, l).extract(comps, comps), p, 0)
+
+
+def gaussian_sign_moment(case, s: str, p: int, l=LSYM) -> sp.Expr:
+    r""":math:`\mathbb E[(X^+)^p s_S]` by inclusion-exclusion: :math:`s_U=2\cdot\mathbb 1_U-1`."""
+    subsets = [""] + list(s) + (["UV"] if s == "UV" else [])
+    total = sum((2 ** len(q)) * (-1) ** (len(s) - len(q)) * gaussian_indicator_moment(case, q, p, l)
+                for q in subsets)
+    return _tidy(total)
+
+
+# ---------------------------------------------------- Rademacher lemmas (R1-R5)
+# S_n = sum of n iid +-1 signs.  Proved by enumeration in tests/test_uand_random_derive.py.
+
+
+def rad_p0(n) -> sp.Expr:
+    """R1: P(S_n = 0) = [n even] binom(n, n/2) / 2^n."""
+    return (1 + (-1) ** n) / 2 * sp.binomial(n, sp.floor(n / 2)) / 2**n
+
+
+def rad_abs(n) -> sp.Expr:
+    """R2: E|S_n| = n binom(n-1, floor((n-1)/2)) / 2^(n-1)  (n >= 1)."""
+    return n * sp.binomial(n - 1, sp.floor((n - 1) / 2)) / 2 ** (n - 1)
+
+
+def rademacher_sign_moment(case, s: str, p: int, l=LSYM) -> sp.Expr:
+    r""":math:`\mathbb E[(X^+)^p s_S]` for :math:`\pm1` weights, p in {1, 2}.
+
+    R3: :math:`\mathbb E[X^+]=\mathbb E|S_\ell|/2`, :math:`\mathbb E[(X^+)^2]=\ell/2` (X = S_l).
+    R4 (:math:`x_i=1`, :math:`X=U+S_{\ell-1}`): :math:`\mathbb E[X^+s_U]=\frac12`,
+    :math:`\mathbb E[(X^+)^2s_U]=\mathbb E|S_{\ell-1}|+\frac12P(S_{\ell-1}=0)` (differences of
+    :math:`t^+` and :math:`(t^+)^2` at :math:`t\pm1`).
+    R5 (:math:`x_i=x_j=1`, :math:`X=U+V+T`, :math:`T=S_{\ell-2}`):
+    :math:`\mathbb E[X^+s_Us_V]=\frac14\mathbb E[(2-|T|)^+]=\binom{\ell-2}{\lfloor(\ell-2)/2\rfloor}2^{1-\ell}`,
+    :math:`\mathbb E[(X^+)^2s_Us_V]=1` (second differences).  A sign not wired to X
+    (:math:`x=0`) is independent of everything else: mean 0.
+    """
+    if any(case["UV".index(ch)] == 0 for ch in s):
+        return sp.Integer(0)
+    table = {
+        ("", 1): rad_abs(l) / 2,
+        ("", 2): l / sp.Integer(2),
+        ("U", 1): sp.Rational(1, 2),
+        ("V", 1): sp.Rational(1, 2),
+        ("U", 2): rad_abs(l - 1) + rad_p0(l - 1) / 2,
+        ("V", 2): rad_abs(l - 1) + rad_p0(l - 1) / 2,
+        ("UV", 1): sp.binomial(l - 2, sp.floor((l - 2) / 2)) / 2 ** (l - 1),
+        ("UV", 2): sp.Integer(1),
+    }
+    if (s, p) not in table:
+        raise ValueError(f"Rademacher sign moments are tabulated for p in 1, 2; got p={p}")
+    return table[(s, p)]
+
+
+@lru_cache(maxsize=None)
+def sign_moment(weights: str, case, s: str, p: int, l=LSYM) -> sp.Expr:
+    if weights == "gaussian":
+        return gaussian_sign_moment(case, s, p, l)
+    return rademacher_sign_moment(case, s, p, l)
+
+
+# ------------------------------------------------------------------- the derivation
+
+
+def _unknowns(target: str) -> tuple[str, ...]:
+    return ("U", "") if target == "feature" else SIGNS
+
+
+def solve(weights: str, target: str, l=LSYM) -> dict[str, sp.Expr]:
+    """Sign-basis coefficients from the 4 unbiasedness conditions E[r X^+] = target(case)."""
+    names = _unknowns(target)
+    cs = sp.symbols(f"c0:{len(names)}")
+    eqs = [sum(c * sign_moment(weights, case, s, 1, l) for c, s in zip(cs, names)) - t
+           for case, t in zip(CASES, TARGETS[target])]
+    (sol,) = sp.linsolve(eqs, cs)  # the feature system is overdetermined but consistent
+    return {s: _tidy(v) for s, v in zip(names, sol)}
+
+
+def moment_of_readoff(weights, coefs, case, q: int, l=LSYM) -> sp.Expr:
+    """E[(r X^+)^q] for r = sum_S coefs[S] s_S (r^q expanded in the sign algebra)."""
+    return sum(v * sign_moment(weights, case, s, q, l) for s, v in _power(coefs, q).items())
+
+
+def _derive_all() -> dict:
+    """Everything symbolic, per (weights, target): coefficients, per-case mean and C^2."""
+    out: dict = {}
+    for weights in WEIGHTS:
+        for target in TARGETS:
+            coefs = solve(weights, target)
+            mean, ms = {}, {}
+            for case, t in zip(CASES, TARGETS[target]):
+                mean[case] = _tidy(moment_of_readoff(weights, coefs, case, 1))
+                # mean must reduce to the target exactly; keep C^2 unexpanded (readable)
+                ms[case] = moment_of_readoff(weights, coefs, case, 2) - t**2
+                assert mean[case] == t, (weights, target, case, mean[case])
+            out[(weights, target)] = {
+                "signs": coefs, "indicator": tuple(_tidy(x) for x in indicator_coefficients(coefs)),
+                "mean": mean, "ms": ms,
+                "moments1": {case: {s: sign_moment(weights, case, s, 1) for s in SIGNS} for case in CASES},
+                "moments2": {case: {s: sign_moment(weights, case, s, 2) for s in SIGNS} for case in CASES},
+            }
+            feat = target == "feature"
+            out[(weights, target)]["mean_on"] = _by_on(mean, feat)
+            out[(weights, target)]["c_on"] = _by_on({k: sp.sqrt(v) for k, v in ms.items()}, feat)
+    return out
+
+
+def derived() -> dict:
+    """The cached symbolic derivation (keyed by the source of this module and the lemma table)."""
+    import sys
+
+    return _cache.cached("uand-random", _derive_all, sys.modules[__name__], _gaussian)
+
+
+# ------------------------------------------------------------------- public helpers
+
+
+def _check_args(target: str, l, weights: str) -> int:
+    if target not in TARGETS:
+        raise BadInput(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+    if weights not in WEIGHTS:
+        raise BadInput(f"unknown weights {weights!r} (known: {', '.join(WEIGHTS)})")
+    if isinstance(l, bool) or not isinstance(l, int) or l < 2:
+        raise BadInput(f"l must be an integer >= 2, got {l!r}")
+    return l
+
+
+@lru_cache(maxsize=None, typed=True)
+def coefficients(target: str, l: int, weights: str = "gaussian") -> tuple[float, float, float, float]:
+    """(alpha, beta, gamma, delta) as floats, from the derived closed forms (feature: alpha=gamma=0)."""
+    _check_args(target, l, weights)
+    exprs = derived()[(weights, target)]["indicator"]
+    return tuple(float(sp.N(e.xreplace({LSYM: sp.Integer(l)}), 30)) for e in exprs)
+
+
+def _same(a: sp.Expr, b: sp.Expr) -> bool:
+    return _tidy(a - b) == 0
+
+
+def _by_on(per_case: dict, feature: bool = False) -> sp.Expr:
+    """One expression in the symbol ``on`` from per-case ones (01 and 10 must agree)."""
+    if feature:  # on = x_i; the feature readoff ignores x_j: use cases 00 and 10
+        e0, e1 = per_case[(0, 0)], per_case[(1, 0)]
+        assert _same(e0, per_case[(0, 1)]) and _same(e1, per_case[(1, 1)])
+        return e1 if _same(e0, e1) else sp.Piecewise((e1, sp.Eq(ONSYM, 1)), (e0, True))
+    e0, e1, e2 = per_case[(0, 0)], per_case[(1, 0)], per_case[(1, 1)]
+    assert _same(per_case[(0, 1)], e1), "cases 01 and 10 differ"
+    if _same(e0, e1):
+        return sp.Piecewise((e2, sp.Eq(ONSYM, 2)), (e0, True))
+    return sp.Piecewise((e2, sp.Eq(ONSYM, 2)), (e1, sp.Eq(ONSYM, 1)), (e0, True))
+
+
+def edgeworth_mae_coefficient(l: int, on: int, target: str = "and") -> float:
+    r"""c with :math:`\sqrt N\,\mathbb E|e|=C\sqrt{2/\pi}\,(1+c/N+o(1/N))` (Gaussian weights).
+
+    Edgeworth expansion of a non-lattice iid mean (Y = r X^+ has an absolutely continuous
+    part, so Cramér's condition holds): with the per-neuron skewness :math:`\gamma_1` and
+    excess kurtosis :math:`\kappa` of Y, :math:`c=(\gamma_1^2-\kappa)/24`, because
+    :math:`\int|x|\varphi He_4=-2\varphi(0)`, :math:`\int|x|\varphi He_6=6\varphi(0)` and the
+    odd :math:`He_3` term integrates to 0.  Moments from G7 (p = 3, 4) at integer l.
+    """
+    _check_args(target, l, "gaussian")
+    case = {0: (0, 0), 1: (1, 0), 2: (1, 1)}[on]
+    lv = sp.Integer(l)
+    coefs = {s: v.xreplace({LSYM: lv}) for s, v in derived()[("gaussian", target)]["signs"].items()}
+    raw = [sp.N(moment_of_readoff("gaussian", coefs, case, q, lv), 30) for q in (1, 2, 3, 4)]
+    m1, m2, m3, m4 = raw
+    var = m2 - m1**2
+    c3 = m3 - 3 * m1 * m2 + 2 * m1**3
+    c4 = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
+    skew2, exkurt = c3**2 / var**3, c4 / var**2 - 3
+    return float((skew2 - exkurt) / 24)
+
+
+#: Relative finite-N tolerance of ``mae_constant`` (see its tolerance_reason).
+MAE_TOL = 0.01
+
+
+# ------------------------------------------------------------------- the registry
+
+_SYM = {"and": r"\mathrm{AND}", "xor": r"\mathrm{XOR}", "feature": r"x_i"}
+_HAT = {"and": r"\widehat{\mathrm{AND}}_{ij}", "xor": r"\widehat{\mathrm{XOR}}_{ij}",
+        "feature": r"\hat x_i"}
+_CASE_OF_ON = {0: (0, 0), 1: (1, 0), 2: (1, 1)}
+_WNAME = {"gaussian": r"W_{ni}\sim\mathcal N(0,1)", "rademacher": r"W_{ni}\sim\pm1"}
+
+
+def _on_le_l(v: dict) -> str | None:
+    return None if v["on"] <= v["l"] else f"on must be <= l (got on={v['on']}, l={v['l']})"
+
+
+def _m_ge_l(v: dict) -> str | None:
+    return None if v["m"] >= v["l"] else f"m must be >= l (got m={v['m']}, l={v['l']})"
+
+
+def _lx(e) -> str:
+    return e if isinstance(e, str) else sp.latex(e)
+
+
+def _model_steps(weights: str, target: str, d: dict) -> list[Step]:
+    """Steps shared by the mean and the RMS of one (weights, target) readoff."""
+    fam = (r"a\,s_U+d" if target == "feature" else r"a\,s_Us_V+b\,s_U+c\,s_V+d")
+    z = (r"Z\sim\mathcal N(0,\ell-x_i-x_j)" if weights == "gaussian"
+         else r"Z=\text{sum of }\ell-x_i-x_j\text{ signs}")
+    out = [
+        Step(r"h_n", r"X^+,\quad X=x_iU+x_jV+Z,\ " + z,
+             f"U=W_{{ni}}, V=W_{{nj}}, Z the other active weights of neuron n ({_WNAME[weights]}); Var X = l"),
+        Step(r"\mathbb E_W[" + _HAT[target] + "]", r"\mathbb E[r\,X^+]",
+             "neurons are iid given x (linearity)"),
+        Step(r"r", fam + r",\quad s_U=2\cdot\mathbb 1[U>0]-1",
+             "sign basis; (alpha, beta, gamma, delta) = (4a, 2b-2a, 2c-2a, a-b-c+d)"),
+    ]
+    why = ("G7 (Stein G4 + conditioning G6 down to G1/G5) with Cov(X,U,V) = "
+           "[[l,x_i,x_j],[x_i,1,0],[x_j,0,1]], inclusion-exclusion over 1[U>0], 1[V>0]"
+           if weights == "gaussian" else "Rademacher lemmas R1-R5 (enumeration-proved)")
+    for case in CASES:
+        for s_, v in d["moments1"][case].items():
+            if v != 0:  # the other sign moments vanish: an unwired sign is independent, mean 0
+                lbl = r"s_" + "s_".join(s_) if s_ else ""
+                out.append(Step(rf"\mathbb E[X^+{lbl}]_{{{case[0]}{case[1]}}}", _lx(v), why))
+                why = ""
+    out.append(Step(r"\text{unbiasedness at }00,01,10,11",
+                    ",\\ ".join(f"{n}={_lx(v)}" for n, v in zip("abcd", (d["signs"].get(x, 0) for x in SIGNS))),
+                    "the 4 linear conditions; independent signs have mean 0, so the system is triangular"))
+    return out
+
+
+def _rms_steps(weights: str, target: str, d: dict) -> list[Step]:
+    why = "G7 with p = 2" if weights == "gaussian" else "R3-R5"
+    out = [
+        Step(r"N\,\mathbb E[e^2]", r"\operatorname{Var}(r\,X^+)=\mathbb E[r^2(X^+)^2]-"
+             + _SYM[target] + "^2",
+             "e = (1/N) sum of N iid mean-zero terms r_n h_n - target: exact for every N"),
+        Step(r"r^2", r"\textstyle\sum_{S,T}c_Sc_T\,s_{S\triangle T}", "s_U^2 = s_V^2 = 1"),
+    ]
+    for case in CASES:
+        for s_, v in d["moments2"][case].items():
+            if v != 0:
+                lbl = r"s_" + "s_".join(s_) if s_ else ""
+                out.append(Step(rf"\mathbb E[(X^+)^2{lbl}]_{{{case[0]}{case[1]}}}", _lx(v), why))
+                why = ""
+    return out
+
+
+def _q(short, params, statistic, accuracy, definition, closed, steps, symbol, doc, **kw) -> Quantity:
+    label = "eq:uand-random:" + short.replace("_", "-")
+    return Quantity(f"uand-random.{short}", params, statistic, accuracy, definition=definition,
+                    closed_form=closed, steps=tuple(steps), eq_label=label, source=SOURCE,
+                    symbol=symbol, doc=doc, **kw)
+
+
+def _family(weights: str, target: str, prefix: str, d: dict, extra: list[Quantity]) -> list[Quantity]:
+    """mean_readoff and rms_error_constant of one readoff (prefix names them)."""
+    feat = target == "feature"
+    on = ON_FEATURE if feat else ON
+    params = (L, on)
+    cons = None if feat else _on_le_l
+    mean, c = d["mean_on"], d["c_on"]
+    hat = _HAT[target]
+    wdoc = "+-1 (Rademacher)" if weights == "rademacher" else "N(0,1)"
+    steps = _model_steps(weights, target, d)
+    out = [
+        _q(f"{prefix}mean_readoff", params, "mean", "exact",
+           r"\mathbb E_W\big[" + hat + r"(x)\big],\ " + ("x_i" if feat else "x_i+x_j") + r"=\mathrm{on}",
+           mean, steps + [Step(r"\mathbb E_W[" + hat + "]", _lx(mean), "substitute a, b, c, d")],
+           r"\mathbb E[" + hat + "]",
+           f"Mean readoff of {target} over the {wdoc} draw: equals the target (unbiased by "
+           "construction; the Monte Carlo check of the coefficients).", constraint=cons),
+        _q(f"{prefix}rms_error_constant", params, "rms", "exact",
+           r"\sqrt{N\,\mathbb E_W\big[(" + hat + r"(x)-" + _SYM[target] + r")^2\big]}",
+           c, steps + _rms_steps(weights, target, d) + [Step(r"C", _lx(c), "collect")],
+           r"C_{" + _SYM[target] + "}",
+           f"C with RMS error C/sqrt(N) of the {target} readoff ({wdoc} weights), exact for "
+           "every N.", constraint=cons),
+    ]
+    return out + extra
+
+
+def build(d: dict) -> Construction:
+    g_and = d[("gaussian", "and")]
+    qs: list[Quantity] = []
+    # coefficients
+    for name, expr in zip(("alpha", "beta", "gamma", "delta"), g_and["indicator"]):
+        qs.append(_q(f"coef_{name}", (L,), "value", "exact",
+                     r"\text{solution of }\mathbb E_W[\widehat{\mathrm{AND}}_{ij}(x)]=\mathrm{AND}_{ij}(x),"
+                     r"\ (x_i,x_j)\in\{00,01,10,11\}",
+                     expr, _model_steps("gaussian", "and", g_and)
+                     + [Step("\\" + name, _lx(expr), "(alpha, beta, gamma, delta) = (4a, 2b-2a, 2c-2a, a-b-c+d)")],
+                     "\\" + name, f"Readoff coefficient {name} of the AND of a pair (Gaussian weights)."))
+    fam = _family("gaussian", "and", "", g_and, [])
+    qs += fam
+    c_and = fam[1].closed_form
+    qs.append(_q("mae_constant", (L, ON), "mean", "asymptotic",
+                 r"\lim_{N\to\infty}\sqrt N\,\mathbb E_W\big|\widehat{\mathrm{AND}}_{ij}(x)-\mathrm{AND}_{ij}(x)\big|",
+                 sp.sqrt(2 / sp.pi) * c_and,
+                 [Step(r"\sqrt N\,e", r"\to\mathcal N(0,C^2)", "CLT for the iid mean"),
+                  Step(r"\sqrt N\,\mathbb E|e|", r"\to C\sqrt{2/\pi}", r"\mathbb E|\mathcal N(0,C^2)|=C\sqrt{2/\pi}"),
+                  Step(r"\sqrt N\,\mathbb E|e|", r"C\sqrt{2/\pi}\,\big(1+\tfrac{\gamma_1^2-\kappa}{24N}+o(N^{-1})\big)",
+                       "Edgeworth (non-lattice: r h has a density part); odd He_3 term integrates to 0")],
+                 r"C_{\mathrm{MAE}}", "sqrt(N) times the mean absolute error of the AND readoff, N -> oo.",
+                 tolerance=MAE_TOL, limit="N -> oo", constraint=_on_le_l,
+                 tolerance_reason=("finite N: Edgeworth correction (skew^2 - exkurt)/(24 N) of the "
+                                   "per-neuron term r h (G7, p = 3, 4; edgeworth_mae_coefficient) is "
+                                   "at most 0.13/N in size for l = 2..20, i.e. <= 0.2% at N >= 64; "
+                                   "1% leaves 5x room for the o(1/N) remainder")))
+    # pair-averaged RMS
+    ms = {on: d_ for on, d_ in ((0, g_and["ms"][(0, 0)]), (1, g_and["ms"][(1, 0)]), (2, g_and["ms"][(1, 1)]))}
+    l_, m_ = LSYM, MSYM
+    pairs = m_ * (m_ - 1) / 2
+    w11, w01, w00 = l_ * (l_ - 1) / 2 / pairs, l_ * (m_ - l_) / pairs, (m_ - l_) * (m_ - l_ - 1) / 2 / pairs
+    avg = sp.sqrt(w11 * ms[2] + w01 * ms[1] + w00 * ms[0])
+    qs.append(_q("avg_rms_error_constant", (L, M), "rms", "exact",
+                 r"\sqrt{N\,\mathbb E_{\{i,j\}}\mathbb E_x\mathbb E_W[e_{ij}(x)^2]},\ \{i,j\}\sim\text{uniform of }"
+                 r"\binom m2,\ |x|=\ell",
+                 avg, [Step(r"P(11),P(01\cup10),P(00)",
+                            r"\tbinom\ell2/\tbinom m2,\ \ell(m-\ell)/\tbinom m2,\ \tbinom{m-\ell}2/\tbinom m2",
+                            "how many of a random pair are among the l active inputs"),
+                       Step(r"C_{\rm avg}^2", r"\textstyle\sum_{\rm case}P(\mathrm{case})\,C(\ell,\mathrm{on})^2",
+                            "law of total expectation"), Step(r"C_{\rm avg}", _lx(avg), "")],
+                 r"C_{\rm avg}", "RMS constant averaged over a uniformly random pair among m inputs.",
+                 constraint=_m_ge_l))
+    qs += _family("gaussian", "xor", "xor_", d[("gaussian", "xor")], [])
+    qs += _family("gaussian", "feature", "feature_", d[("gaussian", "feature")], [])
+    r_and = _family("rademacher", "and", "rademacher_", d[("rademacher", "and")], [])
+    qs += r_and
+    r_xor = _family("rademacher", "xor", "rademacher_xor_", d[("rademacher", "xor")], [])
+    qs.append(r_xor[1])
+    ratio = r_and[1].closed_form / c_and
+    qs.append(_q("rademacher_rms_ratio", (L, ON), "value", "exact",
+                 r"C^{\pm}_{\mathrm{AND}}(\ell,\mathrm{on})/C_{\mathrm{AND}}(\ell,\mathrm{on})", ratio,
+                 [Step(r"C^\pm/C", _lx(ratio), "quotient of the two rms_error_constant closed forms")],
+                 r"C^\pm/C", "Rademacher over Gaussian RMS constant of the AND readoff (< 1: "
+                 "Rademacher is better).", constraint=_on_le_l))
+    return Construction("uand-random", "U-AND read off a frozen random layer",
+                        __doc__.split("\n\n")[0], tuple(qs), SOURCE, _intro(qs))
+
+
+def _intro(qs: list[Quantity]) -> str:
+    rms = next(q for q in qs if q.short == "rms_error_constant")
+    rad = next(q for q in qs if q.short == "rademacher_rms_error_constant")
+    rows = ", ".join(f"{rms.evaluate({'l': lv, 'on': 2}):.2f}/{rms.evaluate({'l': lv, 'on': 0}):.2f}"
+                     for lv in range(2, 7))
+    rrows = ", ".join(f"{rad.evaluate({'l': lv, 'on': 2}):.2f}" for lv in range(2, 7))
+    return (
+        r"A frozen layer of $N$ ReLU neurons with iid $\mathcal N(0,1)$ weights and no bias, "
+        r"inputs with exactly $\ell$ of $m$ features on. The AND of a pair $(i,j)$ is read off "
+        r"as $\frac1N\sum_n r_nh_n$ with $r_n=\alpha\mathbb 1[W_{ni}>0\wedge W_{nj}>0]+\beta\mathbb "
+        r"1[W_{ni}>0]+\gamma\mathbb 1[W_{nj}>0]+\delta$, the four coefficients fixed by unbiasedness "
+        r"in the four cases of $(x_i,x_j)$. In the sign basis the solution is $r=s_Us_V/K_\ell$ with "
+        r"$K_\ell=\mathbb E[X^+s_Us_V]=\sqrt2\big(2\arcsin\frac1{\sqrt{\ell-1}}-\sqrt\ell\arcsin\frac1{\ell-1}"
+        r"\big)/\pi^{3/2}$, and since $r^2$ is constant the ``ugly Gaussian integrals'' collapse: "
+        r"the RMS error is exactly $C/\sqrt N$ with $C^2=\ell/(2K_\ell^2)-\mathrm{AND}$ for every $N$. "
+        r"For $\ell=2,\dots,6$, $C$ (both on / otherwise) is " + rows + r": below 10 only for "
+        r"$\ell\le3$, and growing linearly, $C\approx\pi^{3/2}\ell/2$ for large $\ell$. "
+        r"$\pm1$ weights do better ($C=" + rrows + r"$ with both on), by a factor between "
+        r"$0.42$ ($\ell=2$) and $0.67$ ($\ell=3$) that tends to $2/\pi$."
+    )
+
+
+def construction() -> Construction:
+    return build(derived())
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the table of the module docstring
+    c = construction()
+    for lv in range(2, 11):
+        row = [c.get(n).evaluate({"l": lv, "on": o}) for n, o in
+               (("rms_error_constant", 2), ("rms_error_constant", 0), ("xor_rms_error_constant", 1),
+                ("rademacher_rms_error_constant", 2), ("rademacher_rms_error_constant", 0),
+                ("rademacher_rms_ratio", 2), ("rademacher_rms_ratio", 0))]
+        print(lv, " ".join(f"{x:.5g}" for x in row))
