@@ -281,6 +281,7 @@ def _quantities() -> list[Quantity]:
                       source="derived here", tolerance=TOL,
                       tolerance_reason="(H)-model recursion, second-order terms dropped",
                       doc="our recursion on the (H) network (positions of active circuits linear, others 0)"))
+    out += _meanfield_quantities()
     for var in ("x", "alpha"):
         for kind in ("active", "inactive"):
             out.append(_q(f"{var}_max_{kind}", "max", "exact",
@@ -293,6 +294,47 @@ def _quantities() -> list[Quantity]:
                   r"\min\{l:\Pr_u(\hat\alpha^l_u>1/4)>1\%\}", eq_label="eq:rot-onset",
                   doc="seizure onset layer (L+1 if none): measured only"))
     return out
+
+
+def _mf(field: str):
+    def f(l, z, D, T, S):
+        from derive import rotations_meanfield as mf
+        return getattr(mf.predict(D, T, S, z, l), field)[l - 1]
+    return f
+
+
+def _meanfield_quantities() -> list[Quantity]:
+    """Beyond (H): the indicator-field mean-field model (derive/rotations_meanfield.py)."""
+    why = ("mean-field closure (independent read-outs, binomial touching counts, own-circuit term "
+           "only); semi-quantitative: tolerance declared before the asymptotic sweep")
+    return [
+        _q("offfield_var_mf", "mean", "approximate",
+           r"\mathrm{Var}_{n\ \rm off}(c^l_n),\ c=\mathcal W^l f^{l-1}",
+           compute=_mf("var_c_off"), tolerance=0.5, tolerance_reason=why,
+           eq_label="eq:rot-offfield-var", source="derived here (asymptotic question)",
+           doc="Var(c) at off positions ~ kappa_cap lambda E alpha_hat^2/(1-pi)^2, lambda = S tau N",
+           steps=(Step(r"c^l_n", r"\frac{1}{1-\pi}\sum_{u\ni n}\hat\alpha^{l-1}_u-\chi F^{l-1}",
+                       "calW = 1/S on links, -chi elsewhere; links come in S-blocks per circuit"),
+                  Step(r"\mathrm{Var}(c^l)", r"\kappa_{\rm cap}\bar\lambda\,\mathbb E(\hat\alpha^{l-1})^2/(1-\pi)^2",
+                       "independent circuits through n; capping kappa = pi(1-pi)/(-ln(1-pi))"),
+                  Step(r"\bar\lambda", r"S\tau N", "mean load TS/N, tau = T(d/D)^2: grows with D"))),
+        _q("seized_fraction_mf", "probability", "approximate",
+           r"\Pr(\hat\alpha^l_u>1/4),\ u\notin\mathcal V", compute=_mf("seized"),
+           tolerance=1.0, tolerance_reason=why + "; a tail probability, factor-2 level",
+           eq_label="eq:rot-seized-mf", source="derived here",
+           doc="mean-field law of alpha_hat (FFT over loads, own-circuit persistence)"),
+        _q("x_mse_active_mf", "mean-square", "approximate", _DEF["x_active"],
+           compute=_mf("x_active"), tolerance=0.5, tolerance_reason=why,
+           eq_label="eq:rot-x-active-mf", source="derived here",
+           doc="(H) recursion + 8 Var_on(c)/S (indicator noise from erroneously-on read-outs)"),
+        _q("onset_layer_predicted", "value", "approximate",
+           r"\min\{l:\Pr_u(\hat\alpha^l_u>1/4)>1\%\}", integer=True,
+           compute=lambda l, z, D, T, S: __import__("derive.rotations_meanfield",
+                                                     fromlist=["predict"]).predict(D, T, S, z, l).onset,
+           tolerance=0.34, tolerance_reason="+-1 layer at onset 3 (mean-field over-predicts seizure "
+           "at small loads, i.e. small D)", eq_label="eq:rot-onset-pred", source="derived here",
+           doc="first layer <= l with mean-field seized fraction > 1% (l+1 if none)"),
+    ]
 
 
 def construction() -> Construction:

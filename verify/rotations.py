@@ -45,7 +45,7 @@ DEFAULT_TRIALS = 1000
 THRESH, ONSET_FRAC = 0.25, 0.01
 FLOOR = 1e-9   # |alpha_hat - 1| below this is float round-off (sums of 1/S terms), counted as 0
 SCALES = {
-    "smoke": [({"D": 400, "T": 150, "z": 2, "L": 3, "K": 20}, 60)],
+    "smoke": [({"D": 600, "T": 150, "z": 2, "L": 3, "K": 20}, 60)],
     "quick": [({"D": 1000, "T": 300, "z": 2, "L": 4, "K": 50}, 500),
               ({"D": 2000, "T": 600, "z": 1, "L": 4, "K": 50}, 250)],
     "paper": [({"D": 1000, "T": 557, "z": z, "L": 4, "K": 50}, 2000) for z in (1, 2, 3, 4)]
