@@ -1,0 +1,103 @@
+r"""U-AND readoffs compared at equal neuron count: sparse Bernoulli vs frozen Gaussian vs +-1.
+
+RMS error of the AND readoff against the number of neurons N, per case of the pair (both /
+one / neither input active), exactly l inputs active.  Sparse Bernoulli (``uand-sparse``):
+density p = ``uand-sparse.p_opt`` at each N (the density that minimises its certified worst
+case), error given a non-empty intersection, closed form ``sqrt(uand-sparse.mse_*)``.
+Frozen random layer (``uand-random``): ``C/sqrt(N)`` with ``uand-random.rms_error_constant``
+(Gaussian) and ``uand-random.rademacher_rms_error_constant`` (+-1).  Points: Monte Carlo of
+each real network at a few N.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from derive.quantity import get_quantity
+from reports import plots
+from verify import uand_random as VR
+from verify import uand_sparse as VS
+from verify.check import Z
+from verify.rng import stream
+from verify.stats import from_cluster_sums
+
+NAME = "uand_sparse_compare"
+L, M, DELTA, NX = 3, 32, 0.1, 8
+SIZES = {
+    "smoke": ((64, 256), 10, 256),
+    "quick": ((64, 256, 1024), 30, 1024),
+    "paper": ((64, 128, 256, 512, 1024, 2048, 4096), 200, 8192),
+}
+CASES = ((2, "both", "both on"), (1, "one", "one on"), (0, "none", "neither on"))
+
+CAPTION = (
+    rf"All U-AND readoffs at equal neuron count $N$, exactly $\ell={L}$ of $m={M}$ inputs active. "
+    r"Sparse Bernoulli (TMF): density $p$ = the optimum of its certified worst case "
+    r"(\texttt{uand-sparse.p\_opt}, $\delta=" + f"{DELTA}" + r"$), RMS error given "
+    r"$S_i\cap S_j\neq\emptyset$ (exact closed form), which tends to the bias $(\ell-2)p$ or "
+    r"$(\ell-1)p$ rather than to 0. Frozen random layer read off with the unbiased "
+    r"4-coefficient readoff: $C/\sqrt N$ with Gaussian ($\mathcal N(0,1)$) and $\pm1$ weights "
+    r"(\texttt{uand-random.rms\_error\_constant}, exact for every $N$). Points: Monte Carlo of "
+    r"each network (sparse: networks per point " + ", ".join(f"{s} {v[1]}" for s, v in SIZES.items())
+    + r"; random layers: trials per point " + ", ".join(f"{s} {v[2]}" for s, v in SIZES.items())
+    + rf"), bars $\pm{Z:g}$ SE clustered by network."
+)
+
+
+def _sparse_mc(N, p, trials, seed):
+    rng = stream(seed, "uand-sparse", "figure", "compare", N)
+    acc = {c: np.zeros((trials, 2)) for c, _, _ in CASES}
+    iu = np.triu_indices(M, 1)
+    for g in range(trials):
+        W = VS.build(N, M, p, rng)
+        _, case, _, E = VS.network_errors(W, VS.sample_inputs(M, L, NX, rng))
+        Ep, Kp = E[:, iu[0], iu[1]], case[:, iu[0], iu[1]]
+        for c in acc:
+            s = ~np.isnan(Ep) & (Kp == c)
+            acc[c][g] = ((Ep[s] ** 2).sum(), s.sum())
+    return {c: from_cluster_sums(a[:, 0], a[:, 1]).sqrt() for c, a in acc.items()}
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
+    Ns, trials, rtrials = SIZES.get(scale, SIZES["quick"])
+    grid = np.unique(np.geomspace(32, max(Ns) * 2, 10).astype(int))
+    popt = get_quantity("uand-sparse.p_opt")
+    p_at = {int(N): popt.evaluate(dict(d=int(N), m=M, l=L, delta=DELTA, n_inputs=NX))
+            for N in set(grid.tolist()) | set(Ns)}
+    rand = {"gaussian": get_quantity("uand-random.rms_error_constant"),
+            "rademacher": get_quantity("uand-random.rademacher_rms_error_constant")}
+    with plots.style():
+        fig, axes = plots.figure(ncols=3, figsize=(7.2, 2.8), sharey=True)
+        mc_sparse = {int(N): _sparse_mc(int(N), p_at[int(N)], trials, seed) for N in Ns}
+        for ax, (c, name, title) in zip(axes, CASES):
+            q = get_quantity(f"uand-sparse.mse_{name}")
+            ys = [math.sqrt(q.evaluate(dict(d=int(N), p=p_at[int(N)], l=L), dps=15)) for N in grid]
+            line = plots.predicted_line(ax, grid, ys, label=r"sparse, $p=p_{\rm opt}(N)$",
+                                        color="#0072B2")
+            plots.errorbar(ax, Ns, [mc_sparse[N][c].value for N in Ns],
+                           [mc_sparse[N][c].se for N in Ns], color=line[0].get_color(), label=None)
+            on = c
+            for weights, color in (("gaussian", "#D55E00"), ("rademacher", "#009E73")):
+                C = rand[weights].evaluate({"l": L, "on": on})
+                plots.predicted_line(ax, grid, C / np.sqrt(grid), color=color,
+                                     label=f"random layer, {weights}")
+                pts = []
+                for N in Ns:
+                    params = {"N": int(N), "l": L, "m": M, "K": 4}
+                    rng = stream(seed, "uand-random", "figure", "compare", weights, N, on)
+                    res, cl = VR.simulate_pairs(params, weights, "pair", on, ("and",), rtrials,
+                                                seed, rng=rng)
+                    pts.append(VR.rms_constant(res["and"][1], cl, int(N)).scale(1 / math.sqrt(N)))
+                plots.errorbar(ax, [N * 1.08 for N in Ns], [e.value for e in pts],
+                               [e.se for e in pts], color=color, label=None, fmt="s", ms=2.5)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_title(title)
+            ax.set_xlabel("neurons $N$")
+            if progress:
+                progress(f"{NAME}: {title} done")
+        axes[0].set_ylabel("RMS error of the AND readoff")
+        axes[0].legend(loc="lower left", fontsize=6)
+    return plots.save(fig, outdir, NAME)
