@@ -26,10 +26,21 @@ def cache_dir() -> Path:
     return Path(base) / "superpose"
 
 
+_SOURCE_HASH: dict[str, str] = {}
+
+
+def _source_hash(m: ModuleType) -> str:
+    # Memoised per module: the first read (normally right after import) is kept, so a
+    # process that imported old code cannot store its results under a newer file's key.
+    if m.__name__ not in _SOURCE_HASH:
+        _SOURCE_HASH[m.__name__] = hashlib.sha256(inspect.getsource(m).encode()).hexdigest()
+    return _SOURCE_HASH[m.__name__]
+
+
 def code_hash(*modules: ModuleType) -> str:
     h = hashlib.sha256(sympy.__version__.encode())
     for m in modules:
-        h.update(inspect.getsource(m).encode())
+        h.update(_source_hash(m).encode())
     return h.hexdigest()[:16]
 
 
