@@ -498,6 +498,12 @@ def construction() -> Construction:
     return build(derived())
 
 
+# Fix the source hash of the derivation cache at import time (see derive/cache.py).
+import sys as _sys  # noqa: E402
+
+_cache.code_hash(_sys.modules[__name__], _gaussian)
+
+
 if __name__ == "__main__":  # pragma: no cover - prints the table of the module docstring
     c = construction()
     for lv in range(2, 11):
@@ -506,8 +512,3 @@ if __name__ == "__main__":  # pragma: no cover - prints the table of the module 
                 ("rademacher_rms_error_constant", 2), ("rademacher_rms_error_constant", 0),
                 ("rademacher_rms_ratio", 2), ("rademacher_rms_ratio", 0))]
         print(lv, " ".join(f"{x:.5g}" for x in row))
-
-# Fix the source hash of the derivation cache at import time (see derive/cache.py).
-import sys as _sys  # noqa: E402
-
-_cache.code_hash(_sys.modules[__name__], _gaussian)
