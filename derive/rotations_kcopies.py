@@ -1,0 +1,214 @@
+r"""RiS rotations with k copies of the 2-ReLU on-indicator: layer-1 erroneous activation.
+
+Math reference: ``shared/math/cis2.md`` §4 (allocation), §7 (rotation circuits, layer-0 trick),
+§10 (the variant; proposal, no source).  Everything here is derived in this module
+[reconstructed]; it is exact given the allocation's loads.
+
+**Variant circuit** (width ``d' = 2k + 2``).  Neurons ``(2j, 2j+1)``, ``j < k``, are copy ``j`` of
+the RiS step pair, the last two carry the payload ``x + alpha``.  Every copy reads the *mean*
+indicator :math:`\bar\alpha=\frac1k\sum_j(a_{2j}-a_{2j+1})`; the payload is gated by it::
+
+    a_{2j}' = ReLU(2 abar - 1/2),  a_{2j+1}' = ReLU(2 abar - 3/2),
+    (a_{2k}, a_{2k+1})' = ReLU(r_t (x) + 2 abar - 1) ,   x = payload - abar.
+
+For ``k = 1`` this is RiS's (5.1)-(5.3).  Active input: every copy ``(1.5, 0.5)``, payload
+``x + 1``; inactive: 0.
+
+**Kets.**  *Shared*: one ket ``|e_t>`` for all ``d'`` blocks (RiS layout).  *Block-dependent*:
+copy ``j`` (both its neurons) uses ``|e^{(j)}_t>`` from an independent uniform permutation of the
+prime-step subsets, the payload its own (a ``(k+1)``-th) permutation.
+
+**Layer 1** (``W^1 = I``, layer-0 trick).  At a position ``n`` of copy ``j`` the pre-activation
+of neuron ``2j`` is ``2 c_n - 1/2`` with ``c_n`` = number of active circuits covering ``n`` in
+ket ``j``; so the copy's field is ``step(c_n) = 1[c_n >= 1]`` and an inactive ``u`` reads exactly
+
+.. math:: \hat\alpha^{(j)}_u = K_j/S,\qquad K_j = \#\{n\in\mathcal S^{(j)}_u:\ c_n\ge1\}.
+
+**Law of K** (exact).  Two subsets share <= 1 position (cis2.md §4), so the other circuits
+through the ``S`` positions of ``u`` form disjoint groups of sizes ``g_n = lambda_n - 1``; the
+``z`` active circuits are a uniform ``z``-subset of the ``T - 1`` others and ``K`` is the number
+of groups hit.  With ``m`` missed groups :math:`X=S-K` and
+:math:`N_m=\sum_{|M|=m}\binom{T-1-g_M}{z}/\binom{T-1}{z}` (probability that all groups in ``M``
+are missed), inclusion-exclusion gives
+
+.. math:: \Pr(X=x)=\sum_{m\ge x}(-1)^{m-x}\binom mx N_m,
+
+averaged over ``u`` uniform (an inactive circuit read in a uniformly random pass is a uniform
+``u`` with a uniform active set among the others).
+
+* **Shared ket**: all copies read ``K/S``, so :math:`\bar\alpha_u=K/S` for every ``k``:
+  :math:`P_{\rm err}=\Pr(K>S/4)` -- averaging copies gains nothing; but the loads are those of
+  width ``d'`` (``N' = D/d'``), so at equal ``T`` the rate *rises* with ``k``.
+* **Block-dependent kets**: the ``k`` permutations are independent, so ``K_1..K_k`` are i.i.d.
+  with the law above and :math:`P_{\rm err}=\Pr(\sum_jK_j>kS/4)` (``k``-fold convolution).  The
+  mean of :math:`\bar\alpha_u` is unchanged, its variance is :math:`\mathrm{Var}(K)/(kS^2)`, and
+  the worst case ``z/S`` needs every copy hit by ``z`` distinct circuits at once.
+
+**Capacity**: :math:`T_{\max}(N'=D/d', S)` of the prime-step allocation, ~ :math:`(D/d')^2`.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+
+import numpy as np
+
+from derive import cis2_alloc
+from derive.quantity import Param, Quantity, Step
+
+NAME = "rotations"
+SOURCE = "derived here (cis2.md §10 proposal; RiS circuits §7)"
+THRESH = 0.25   # erroneous activation: averaged indicator readout > 1/4 (the step's dead zone)
+
+Pk = Param("k", int, 2, lo=1, hi=16, doc="copies of the 2-ReLU on-indicator (width d' = 2k + 2)")
+Pz = Param("z", int, 2, lo=1, hi=64, doc="active circuits per forward pass")
+PD = Param("D", int, 1200, lo=24, hi=10**6, doc="network width (d' = 2k + 2 divides D)")
+PT = Param("T", int, 300, lo=3, hi=10**6, doc="number of circuits <= capacity at width d'")
+PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy")
+PARAMS = (Pk, Pz, PD, PT, PS)
+
+
+def width(k: int) -> int:
+    """d' = 2k + 2: k indicator step pairs and 2 payload neurons."""
+    return 2 * k + 2
+
+
+def check(p: dict) -> str | None:
+    """Cross-parameter validation (one-line message or None)."""
+    k, z, D, T, S = (p[n] for n in ("k", "z", "D", "T", "S"))
+    dp = width(k)
+    if D % dp:
+        return f"d' = 2k+2 = {dp} must divide D={D}"
+    if D // dp < S:
+        return f"N' = D/d' = {D // dp} must be >= S = {S}"
+    tmax = cis2_alloc.capacity(D, dp, S)
+    if T > tmax:
+        return f"T={T} exceeds the capacity T_max={tmax} at width d'={dp}, D={D}, S={S}"
+    if z > T - 1:
+        return f"z={z} must be <= T-1"
+    return None
+
+
+# ------------------------------------------------------------------------- law of K
+
+
+@functools.lru_cache(maxsize=256)
+def k_law(N: int, S: int, T: int, z: int) -> tuple[float, ...]:
+    """pmf of K (covered positions of an inactive circuit), index 0..S; see module docstring.
+
+    Exact finite sums over the loads of the first T prime-step subsets (float64; the alternating
+    inclusion-exclusion sums have terms <= C(S, m), so absolute error ~1e-14).
+    """
+    sub = cis2_alloc.subsets(N, S, limit=T)
+    if sub.shape[0] < T:
+        raise ValueError(f"the allocation at N={N}, S={S} holds only {sub.shape[0]} circuits")
+    lam = np.bincount(sub.ravel(), minlength=N)
+    g = (lam[sub] - 1).astype(np.int64)                          # (T, S) group sizes
+    Nm = np.zeros(S + 1)                                         # N_m averaged over u
+    for m in range(S + 1):
+        for M in itertools.combinations(range(S), m):
+            gM = g[:, list(M)].sum(1) if m else np.zeros(T, np.int64)
+            Nm[m] += _binom_ratio(T - 1 - gM, T - 1, z).mean()
+    px = np.zeros(S + 1)                                         # P(X = x), X = S - K missed
+    for x in range(S + 1):
+        px[x] = sum((-1) ** (m - x) * math.comb(m, x) * Nm[m] for m in range(x, S + 1))
+    pk = np.clip(px[::-1], 0.0, None)                            # P(K = k)
+    pk[min(z, S) + 1:] = 0.0                                     # K <= z exactly (round-off)
+    return tuple((pk / pk.sum()).tolist())
+
+
+def _binom_ratio(a: np.ndarray, b: int, z: int) -> np.ndarray:
+    """C(a, z) / C(b, z) elementwise (0 where a < z)."""
+    r = np.ones(np.shape(a))
+    for j in range(z):
+        r = r * np.clip(np.asarray(a) - j, 0, None) / (b - j)
+    return r
+
+
+def _law(k: int, D: int, T: int, S: int, z: int) -> np.ndarray:
+    return np.asarray(k_law(D // width(k), S, T, z))
+
+
+def _sum_law(pk: np.ndarray, copies: int) -> np.ndarray:
+    """pmf of the sum of ``copies`` i.i.d. K (index 0..copies*S)."""
+    out = np.array([1.0])
+    for _ in range(copies):
+        out = np.convolve(out, pk)
+    return out
+
+
+def err_rate(k: int, z: int, D: int, T: int, S: int, kets: str) -> float:
+    r"""Pr(abar_u > 1/4) at layer 1 for an inactive u; ``kets`` = 'shared' | 'block'."""
+    pk = _law(k, D, T, S, z)
+    if kets == "shared":
+        return float(sum(p for j, p in enumerate(pk) if j > THRESH * S))
+    if kets != "block":
+        raise ValueError(f"kets must be 'shared' or 'block', got {kets!r}")
+    ps = _sum_law(pk, k)
+    return float(sum(p for j, p in enumerate(ps) if j > THRESH * k * S))
+
+
+def alpha_ms(k: int, z: int, D: int, T: int, S: int, kets: str) -> float:
+    r"""E abar_u^2 at layer 1: E K^2 / S^2 (shared); (Var K / k + (E K)^2) / S^2 (block)."""
+    pk = _law(k, D, T, S, z)
+    j = np.arange(pk.size)
+    m1, m2 = float(pk @ j), float(pk @ j**2)
+    if kets == "shared":
+        return m2 / S**2
+    return ((m2 - m1**2) / k + m1**2) / S**2
+
+
+def capacity_k(k: int, D: int, S: int) -> int:
+    """T_max of the prime-step allocation at width d' = 2k + 2."""
+    return cis2_alloc.capacity(D, width(k), S)
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+def _q(short, statistic, definition, **kw) -> Quantity:
+    return Quantity(f"{NAME}.kcopies_{short}", kw.pop("params", PARAMS), statistic, "exact",
+                    definition, constraint=kw.pop("constraint", check), source=SOURCE, **kw)
+
+
+_ERR_DEF = (r"\Pr\big(\tfrac1k\sum_j\hat\alpha^{(j),1}_u>\tfrac14\big),\ u\notin\mathcal V"
+            r"\ \text{(layer 1, %s kets)}")
+
+
+def quantities() -> tuple[Quantity, ...]:
+    """``rotations.kcopies_*``: layer-1 erroneous activation, indicator mean square, capacity."""
+    law = Step(r"\Pr(K=S-x)", r"\sum_{m\ge x}(-1)^{m-x}\binom mx N_m,\ "
+               r"N_m=\mathbb E_u\sum_{|M|=m}\binom{T-1-g_M}{z}\Big/\binom{T-1}{z}",
+               "disjoint groups g_n = lambda_n - 1 of circuits through u's positions (overlap <= 1)")
+    out = [
+        _q("err_shared", "probability", _ERR_DEF % "shared",
+           compute=lambda k, z, D, T, S: err_rate(k, z, D, T, S, "shared"),
+           eq_label="eq:rot-kcopies-err-shared", doc="Pr(K > S/4): independent of k except "
+           "through the loads at width 2k+2",
+           steps=(Step(r"\hat\alpha^{(j)}_u", "K/S", "one ket: every copy reads the same positions"),
+                  law)),
+        _q("err_block", "probability", _ERR_DEF % "block-dependent",
+           compute=lambda k, z, D, T, S: err_rate(k, z, D, T, S, "block"),
+           eq_label="eq:rot-kcopies-err-block", doc="Pr(K_1 + ... + K_k > kS/4), K_j i.i.d.",
+           steps=(Step(r"\hat\alpha^{(j)}_u", r"K_j/S", "independent permutation per copy"),
+                  law,
+                  Step(r"P_{\rm err}", r"\Pr\big(\sum_{j=1}^kK_j>kS/4\big)", "k-fold convolution"))),
+        _q("alpha_ms_shared", "mean-square", r"\mathbb E\bar\alpha_u^2\ \text{(layer 1, shared)}",
+           compute=lambda k, z, D, T, S: alpha_ms(k, z, D, T, S, "shared"),
+           eq_label="eq:rot-kcopies-ams-shared", doc="E K^2 / S^2"),
+        _q("alpha_ms_block", "mean-square", r"\mathbb E\bar\alpha_u^2\ \text{(layer 1, block)}",
+           compute=lambda k, z, D, T, S: alpha_ms(k, z, D, T, S, "block"),
+           eq_label="eq:rot-kcopies-ams-block", doc="(Var K / k + (E K)^2) / S^2"),
+        _q("alpha_max_shared", "max", r"\max_{\rm passes,u}\bar\alpha_u\ \text{(layer 1, shared)}",
+           eq_label="eq:rot-kcopies-amax-shared", doc="worst case: measured only (bound z/S)"),
+        _q("alpha_max_block", "max", r"\max_{\rm passes,u}\bar\alpha_u\ \text{(layer 1, block)}",
+           eq_label="eq:rot-kcopies-amax-block", doc="worst case: measured only (bound z/S)"),
+        _q("capacity", "value", r"T_{\max}(D/(2k+2),S)", params=(Pk, PD, PS),
+           constraint=lambda p: (None if p["D"] % width(p["k"]) == 0
+                                 and p["D"] // width(p["k"]) >= p["S"]
+                                 else f"need d'=2k+2 | D and D/d' >= S, got k={p['k']}, D={p['D']}"),
+           compute=lambda k, D, S: capacity_k(k, D, S), integer=True,
+           eq_label="eq:rot-kcopies-capacity", doc="prime-step capacity at width d' = 2k+2"),
+    ]
+    return tuple(out)
