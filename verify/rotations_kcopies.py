@@ -48,10 +48,10 @@ PARAMS = (
     Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
     Param("K", int, 50, lo=1, hi=10**5, doc="passes per network draw"),
 )
-DEFAULT_TRIALS = 600
+DEFAULT_TRIALS = 1200
 SCALES = {
     "smoke": [({"k": 2, "D": 600, "T": 86, "z": 4, "K": 20}, 60)],
-    "quick": [({"k": k, "D": 1200, "T": 118, "z": 4, "K": 50}, 400) for k in (1, 2, 4)],
+    "quick": [({"k": k, "D": 1200, "T": 118, "z": 4, "K": 50}, 1200) for k in (1, 2, 4)],
     "paper": [({"k": k, "D": 1200, "T": 118, "z": z, "K": 50}, 2000)
               for k in (1, 2, 4) for z in (2, 3, 4)],
 }
