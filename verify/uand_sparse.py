@@ -63,7 +63,7 @@ SCALES = {
     "smoke": [(dict(d=128, m=24, p=0.3, l=3, n_inputs=4, m_sup=128, d0=32, p_sup=0.15), 40)],
     "quick": [
         (dict(d=512, m=64, p=0.25, l=4, n_inputs=8), 200),
-        (dict(d=256, m=64, p=0.18, l=3, n_inputs=4, m_sup=128, p_sup=0.2), 400),
+        (dict(d=256, m=64, p=0.18, l=3, n_inputs=4, m_sup=128, p_sup=0.2), 300),
     ],
     "paper": [
         (dict(d=2048, m=128, p=0.15, l=4, n_inputs=16, d0=128, m_sup=1024, p_sup=0.05), 400),

@@ -26,8 +26,8 @@ from verify.stats import from_cluster_sums
 NAME = "uand_sparse_compare"
 L, M, DELTA, NX = 3, 32, 0.1, 8
 SIZES = {
-    "smoke": ((64, 256), 10, 256),
-    "quick": ((64, 256, 1024), 30, 1024),
+    "smoke": ((64, 256), 5, 128),
+    "quick": ((64, 256, 1024), 20, 512),
     "paper": ((64, 128, 256, 512, 1024, 2048, 4096), 200, 8192),
 }
 CASES = ((2, "both", "both on"), (1, "one", "one on"), (0, "none", "neither on"))
@@ -61,8 +61,9 @@ def _sparse_mc(N, p, trials, seed):
 
 
 def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    Ns, trials, rtrials = SIZES.get(scale, SIZES["quick"])
-    grid = np.unique(np.geomspace(32, max(Ns) * 2, 10).astype(int))
+    scale = scale if scale in SIZES else "quick"
+    Ns, trials, rtrials = SIZES[scale]
+    grid = np.unique(np.geomspace(32, max(Ns) * 2, {"smoke": 3, "quick": 7}.get(scale, 12)).astype(int))
     popt = get_quantity("uand-sparse.p_opt")
     p_at = {int(N): popt.evaluate(dict(d=int(N), m=M, l=L, delta=DELTA, n_inputs=NX))
             for N in set(grid.tolist()) | set(Ns)}

@@ -28,10 +28,11 @@ P_LEFT = 0.3
 D_RIGHT = 512
 SIZES = {
     "smoke": ((64, 256), (0.2, 0.5), 10),
-    "quick": ((32, 64, 128, 256, 512, 1024), (0.12, 0.17, 0.25, 0.35, 0.5, 0.7), 40),
+    "quick": ((32, 128, 512, 2048), (0.12, 0.17, 0.25, 0.35, 0.5, 0.7), 30),
     "paper": ((32, 64, 128, 256, 512, 1024, 2048, 4096),
               tuple(np.round(np.geomspace(0.08, 0.9, 12), 3)), 400),
 }
+GRID = {"smoke": 3, "quick": 8, "paper": 16}  # closed-form points per line
 CASES = {2: "both", 1: "one", 0: "none"}
 LABEL = {"both": "both on", "one": "one on", "none": "neither on"}
 
@@ -68,7 +69,8 @@ def _rms_point(d, p, trials, seed):
 
 
 def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    ds, ps, trials = SIZES.get(scale, SIZES["quick"])
+    scale = scale if scale in SIZES else "quick"
+    ds, ps, trials = SIZES[scale]
     with plots.style():
         fig, (a1, a2) = plots.figure(ncols=2, figsize=(7.0, 3.2))
         pts = {c: ([], [], []) for c in CASES}
@@ -81,7 +83,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                     pts[c][2].append(est.se)
             if progress:
                 progress(f"{NAME}: d={d}")
-        grid = np.unique(np.round(np.geomspace(min(ds), max(ds), 12)).astype(int))
+        grid = np.unique(np.round(np.geomspace(min(ds), max(ds), GRID[scale])).astype(int))
         for k, (c, name) in enumerate(CASES.items()):
             q = get_quantity(f"uand-sparse.mse_{name}")
             xs = [x * 1.05 ** (k - 1) for x in pts[c][0]]
@@ -103,7 +105,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                 progress(f"{NAME}: p={p}")
         plots.errorbar(a2, ps, eq, es, label=rf"MC $(1-\delta)$-quantile of $\epsilon(W,X)$")
         qb = get_quantity("uand-sparse.epsilon_bound")
-        pg = np.geomspace(min(ps), max(ps), 40)
+        pg = np.geomspace(min(ps), max(ps), 4 * GRID[scale])
         bound = [qb.evaluate(dict(d=D_RIGHT, m=M, p=float(p), l=L, delta=DELTA, n_inputs=NX))
                  for p in pg]
         plots.predicted_line(a2, pg, bound, label="certified bound")
