@@ -379,7 +379,7 @@ def params_table(params: Sequence[Param]) -> str:
 
 def accuracy_text(q: Quantity) -> str:
     """The declared relation between closed form and definition, in words."""
-    a = {
+    return {
         "exact": "exact",
         "approximate": f"approximate, relative tolerance {num(q.tolerance, 3)}"
                        + (f" ({text(q.tolerance_reason)})" if q.tolerance_reason else ""),
@@ -389,13 +389,13 @@ def accuracy_text(q: Quantity) -> str:
                       + (f", tolerance {num(q.tolerance, 3)} at finite size"
                          if q.tolerance else ""),
     }[q.accuracy]
-    return a
 
 
 def _steps_latex(q: Quantity, lhs0: str) -> str:
     """The derivation as an ``align*`` with (a), (b), ... over each relation sign and the
     justifications listed below it."""
-    lines, notes = [], []
+    lines = []
+    notes: dict[str, list[str]] = {}          # justification -> its marks (said once)
     lhss = [math(st.lhs) for st in q.steps if st.lhs is not None and st.lhs != ""] + [lhs0]
     widest = max(lhss, key=len)
     for i, st in enumerate(q.steps):
@@ -403,14 +403,15 @@ def _steps_latex(q: Quantity, lhs0: str) -> str:
         rel, _ = _relation_and_rhs(st.rhs)
         if st.why:
             rel = r"\overset{\text{%s}}{%s}" % (mark, rel)
-            notes.append(rf"\textup{{{mark}}}~{text(st.why)}")
+            notes.setdefault(st.why, []).append(mark)
         lhs = math(st.lhs) if (st.lhs is not None and st.lhs != "") else ""
         if i == 0 and not lhs:
             lhs = lhs0
         lines.append(_display(lhs, rel, st.rhs, widest=widest))
     out = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n"
     if notes:
-        out += r"{\small " + "; ".join(notes) + ".}\n"
+        out += r"{\small " + "; ".join(rf"\textup{{{', '.join(marks)}}}~{text(why)}"
+                                        for why, marks in notes.items()) + ".}\n"
     return out
 
 

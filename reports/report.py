@@ -163,7 +163,7 @@ def _move_into_place(tmp: Path, target: Path) -> None:
             os.rmdir(target)
     try:
         os.rename(tmp, target)
-    except OSError:
+    except BaseException:  # (Ctrl-C included) put the earlier report back
         if old is not None:
             os.rename(old, target)
         raise
@@ -226,8 +226,8 @@ class _Clock:
     def __call__(self, msg: str) -> None:
         print(f"[{time.perf_counter() - self.t0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    def since(self, t: float) -> float:
-        return time.perf_counter() - t
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
 
 
 def _error(where: str, clock: _Clock) -> str:
@@ -245,17 +245,21 @@ def run_section(name: str, scale: str, seed: int, tmp: Path, clock: _Clock,
     clock(f"{name}: derivation")
     c = registry.get_construction(name)
     sec = latex.Section(construction=c)
-    mod = _has_verify(name)
-    if mod is None:
-        sec.notes.append("No Monte Carlo verification module yet for this construction.")
-    else:
+    try:
+        mod = _has_verify(name)
+        if mod is None:
+            sec.notes.append("No Monte Carlo verification module yet for this construction.")
+    except Exception:  # the verify module exists but does not import: keep the derivation
+        mod = None
+        sec.errors.append(_error(f"import of verify.{snake(name)}", clock))
+    if mod is not None:
         cases = mod.SCALES.get(scale, []) if isinstance(mod.SCALES, Mapping) else []
         for params, trials in cases:
             label = ", ".join(f"{k}={v}" for k, v in params.items())
             clock(f"{name}: checks [{label}] trials={trials}")
             try:
                 _, results, _ = run_checks(name, params, trials=trials, seed=seed,
-                                           progress=lambda m: clock(f"{name}:   {m}"))
+                                           progress=lambda m: clock(f"    {m}"))
             except Exception:  # a bug in a verify module (its SCALES), not the user's input
                 sec.errors.append(_error(f"checks of {name} [{label}]", clock))
                 continue
@@ -276,7 +280,7 @@ def run_section(name: str, scale: str, seed: int, tmp: Path, clock: _Clock,
         clock(f"{name}: figure {modname}")
         try:
             fmod = importlib.import_module(f"reports.figures.{modname}")
-            paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"{modname}: {m}"))
+            paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"    {m}"))
             rel = sorted(Path(p).resolve().relative_to(tmp.resolve()).as_posix() for p in paths)
             sec.figures.append(latex.Figure(modname, rel, str(getattr(fmod, "CAPTION", ""))))
         except Exception:
@@ -455,7 +459,7 @@ def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quic
         if problem:
             errors.append(problem)
         timings["latex"] = round(time.perf_counter() - t, 2)
-        timings["total"] = round(clock.since(clock.t0), 2)
+        timings["total"] = round(clock.elapsed(), 2)
         summary = summary_markdown(sections, meta, timings, pdf_state, warnings, problem)
         _write(tmp / "summary.md", summary)
         _write(tmp / MARKER, MARKER_TEXT)
