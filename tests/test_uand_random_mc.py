@@ -61,17 +61,20 @@ def test_pair_engine_matches_dense_reference(weights, on):
     coin = rng.integers(0, 2, size=(G, K))
     xi = np.full((G, K), 1 if on == 2 else 0) if on != 1 else coin
     x = np.stack([xi, on - xi], axis=-1).astype(float)
-    Wc, others, cols, mask = vu.pair_layout(N, l, m, K, G, x, weights, rng)
-    h, si, sj = vu.pair_forward(Wc, cols, mask, x)
+    Wpair, Wused, others, cols, mask = vu.pair_layout(N, l, m, K, G, x, weights, rng)
+    h, si, sj = vu.pair_forward(Wpair, Wused, cols, mask, x)
     coefs = du.coefficients("and", l, weights)
     fast = vu.readoff(coefs, h, si, sj)                                   # (G, K)
     for g in range(G):
         W = np.full((N, m), np.nan)
-        W[:, 0], W[:, 1] = Wc[g, 0], Wc[g, 1]
+        W[:, 0], W[:, 1] = Wpair[g, 0], Wpair[g, 1]
         for k, s in itertools.product(range(K), range(l)):
-            col = Wc[g, cols[g, k, s]]
+            col = Wused[cols[g, k, s]]
             if not np.isnan(W[0, others[g, k, s]]):   # same input, same weights
                 assert np.array_equal(W[:, others[g, k, s]], col)
+            else:                                      # another input, other weights
+                assert not any(np.array_equal(W[:, c], col) for c in range(m)
+                               if not np.isnan(W[0, c]))
             W[:, others[g, k, s]] = col
         for k in range(K):
             xf = np.zeros(m)
@@ -254,11 +257,13 @@ def test_trials_not_multiple_of_K():
     ({"N": 0}, "N must be >= 1"),
     ({"K": "two"}, "expected an integer"),
     ({"D": 3}, "unknown parameter"),
+    ({"N": 65536, "K": 1000}, "must fit in memory"),
+    ({"K": 4}, "at least 30"),        # 100 trials / K = 4: 25 network draws
 ])
 def test_bad_input(raw, needle):
     """Impossible or mistyped parameters raise BadInput with a clear message."""
     with pytest.raises(BadInput, match=re.escape(needle)):
-        run_checks("uand-random", raw, trials=8, seed=0)
+        run_checks("uand-random", raw, trials=100, seed=0)
 
 
 def test_cli_verify_json(capsys):

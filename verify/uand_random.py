@@ -48,7 +48,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from derive import uand_random as construction
-from derive.quantity import Param
+from derive.quantity import BadInput, Param
 from verify.check import Measurement
 from verify.rng import stream
 from verify.stats import Estimate, clustered_mean
@@ -66,34 +66,52 @@ PARAMS = (
     Param("K", int, 4, lo=1, hi=1 << 16, doc="trials (fresh inputs) per network draw"),
 )
 
-#: Trials per check.  16384 trials at K = 4 are 4096 network draws per case; this
-#: detects a 5% change of any one AND coefficient by a wide margin and a 5% change of an
-#: RMS constant (tests/test_uand_random_mc.py), in ~5 s for the whole construction.
-DEFAULT_TRIALS = 16384
+#: Trials per check (per case).  24576 trials at K = 4 are 6144 network draws per case.
+#: A 5% change of any one AND coefficient moves mean_readoff by 30-90 SE; a 5% change of
+#: an RMS constant is 0.05 C / SE ~ 6.5-10 SE away (the relative SE of an RMS constant is
+#: 0.6-0.8% here), so with Z = 4 it is caught with probability > 99%
+#: (tests/test_uand_random_mc.py).  About 5 s of CPU for the simulation of every check
+#: (``superpose verify uand-random``: ~7 s CPU with the registry and the judging).
+DEFAULT_TRIALS = 24576
 
 SCALES = {
     "smoke": [({"N": 64, "l": 3}, 2048)],
-    "quick": [({"N": 256, "l": 3}, DEFAULT_TRIALS), ({"N": 1024, "l": 5}, 4096)],
+    "quick": [({"N": 256, "l": 3}, 16384), ({"N": 1024, "l": 5}, 2048)],
     "paper": [
         ({"N": 256, "l": 2}, 65536),
         ({"N": 1024, "l": 3}, 65536),
-        ({"N": 4096, "l": 3}, 32768),
+        ({"N": 4096, "l": 3}, 16384),
         ({"N": 1024, "l": 5}, 32768),
-        ({"N": 4096, "l": 8}, 16384),
+        ({"N": 4096, "l": 8}, 8192),
     ],
 }
 
 #: Work per chunk of networks (elements of the largest temporary, G x K x l x N).
 CHUNK_ELEMENTS = 1 << 21
+#: Largest temporary of one network (float64 elements: 128 MiB).
+MAX_NETWORK_ELEMENTS = 1 << 24
 
 
 def constraint(v: dict) -> str | None:
     if v["m"] < v["l"] + 2:
         return (f"m must be >= l + 2 (got m={v['m']}, l={v['l']}): the pair (0, 1) has to be "
                 "able to be off while l other inputs are on")
-    if v["N"] * v["m"] > 1 << 24:
-        return f"N * m = {v['N'] * v['m']} exceeds 2^24 (one network's W would not fit a chunk)"
+    work = max(v["m"], v["K"] * (v["l"] + 2)) * v["N"]
+    if work > MAX_NETWORK_ELEMENTS:
+        return (f"max(m, K (l + 2)) * N = {work} exceeds {MAX_NETWORK_ELEMENTS} (one network's "
+                "weights and activations must fit in memory)")
     return None
+
+
+#: Fewest network draws per check: the clustered SE is a CLT over network draws.
+MIN_NETWORKS = 30
+
+
+def _check_trials(trials: int, K: int) -> None:
+    if -(-trials // K) < MIN_NETWORKS:
+        raise BadInput(f"{trials} trials with K={K} give {-(-trials // K)} network draws; "
+                       f"clustered standard errors need at least {MIN_NETWORKS} "
+                       f"(use --trials >= {MIN_NETWORKS * K} or a smaller K)")
 
 
 # ------------------------------------------------------------------ the network
@@ -145,31 +163,31 @@ def pair_layout(N: int, l: int, m: int, K: int, G: int, x: np.ndarray, weights: 
 
     ``x`` (G, K, 2) gives (x_i, x_j) per trial; the other ``l - x_i - x_j`` active inputs
     are a uniform subset of inputs 2..m-1 (the first ``n_other`` of ``others``).  Only the
-    columns the K trials use are drawn: ``Wc`` (G, 2 + K l, N) holds column 0 (input i),
-    column 1 (input j) and one column per slot; ``cols`` (G, K, l) maps each slot to the
-    column of the *first* slot of its network with the same input, so trials sharing an
-    active input share its weights, as with a full W.
+    columns of W that the K trials use are drawn: ``Wpair`` (G, 2, N) holds columns i and
+    j of each network, ``Wused`` (U, N) one column per distinct (network, input) among the
+    slots, and ``cols`` (G, K, l) points each slot at its row of ``Wused``, so trials of
+    one network that share an active input share its weights, as with a full W.
 
-    Returns ``(Wc, others, cols, mask)``: ``others`` (G, K, l) input ids, ``mask``
-    (G, K, l) 1.0 for the slots that are on.
+    Returns ``(Wpair, Wused, others, cols, mask)``: ``others`` (G, K, l) input ids,
+    ``mask`` (G, K, l) 1.0 for the slots that are on.
     """
     others = random_subsets(rng, (G, K), m - 2, l) + 2                 # (G, K, l) input ids
     n_other = l - x.sum(axis=-1)                                      # (G, K)
     mask = (np.arange(l) < n_other[..., None]).astype(float)          # (G, K, l)
-    flat = others.reshape(G, K * l)
-    first = (flat[:, :, None] == flat[:, None, :]).argmax(axis=-1)   # (G, K l) first use
-    Wc = draw_weights(rng, (G, 2 + K * l, N), weights)                # (G, cols, N)
-    return Wc, others, (2 + first).reshape(G, K, l), mask
+    keys = np.arange(G)[:, None, None] * m + others                   # (network, input) ids
+    used, cols = np.unique(keys, return_inverse=True)                 # cols: (G, K, l)
+    Wpair = draw_weights(rng, (G, 2, N), weights)                     # (G, 2, N)
+    Wused = draw_weights(rng, (used.size, N), weights)                # (U, N)
+    return Wpair, Wused, others, cols.reshape(G, K, l), mask
 
 
-def pair_forward(Wc: np.ndarray, cols: np.ndarray, mask: np.ndarray, x: np.ndarray):
+def pair_forward(Wpair: np.ndarray, Wused: np.ndarray, cols: np.ndarray, mask: np.ndarray,
+                 x: np.ndarray):
     """h = ReLU(x_i W_i + x_j W_j + sum of the other active columns): (G, K, N), and the
     pair's signs ``si`` = 1[W_ni > 0], ``sj`` = 1[W_nj > 0]: (G, 1, N)."""
-    G, K, l = cols.shape
-    N = Wc.shape[-1]
-    Wo = Wc[np.arange(G)[:, None], cols.reshape(G, K * l)].reshape(G, K, l, N)
-    U, V = Wc[:, None, 0, :], Wc[:, None, 1, :]                        # (G, 1, N)
-    X = x[..., 0:1] * U + x[..., 1:2] * V + np.einsum("gkl,gkln->gkn", mask, Wo)
+    U, V = Wpair[:, None, 0, :], Wpair[:, None, 1, :]                  # (G, 1, N)
+    Z = np.einsum("gkl,gkln->gkn", mask, Wused[cols])                 # (G, K, N)
+    X = x[..., 0:1] * U + x[..., 1:2] * V + Z
     return np.maximum(X, 0.0), U > 0, V > 0
 
 
@@ -238,8 +256,8 @@ def simulate_pairs(params: dict, weights: str, pattern: str, on: int, targets: t
         else:  # l >= 2, so x_i + x_j <= l always
             xi, xj = np.full((G, K), on), coin
         x = np.stack([xi, xj], axis=-1).astype(float)                  # (G, K, 2)
-        Wc, _, cols, mask = pair_layout(N, l, m, K, G, x, weights, rng)
-        h, si, sj = pair_forward(Wc, cols, mask, x)
+        Wpair, Wused, _, cols, mask = pair_layout(N, l, m, K, G, x, weights, rng)
+        h, si, sj = pair_forward(Wpair, Wused, cols, mask, x)
         for t in targets:
             r = readoff(coefs[t], h, si, sj).ravel()                   # (G K,)
             out[t].append((r, r - _target(t, x).ravel()))
@@ -326,6 +344,7 @@ def measure(params: dict, *, trials: int, seed: int, progress: Progress = None,
     ``coefficients`` replaces the construction's readoff coefficients (a wrong
     construction, for mutation tests); by default they come from the registry.
     """
+    _check_trials(trials, params["K"])
     kw = dict(trials=trials, seed=seed, progress=progress, coefficients=coefficients)
     return (measure_pairs(params, "gaussian", **kw) + measure_feature(params, **kw)
             + measure_average(params, **kw) + measure_pairs(params, "rademacher", **kw))
