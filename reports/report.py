@@ -26,6 +26,7 @@ import importlib
 import importlib.metadata
 import json
 import math
+import multiprocessing
 import os
 import pkgutil
 import platform
@@ -36,6 +37,8 @@ import sys
 import tempfile
 import time
 import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -218,10 +221,10 @@ def _clean(x: Any) -> Any:
 
 
 class _Clock:
-    """Progress lines on stderr: ``[  12.3s] what``."""
+    """Progress lines on stderr: ``[  12.3s] what`` (``t0`` shared with worker processes)."""
 
-    def __init__(self) -> None:
-        self.t0 = time.perf_counter()
+    def __init__(self, t0: float | None = None) -> None:
+        self.t0 = time.perf_counter() if t0 is None else t0
 
     def __call__(self, msg: str) -> None:
         print(f"[{time.perf_counter() - self.t0:7.1f}s] {msg}", file=sys.stderr, flush=True)
@@ -238,55 +241,118 @@ def _error(where: str, clock: _Clock) -> str:
     return f"{where}: {type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-def run_section(name: str, scale: str, seed: int, tmp: Path, clock: _Clock,
-                timings: dict[str, float]) -> latex.Section:
-    """Derivation, checks and figures of one construction."""
-    t = time.perf_counter()
-    clock(f"{name}: derivation")
-    c = registry.get_construction(name)
-    sec = latex.Section(construction=c)
+@dataclass
+class Part:
+    """What one construction adds to the report (plain data: it crosses processes)."""
+
+    name: str
+    checks: list[dict] = field(default_factory=list)
+    figures: list[latex.Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _checks(part: Part, scale: str, seed: int, clock: _Clock) -> None:
+    """Run the construction's Monte Carlo cases of ``scale`` (verify module SCALES)."""
+    name = part.name
     try:
         mod = _has_verify(name)
-        if mod is None:
-            sec.notes.append("No Monte Carlo verification module yet for this construction.")
     except Exception:  # the verify module exists but does not import: keep the derivation
-        mod = None
-        sec.errors.append(_error(f"import of verify.{snake(name)}", clock))
-    if mod is not None:
-        cases = mod.SCALES.get(scale, []) if isinstance(mod.SCALES, Mapping) else []
-        for params, trials in cases:
-            label = ", ".join(f"{k}={v}" for k, v in params.items())
-            clock(f"{name}: checks [{label}] trials={trials}")
-            try:
-                _, results, _ = run_checks(name, params, trials=trials, seed=seed,
-                                           progress=lambda m: clock(f"    {m}"))
-            except Exception:  # a bug in a verify module (its SCALES), not the user's input
-                sec.errors.append(_error(f"checks of {name} [{label}]", clock))
-                continue
-            sec.checks.extend(_clean(r.to_json()) for r in results)
-    figdir = tmp / "figures"
-    if sec.checks:
-        fig = plots.checks_figure(sec.checks, title=f"{name}: every check ({scale} scale)")
-        if fig is not None:
-            fname = f"checks_{snake(name)}"
-            plots.save(fig, figdir, fname)
-            sec.figures.append(latex.Figure(
-                fname, [f"figures/{fname}.pdf"],
-                f"Every Monte Carlo check of {name} at the {scale} scale (seed {seed}): "
-                f"measured over predicted, with bars of $\\pm Z\\,\\mathrm{{SE}}$ ($Z={Z:g}$). "
-                "Agreement is the vertical line at 1; exact checks pass when their bar "
-                "crosses it, approximate ones within their stated tolerance."))
+        part.errors.append(_error(f"import of verify.{snake(name)}", clock))
+        return
+    if mod is None:
+        part.notes.append("No Monte Carlo verification module yet for this construction.")
+        return
+    for params, trials in mod.SCALES.get(scale, []):
+        label = ", ".join(f"{k}={v}" for k, v in params.items())
+        clock(f"{name}: checks [{label}] trials={trials}")
+        try:
+            _, results, _ = run_checks(name, params, trials=trials, seed=seed,
+                                       progress=lambda m: clock(f"    {m}"))
+        except Exception:  # a bug in a verify module (its SCALES), not the user's input
+            part.errors.append(_error(f"checks of {name} [{label}]", clock))
+            continue
+        part.checks.extend(_clean(r.to_json()) for r in results)
+
+
+def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> None:
+    """The measured/predicted plot of every check, then each figure script."""
+    name, figdir = part.name, tmp / "figures"
+    fig = plots.checks_figure(part.checks, title=f"{name}: every check ({scale} scale)")
+    if fig is not None:
+        fname = f"checks_{snake(name)}"
+        plots.save(fig, figdir, fname)
+        part.figures.append(latex.Figure(
+            fname, [f"figures/{fname}.pdf"],
+            f"Every Monte Carlo check of {name} at the {scale} scale (seed {seed}): "
+            f"measured over predicted, with bars of $\\pm Z\\,\\mathrm{{SE}}$ ($Z={Z:g}$). "
+            "Agreement is the vertical line at 1; exact checks pass when their bar "
+            "crosses it, approximate ones within their stated tolerance."))
     for modname in figure_modules(name):
         clock(f"{name}: figure {modname}")
         try:
             fmod = importlib.import_module(f"reports.figures.{modname}")
             paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"    {m}"))
             rel = sorted(Path(p).resolve().relative_to(tmp.resolve()).as_posix() for p in paths)
-            sec.figures.append(latex.Figure(modname, rel, str(getattr(fmod, "CAPTION", ""))))
+            part.figures.append(latex.Figure(modname, rel, str(getattr(fmod, "CAPTION", ""))))
         except Exception:
-            sec.errors.append(_error(f"figure {modname}", clock))
-    timings[name] = round(time.perf_counter() - t, 2)
-    return sec
+            part.errors.append(_error(f"figure {modname}", clock))
+
+
+def run_part(name: str, scale: str, seed: int, tmp: Path, t0: float,
+             provenance: Mapping[str, Any]) -> Part:
+    """Derivation, checks and figures of one construction (in this or a worker process).
+
+    Never raises (but for Ctrl-C): what goes wrong is recorded in ``Part.errors``."""
+    clock = _Clock(t0)
+    part = Part(name)
+    t = time.perf_counter()
+    with plots.provenance(provenance):
+        clock(f"{name}: derivation")
+        try:
+            registry.get_construction(name)
+        except Exception:
+            part.errors.append(_error(f"derivation of {name}", clock))
+            return part
+        _checks(part, scale, seed, clock)
+        _figures(part, scale, seed, tmp, clock)
+    part.seconds = round(time.perf_counter() - t, 2)
+    return part
+
+
+def default_jobs(n: int) -> int:
+    """Worker processes: ``$SUPERPOSE_JOBS`` or one per core (at most 4), at most ``n``."""
+    env = os.environ.get("SUPERPOSE_JOBS", "")
+    jobs = int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, 4)
+    return max(1, min(jobs, n))
+
+
+def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Clock,
+              provenance: Mapping[str, Any], jobs: int) -> list[Part]:
+    """Every construction's part, in ``names`` order, on ``jobs`` processes.
+
+    Each construction's numbers depend only on the seed and its name (verify.rng), so
+    the result does not depend on ``jobs`` or on which worker ran what.  Workers are
+    forked where possible, so that they see the registry exactly as this process does.
+    """
+    args = (scale, seed, tmp, clock.t0, provenance)
+    if jobs <= 1:
+        return [run_part(n, *args) for n in names]
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [pool.submit(run_part, n, *args) for n in names]
+        parts = []
+        try:
+            for n, f in zip(names, futures):
+                try:
+                    parts.append(f.result())
+                except Exception:  # the worker itself died (e.g. out of memory)
+                    parts.append(Part(n, errors=[_error(f"worker for {n}", clock)]))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return parts
 
 
 def run_latex(tmp: Path, clock: _Clock) -> tuple[bool, str]:
@@ -423,10 +489,11 @@ def validate(scale: str, seed: int, only: Sequence[str] | None) -> list[str]:
 
 def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quick",
                  seed: int = 0, only: Sequence[str] | None = None, *,
-                 pdf: bool = True) -> int:
+                 pdf: bool = True, jobs: int | None = None) -> int:
     """Build the report folder ``out``; 0 if no check failed, 1 otherwise (2 via BadInput).
 
-    ``pdf=False`` skips LaTeX (tests of the other files).
+    ``pdf=False`` skips LaTeX (tests of the other files); ``jobs`` worker processes run
+    the constructions (default :func:`default_jobs`).
     """
     names = validate(scale, seed, only)
     target = check_target(out)
@@ -434,17 +501,17 @@ def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quic
     tmp, created = _make_temp(target)
     try:
         meta = make_meta(scale, seed, names, only)
-        timings: dict[str, float] = {}
+        provenance = {k: meta[k] for k in ("scale", "seed", "git_revision", "versions")}
+        jobs = default_jobs(len(names)) if jobs is None else max(1, int(jobs))
+        parts = run_parts(names, scale, seed, tmp, clock, provenance, jobs)
+        timings = {p.name: p.seconds for p in parts}
         sections = []
-        with plots.provenance({k: meta[k] for k in ("scale", "seed", "git_revision")}
-                              | {"versions": meta["versions"]}):
-            for name in names:
-                try:
-                    sections.append(run_section(name, scale, seed, tmp, clock, timings))
-                except Exception:  # e.g. the derivation itself crashed: report it, go on
-                    err = _error(f"section {name}", clock)
-                    c = registry.Construction(name, name, "(failed to load)", ())
-                    sections.append(latex.Section(construction=c, errors=[err]))
+        for p in parts:
+            try:
+                c = registry.get_construction(p.name)
+            except Exception:  # (recorded by the part already)
+                c = registry.Construction(p.name, p.name, "(failed to load)", ())
+            sections.append(latex.Section(c, p.checks, p.figures, p.notes, p.errors))
         checks = [r for s in sections for r in s.checks]
         errors = [e for s in sections for e in s.errors]
         data = {"meta": meta, "checks": checks, "errors": errors}

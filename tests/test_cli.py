@@ -140,10 +140,18 @@ def _defaults_complete(q: Quantity) -> bool:
     return not q.is_measured_only and all(p.default is not None for p in q.params)
 
 
-@pytest.mark.parametrize("qname", [q.name for n in registry.available()
-                                   for q in registry.get_construction(n).quantities
-                                   if _defaults_complete(q) and q.closed_form is not None],
-                         )
+def real_quantities() -> list[Quantity]:
+    out = []
+    for n in registry.available():
+        try:
+            out += registry.get_construction(n).quantities
+        except Exception:  # a broken construction fails test_architecture, not collection
+            pass
+    return out
+
+
+@pytest.mark.parametrize("qname", [q.name for q in real_quantities()
+                                   if _defaults_complete(q) and q.closed_form is not None])
 def test_eval_every_real_quantity(capsys, qname):
     """Every real closed form evaluates at its defaults to a finite JSON number."""
     rc, out, err = run(capsys, "eval", qname, "--json")

@@ -407,3 +407,20 @@ def test_broken_author_latex_falls_back_to_source_text(tmp_path, monkeypatch, no
     summary = (out / "summary.md").read_text()
     assert "## Warnings" in summary and "fake-demo" in summary
     assert r"\textbackslash{}frac" in (out / "report.tex").read_text()
+
+
+def test_worker_processes_give_the_same_report(tmp_path, monkeypatch, no_figures):
+    """Constructions run on 2 worker processes: the same checks.json, byte for byte, as
+    on one (numbers depend on the seed and the names only)."""
+    register(monkeypatch, tmp_path)
+    register(monkeypatch, tmp_path, name="fake-bad", factor=2)
+    monkeypatch.setattr(report, "git_revision", lambda: "0123abc")
+    outs = []
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        assert report.build_report(out, scale="smoke", only=["fake-demo", "fake-bad"],
+                                   pdf=False, jobs=jobs) == 1
+        outs.append((out / "checks.json").read_bytes())
+    assert outs[0] == outs[1]
+    names = [c["name"] for c in json.loads(outs[0])["checks"]]
+    assert names[0].startswith("fake-demo.") and names[-1].startswith("fake-bad.")
