@@ -40,7 +40,10 @@ class Estimate:
     def sqrt(self) -> "Estimate":
         """Delta method: se(sqrt X) = se(X) / (2 sqrt X)."""
         v = math.sqrt(max(self.value, 0.0))
-        se = self.se / (2 * v) if v > 0 else math.inf
+        if v > 0:
+            se = self.se / (2 * v)
+        else:  # an exactly-zero mean square measured without spread is exactly zero
+            se = 0.0 if self.se == 0 else math.inf
         return Estimate(v, se, self.n, self.n_networks)
 
 
