@@ -133,6 +133,7 @@ def construction() -> Construction:
         q("width_overhead", (DW, dw), "value", "exact", r"\text{width}/D-1",
           1 / d + sp.ceiling(sp.log(N, 2)) / D, doc="relative width overhead"),
         q("depth", (LL,), "count", "exact", r"\text{ReLU layers}", L, integer=True,
+          mutants=(("L+1", L + 1), ("L-1", L - 1)),
           doc="ReLU layers: one per circuit layer (the codes swap in the same layer); the "
           "input arrives as (x in block i, one-hot i, binary j)",
           steps=(Step(r"\text{depth}", "L", "gate, bias and code swap all act within the "
@@ -142,7 +143,7 @@ def construction() -> Construction:
           "read-out layer that our input/output convention does not need)"),
         q("exact_failures", (DW, dw, LL), "count", "exact",
           r"\#\{(t,x): |\hat y_t(x)-y_t(x)|_\infty>e_{\rm net}+e_{\rm ref}\}",
-          sp.Integer(0), integer=True,
+          sp.Integer(0), integer=True, mutants=(("one failure", sp.Integer(1)),),
           doc="z = 1 outputs that miss the circuit's own output by more than the a-priori "
           "float64 rounding bound (rounding_bounds)",
           steps=(Step(r"\hat y_t", r"y_t", "non-destination blocks are zeroed exactly "

@@ -440,6 +440,24 @@ def _superposition_quantities() -> list[Quantity]:
     ]
 
 
+POISSON_TOL = 0.1
+
+
+def _poisson_constraint(poisson: sp.Expr, cs: sp.Expr):
+    """The shared checks, plus: the Chen-Stein error bound is <= POISSON_TOL of the value."""
+    def check(vals: dict) -> str | None:
+        msg = _check(vals)
+        if msg:
+            return msg
+        subs = {D.symbol: vals["d"], M.symbol: vals["m"], P.symbol: sp.Float(vals["p"], 30)}
+        val, err = (float(sp.N(e.xreplace(subs), 20)) for e in (poisson, cs))
+        if not val > 0 or err > POISSON_TOL * val:
+            return (f"the Poisson approximation is not certified here: Chen-Stein error bound "
+                    f"{err:.3g} exceeds {POISSON_TOL:.0%} of the value {val:.3g}")
+        return None
+    return check
+
+
 def _empty_quantities() -> list[Quantity]:
     qq = p**2
     pe = (1 - qq) ** d
@@ -459,10 +477,11 @@ def _empty_quantities() -> list[Quantity]:
         _q("p_any_empty_union", (D, M, P), "probability", "upper-bound",
            r"P(\exists i<j: S_i\cap S_j=\emptyset)", lam, eq_label="eq:uand-sparse-union",
            source=SOURCE_TMF, steps=(Step("P", lam, "union bound over C(m,2) pairs"),)),
-        _q("p_any_empty_poisson", (D, M, P), "probability", "approximate",
-           r"P(\exists i<j: S_i\cap S_j=\emptyset)", poisson, tolerance=0.1,
-           tolerance_reason="Chen-Stein: |error| <= (b1+b2)(1-e^-lam)/lam, which is below 10% "
-           "of the value where checked (see p_any_empty_cs_upper/lower)",
+        Quantity(f"{NAME}.p_any_empty_poisson", (D, M, P), "probability", "approximate",
+           r"P(\exists i<j: S_i\cap S_j=\emptyset)", closed_form=poisson, tolerance=POISSON_TOL,
+           tolerance_reason="Chen-Stein: |error| <= (b1+b2)(1-e^-lam)/lam; the quantity is only "
+           "defined where that bound is <= 10% of the value (else BadInput)",
+           constraint=_poisson_constraint(poisson, cs),
            eq_label="eq:uand-sparse-poisson", source=SOURCE_TMF,
            steps=(Step(r"\lambda", lam, "expected number of empty pairs"),
                   Step("P", poisson, "Poisson approximation"))),

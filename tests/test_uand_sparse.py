@@ -240,6 +240,57 @@ def test_approximate_misfire_detects_wrong_scale(default_measurements):
     assert "fail" == judge(m, 3, quantity=q.scaled(0.8)).verdict
 
 
+@pytest.fixture(scope="module")
+def empty_measurements():
+    """The quick point built for the empty-intersection checks (Chen-Stein certifies Poisson)."""
+    from verify.check import bind_verify_params
+    params, trials = V.SCALES["quick"][1]
+    ms = V.measure(bind_verify_params("uand-sparse", params), trials=trials, seed=4)
+    return {m.quantity.split(".")[1]: m for m in ms if "empty" in m.quantity}
+
+
+def test_empty_intersection_checks(empty_measurements):
+    """Union >= Chen-Stein bracket around the measurement; Poisson within its tolerance; a
+    Poisson approximation replaced by the union bound lambda fails."""
+    for name in ("p_empty", "p_any_empty_union", "p_any_empty_cs_upper", "p_any_empty_cs_lower",
+                 "p_any_empty_poisson"):
+        assert "pass" == judge(empty_measurements[name], 4).verdict, name
+    m = empty_measurements["p_any_empty_poisson"]
+    q = get_quantity(m.quantity)
+    lam = get_quantity("uand-sparse.p_any_empty_union").closed_form
+    assert "fail" == judge(m, 4, quantity=q.with_closed_form(lam)).verdict
+
+
+def test_p_empty_detects_5_percent():
+    """At the quick point with many empty pairs (d=64, m=64, p=0.2) p_empty passes and its
+    x1.05 / x0.95 mutants fail."""
+    from verify.check import bind_verify_params
+    params, trials = V.SCALES["quick"][2]
+    ms = V.measure(bind_verify_params("uand-sparse", params), trials=trials, seed=4)
+    pe = next(m for m in ms if m.quantity.endswith(".p_empty"))
+    assert "pass" == judge(pe, 4).verdict
+    for f in (1.05, 0.95):
+        assert "fail" == judge(pe, 4, quantity=get_quantity(pe.quantity).scaled(f)).verdict
+
+
+def test_poisson_refused_where_not_certified():
+    """Where the Chen-Stein error exceeds 10% the Poisson quantity is BadInput."""
+    with pytest.raises(BadInput, match="not certified"):
+        _val("p_any_empty_poisson", d=32, m=16, p=0.37)
+
+
+def test_empty_pairs_bitset_matches_counts():
+    """The bitset empty-pair count equals counting W^T W entries."""
+    rng = np.random.default_rng(1)
+    f, a = V.empty_pairs(100, 20, 0.2, 30, rng)
+    rng = np.random.default_rng(1)
+    for g in range(30):
+        W = (rng.random((100, 20), dtype=np.float32) < 0.2).astype(int)
+        e = np.mean((W.T @ W)[np.triu_indices(20, 1)] == 0)
+        assert e == pytest.approx(f[g], abs=1e-12)
+        assert (e > 0) == bool(a[g])
+
+
 def test_determinism():
     """Same seed, same numbers."""
     from verify.check import bind_verify_params
