@@ -1,0 +1,197 @@
+"""RiS Figs. 8-11 grid: MSE of x and alpha (active, inactive), layers 1-4 x z = 1-4, vs T (d/D)^2.
+
+The (D, T) sweep is the authors' (cis2.md §7, 41 pairs, S = 6, d = 4, L = 4, 500 passes per
+(D, T, z) at ``paper`` scale).  Each pass: fresh uniform active set of z circuits and inputs,
+ReLU network of ``verify/cis2_engine.py`` (``relu`` mode) through ``verify.rotations.simulate``;
+every inactive circuit is read.  Networks are redrawn every ``K`` passes; points are clustered
+means +-4 SE.  Lines (one per D): dashed = published (RiS (6.55), (6.57), (6.42), (6.43):
+``rotations.*_published``), solid = ours (``rotations.x_mse_active`` etc., the (H) recursion
+with exact allocation statistics).  Also: worst-case errors and the fraction of neurons on.
+
+Writes ``rotations_grid_{x_active,x_inactive,alpha_active,alpha_inactive,max,frac_on}``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+from matplotlib import ticker
+
+from derive.quantity import get_quantity
+from reports import plots
+from verify import rotations as rot
+from verify.rng import stream
+from verify.stats import clustered_mean
+
+CAPTION = (r"RiS rotation grid (Figs. 8--11 of the post), $d=4$, $S=6$, $L=4$, ReLU network: mean-square "
+           r"error of $\mathbf x$ and $\alpha$ of active and inactive circuits, rows layer $l=1..4$, "
+           r"columns $z$, against $T(d/D)^2$, for the authors' 41 $(D,T)$ pairs (paper scale: 500 "
+           r"passes per $(D,T,z)$; points $\pm4$ SE clustered by network; $\bullet$ $Td>D$, "
+           r"$\blacktriangle$ otherwise; colour $D$). Dashed: published lines (6.55), (6.57), (6.42), "
+           r"(6.43); solid: our (H) recursion (rotations.x\_mse\_active etc.). Extra panels: worst "
+           r"case $\max|\delta|$ and fraction of neurons on per layer.")
+
+d, S, L = 4, 6, 4
+# cis2.md §7: the authors' (D, T) sweep
+SWEEP = ([(800, t) for t in (200, 300)] + [(1000, t) for t in range(200, 501, 100)]
+         + [(1200, t) for t in range(200, 701, 100)] + [(1400, t) for t in range(200, 1001, 200)]
+         + [(1600, t) for t in range(300, 1301, 200)] + [(1800, t) for t in range(300, 1701, 200)]
+         + [(2000, t) for t in range(200, 2001, 200)])
+SCALES = {
+    "smoke": ([(800, 200), (1000, 400)], (1, 2), 40, 20),
+    "quick": ([(800, 200), (1000, 400), (1200, 700), (1600, 900), (2000, 1400), (2000, 2000)],
+              (1, 2), 100, 50),
+    "paper": (SWEEP, (1, 2, 3, 4), 500, 100),
+}
+KEYS = ("x_active", "x_inactive", "alpha_active", "alpha_inactive")
+_SRC = {"x_active": "dxa", "x_inactive": "xi", "alpha_active": "daa", "alpha_inactive": "ai"}
+
+
+def run_point(D: int, T: int, z: int, passes: int, K: int, seed: int, batch: int = 50) -> dict:
+    """Per-layer (index l-1) clustered mean squares (+ SE), maxima and fraction on at (D, T, z)."""
+    nets = max(2, math.ceil(passes / K))
+    per = max(1, passes // nets)
+    rows = {(k, l): [] for k in KEYS + ("frac_on",) for l in range(1, L + 1)}
+    mx = {(k, l): 0.0 for k in KEYS for l in range(1, L + 1)}
+    groups = []
+    t0 = time.perf_counter()
+    for g in range(nets):
+        rng = stream(seed, "rotations-grid", D, T, z, K, g)
+        net = rot.build(D, T, S, L, rng)
+        done = 0
+        while done < per:
+            B = min(batch, per - done)
+            o = rot.simulate(net, z, B, rng, modes=("relu",), read="all")["relu"]
+            for l in range(1, L + 1):
+                v = o["valid"][l]
+                nv = np.maximum(v.sum(1), 1)
+                for k in KEYS:
+                    a = o[_SRC[k]][l]
+                    if k.endswith("inactive"):
+                        rows[(k, l)] += ((a**2 * v).sum(1) / nv).tolist()
+                        mx[(k, l)] = max(mx[(k, l)], float((np.abs(a) * v).max(initial=0)))
+                    else:
+                        rows[(k, l)] += (a**2).mean(1).tolist()
+                        mx[(k, l)] = max(mx[(k, l)], float(np.abs(a).max()))
+                rows[("frac_on", l)] += [float(o["frac_on"][l])] * B
+            groups += [g] * B
+            done += B
+    out = {"D": D, "T": T, "z": z, "passes": len(groups), "networks": nets,
+           "seconds": time.perf_counter() - t0}
+    for k in KEYS + ("frac_on",):
+        est = [clustered_mean(rows[(k, l)], groups) for l in range(1, L + 1)]
+        out[k], out[k + "_se"] = [e.value for e in est], [e.se for e in est]
+    for k in KEYS:
+        out[k + "_max"] = [mx[(k, l)] for l in range(1, L + 1)]
+    return out
+
+
+def run_grid(pairs, zs, passes: int, K: int, seed: int, progress=None) -> list[dict]:
+    """Every (D, T) in ``pairs`` x z in ``zs`` (z <= T - 3)."""
+    res = []
+    for D, T in pairs:
+        for z in zs:
+            res.append(run_point(D, T, z, passes, K, seed))
+        if progress:
+            progress(f"rotations_grid: D={D} T={T} ({sum(r['seconds'] for r in res[-len(zs):]):.1f} s)")
+    return res
+
+
+def _pred(name: str, l: int, z: int, D: int, T: int) -> float:
+    return float(get_quantity(f"rotations.{name}").evaluate({"l": l, "z": z, "D": D, "T": T, "S": S}))
+
+
+def _fast_log(ax, symlog: bool = False) -> None:
+    """Log y axis with plain-text major labels only (mathtext tick labels dominate the cost);
+    ``symlog`` (linear below 1e-6) where the measured values are mostly exactly 0."""
+    if symlog:
+        ax.set_yscale("symlog", linthresh=1e-6)
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%.0e"))
+        ax.tick_params(labelsize=5)
+        return
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(ticker.LogLocator(numticks=4))
+    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%.0e"))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.tick_params(labelsize=5)
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
+    pairs, zs, passes, K = SCALES.get(scale, SCALES["quick"])
+    res = run_grid(pairs, zs, passes, K, seed, progress)
+    Ds = sorted({D for D, _ in pairs})
+    col = {D: plots.STYLE["axes.prop_cycle"].by_key()["color"][i % 7] for i, D in enumerate(Ds)}
+    tau = lambda r: r["T"] * (d / r["D"]) ** 2  # noqa: E731
+    paths: list[Path] = []
+    with plots.style():
+        for key in KEYS:
+            fig, axs = plots.figure(ncols=len(zs), nrows=L, figsize=(1.8 * len(zs) + 1, 1.5 * L + 0.6),
+                                    sharex=True, sharey="row", squeeze=False, layout=None)
+            fig.subplots_adjust(left=0.1, right=0.98, bottom=0.08, top=0.9, wspace=0.08, hspace=0.12)
+            for li in range(L):
+                for zi, z in enumerate(zs):
+                    ax = axs[li][zi]
+                    for D in Ds:
+                        pts = sorted((r for r in res if r["D"] == D and r["z"] == z), key=tau)
+                        if not pts:
+                            continue
+                        for r in pts:
+                            mk = "o" if r["T"] * d > D else "^"
+                            plots.errorbar(ax, [tau(r)], [max(r[key][li], 1e-7)], [r[key + "_se"][li]],
+                                           color=col[D], fmt=mk, ms=2.5)
+                        xs = [tau(r) for r in pts]
+                        for name, ls in ((f"{key.split('_')[0]}_mse_{key.split('_')[1]}_published", "--"),
+                                         (f"{key.split('_')[0]}_mse_{key.split('_')[1]}", "-")):
+                            ys = [_pred(name, li + 1, z, D, r["T"]) for r in pts]
+                            if any(y > 0 for y in ys):
+                                ax.plot(xs, [max(y, 1e-7) for y in ys], ls, color=col[D], lw=0.8,
+                                        marker="_" if len(xs) == 1 else None, ms=6)
+                    _fast_log(ax, symlog=key == "alpha_active")
+                    if li == 0:
+                        ax.set_title(f"$z={z}$")
+                    if zi == 0:
+                        ax.set_ylabel(f"$l={li + 1}$")
+                    if li == L - 1:
+                        ax.set_xlabel("$T(d/D)^2$")
+            for D in Ds:
+                axs[0][-1].plot([], [], "o", color=col[D], label=f"D={D}")
+            axs[0][-1].legend(fontsize=5)
+            fig.suptitle(key.replace("_", " ") + " mean-square error", fontsize=9)
+            paths += plots.save(fig, outdir, f"rotations_grid_{key}")
+        # worst case: rows z, columns the four errors, colour = layer
+        fig, axs = plots.figure(ncols=4, nrows=len(zs), figsize=(7.0, 1.6 * len(zs) + 0.6),
+                                sharex=True, squeeze=False, layout=None)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.9, wspace=0.3, hspace=0.15)
+        for zi, z in enumerate(zs):
+            pts = sorted((r for r in res if r["z"] == z), key=tau)
+            for ki, key in enumerate(KEYS):
+                ax = axs[zi][ki]
+                for li in range(L):
+                    ax.plot([tau(r) for r in pts], [r[key + "_max"][li] for r in pts], ".",
+                            ms=3, label=f"l={li + 1}")
+                if zi == 0:
+                    ax.set_title(r"max $|\delta|$ " + key.replace("_", " "), fontsize=7)
+                if ki == 0:
+                    ax.set_ylabel(f"$z={z}$")
+        axs[0][0].legend(fontsize=5)
+        for ax in axs[-1]:
+            ax.set_xlabel("$T(d/D)^2$")
+        paths += plots.save(fig, outdir, "rotations_grid_max")
+        # fraction of neurons on per layer; dotted: the noise-free bound z S d / D per pass
+        fig, axs = plots.figure(ncols=len(zs), squeeze=False, sharey=True)
+        for zi, z in enumerate(zs):
+            ax = axs[0][zi]
+            pts = sorted((r for r in res if r["z"] == z), key=tau)
+            for li in range(L):
+                ax.plot([tau(r) for r in pts], [r["frac_on"][li] for r in pts], ".", ms=3,
+                        label=f"l={li + 1}")
+            ax.plot([tau(r) for r in pts], [z * S * d / r["D"] for r in pts], "k_", ms=4,
+                    label="$zSd/D$")
+            ax.set_title(f"$z={z}$")
+            ax.set_xlabel("$T(d/D)^2$")
+        axs[0][0].set_ylabel("fraction of neurons on")
+        axs[0][0].legend(fontsize=6)
+        paths += plots.save(fig, outdir, "rotations_grid_frac_on")
+    return paths
