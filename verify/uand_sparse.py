@@ -239,9 +239,9 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     out.append(Measurement(f"{NAME}.intersection_mean", dict(d=d, p=p), clustered_mean(isect),
                            label=dict(m=m)))
     # empty intersections only need W: many more (cheap) networks than the readoff part,
-    # spent only where the readoff networks saw some (else there is nothing to test)
+    # spent only where some but not all readoff networks had one (else nothing to resolve)
     extra = 0
-    if any_empty.sum() >= 1:
+    if 0 < any_empty.mean() < 1:
         extra = int(min(EMPTY_NETWORKS * trials, EMPTY_WORK // max(1.0, d * (m * p) ** 2)))
     if extra:
         f2, a2 = empty_pairs(d, m, p, extra, stream(seed, NAME, "empty", d, m, p))
