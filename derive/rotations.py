@@ -337,9 +337,12 @@ def _meanfield_quantities() -> list[Quantity]:
     ]
 
 
+from derive import rotations_kcopies  # noqa: E402  (k on-indicator copies, layer 1)
+
+
 def construction() -> Construction:
     return Construction(
         NAME, "Rotations in Superposition (mean-weight CiS2 construction)",
         "RiS's rotation circuits on the CiS2 prime-step allocation: published error lines "
         "(6.42), (6.43), (6.55), (6.57) beside our (H) recursion with exact allocation statistics.",
-        tuple(_quantities()), source=SOURCE)
+        tuple(_quantities()) + tuple(rotations_kcopies.quantities()), source=SOURCE)

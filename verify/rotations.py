@@ -27,6 +27,7 @@ import numpy as np
 from derive import cis2 as cis2_theory
 from derive.quantity import Param
 from verify import cis2_engine as eng
+from verify import rotations_kcopies as kcopies
 from verify.check import Measurement
 from verify.rng import stream
 from verify.stats import Estimate, clustered_mean, sample_max
@@ -40,6 +41,9 @@ PARAMS = (
     Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
     Param("L", int, 4, lo=1, hi=16, doc="layers"),
     Param("K", int, 50, lo=1, hi=10**5, doc="passes per network draw"),
+    Param("k", int, 0, lo=0, hi=16,
+          doc="0: the RiS network; k >= 1: the layer-1 variant with k on-indicator copies "
+              "(verify/rotations_kcopies.py; width d' = 2k+2)"),
 )
 DEFAULT_TRIALS = 1000
 THRESH, ONSET_FRAC = 0.25, 0.01
@@ -47,13 +51,22 @@ FLOOR = 1e-9   # |alpha_hat - 1| below this is float round-off (sums of 1/S term
 SCALES = {
     "smoke": [({"D": 600, "T": 150, "z": 2, "L": 3, "K": 20}, 60)],
     "quick": [({"D": 1000, "T": 300, "z": 2, "L": 4, "K": 50}, 500),
-              ({"D": 2000, "T": 600, "z": 1, "L": 4, "K": 50}, 250)],
+              ({"D": 2000, "T": 600, "z": 1, "L": 4, "K": 50}, 250)]
+    + [({"k": k, "D": 1200, "T": 118, "z": 4, "K": 25}, 1200) for k in (1, 2, 4)],
     "paper": [({"D": 1000, "T": 557, "z": z, "L": 4, "K": 50}, 2000) for z in (1, 2, 3, 4)]
-    + [({"D": 2000, "T": 1000, "z": z, "L": 4, "K": 50}, 2000) for z in (1, 2)],
+    + [({"D": 2000, "T": 1000, "z": z, "L": 4, "K": 50}, 2000) for z in (1, 2)]
+    + [({"k": k, "D": 1200, "T": 118, "z": z, "K": 50}, 2000)
+       for k in (1, 2, 4) for z in (2, 3, 4)],
 }
 
 
+def _kparams(p: dict) -> dict:
+    return {k: p[k] for k in ("k", "D", "T", "S", "z", "K")}
+
+
 def constraint(p: dict) -> str | None:
+    if p.get("k"):
+        return kcopies.constraint(_kparams(p))
     D, S = p["D"], p["S"]
     if D % d:
         return f"d=4 must divide D={D}"
@@ -117,6 +130,9 @@ def onset_layer(seized: np.ndarray, L: int) -> int:
 
 def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Measurement]:
     """Every rotations check at one point (see module docstring)."""
+    if params.get("k"):
+        return kcopies.measure_kcopies(_kparams(params), trials=trials, seed=seed,
+                                       progress=progress)
     p = dict(params)
     p["T"] = p["T"] or cis2_theory.capacity(p["D"], d, p["S"])
     D, T, S, z, L, K = (p[k] for k in ("D", "T", "S", "z", "L", "K"))
