@@ -64,7 +64,7 @@ SCALES = {
     "quick": [
         (dict(d=512, m=64, p=0.25, l=4, n_inputs=8), 200),
         (dict(d=512, m=128, p=0.135, l=3, n_inputs=2, d0=32, m_sup=64, p_sup=0.2), 100),
-        (dict(d=64, m=64, p=0.2, l=3, n_inputs=2, d0=32, m_sup=64, p_sup=0.2), 100),
+        (dict(d=64, m=64, p=0.2, l=3, n_inputs=2, d0=32, m_sup=64, p_sup=0.2), 400),
     ],
     "paper": [
         (dict(d=2048, m=128, p=0.15, l=4, n_inputs=16, d0=128, m_sup=1024, p_sup=0.05), 400),
