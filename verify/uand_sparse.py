@@ -64,7 +64,7 @@ SCALES = {
     "quick": [
         (dict(d=512, m=64, p=0.25, l=4, n_inputs=8), 200),
         (dict(d=512, m=128, p=0.135, l=3, n_inputs=2, d0=32, m_sup=64, p_sup=0.2), 100),
-        (dict(d=64, m=64, p=0.2, l=3, n_inputs=2, d0=32, m_sup=64, p_sup=0.2), 400),
+        (dict(d=64, m=64, p=0.2, l=3, n_inputs=2, d0=32, m_sup=64, p_sup=0.2), 100),
     ],
     "paper": [
         (dict(d=2048, m=128, p=0.15, l=4, n_inputs=16, d0=128, m_sup=1024, p_sup=0.05), 400),
@@ -239,9 +239,9 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     out.append(Measurement(f"{NAME}.intersection_mean", dict(d=d, p=p), clustered_mean(isect),
                            label=dict(m=m)))
     # empty intersections only need W: many more (cheap) networks than the readoff part,
-    # spent only where some but not all readoff networks had one (else nothing to resolve)
+    # spent only where the readoff networks saw empty pairs (else there is nothing to resolve)
     extra = 0
-    if 0 < any_empty.mean() < 1:
+    if empty_frac.sum() > 0:
         extra = int(min(EMPTY_NETWORKS * trials, EMPTY_WORK // max(1.0, d * (m * p) ** 2)))
     if extra:
         f2, a2 = empty_pairs(d, m, p, extra, stream(seed, NAME, "empty", d, m, p))
