@@ -409,7 +409,7 @@ def _superposition_quantities() -> list[Quantity]:
            steps=(Step(r"\mathbb{E}\eta_k^2", r"\mathbb{E}[l n + j^2 - 2j]/d_0",
                        "eq:uand-sparse-eta-given"),
                   Step("", sp.factor(x_avg), "n ~ Bin(m, p), j ~ Bin(l, p)"))),
-        _q("interference_m4_idle", (D0, L, NW), "value", "exact",
+        _q("interference_m4_idle", (D0, L, NW), "mean", "exact",
            r"\mathbb{E}[\eta^4]\ \text{for an idle neuron } (j=0)", sp.factor(ex4),
            eq_label="eq:uand-sparse-eta4", source=SOURCE_SUP,
            doc="fourth moment of an idle neuron's interference (fixes the Gaussian tolerance)",
