@@ -306,6 +306,15 @@ class Quantity:
             return self
         return dataclasses.replace(self, closed_form=sp.Float(factor) * self.closed_form)
 
+    def shifted(self, delta: int | float) -> "Quantity":
+        """A mutant whose prediction is ours plus ``delta`` (integer counts: off by one)."""
+        if self.compute is not None:
+            base = self.compute
+            return dataclasses.replace(self, compute=lambda **kw: base(**kw) + delta)
+        if self.closed_form is None:
+            return self
+        return dataclasses.replace(self, closed_form=self.closed_form + delta)
+
     def with_closed_form(self, expr: sp.Expr) -> "Quantity":
         return dataclasses.replace(self, closed_form=expr, compute=None)
 

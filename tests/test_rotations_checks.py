@@ -1,6 +1,6 @@
 """Rotations (RiS) checks: (H) recursion and layer-1 formulas agree; every predicted check can fail.
 
-One ``verify.rotations.measure`` run at D=1000, T=300, S=6, z=2, L=4 (400 passes, K=50, relu and
+One ``verify.rotations.measure`` run at D=1000, T=300, S=6, z=2, L=4 (800 passes, K=10, relu and
 (H) networks on the same inputs, ~10 s) is shared.  Mutants: the closed form x1.05 (beyond the
 declared tolerance) must fail at least one check of each quantity; the zero prediction of the
 active indicator error is replaced by a small positive constant.  What this does NOT establish:
@@ -24,8 +24,8 @@ SEED = 3
 
 @pytest.fixture(scope="module")
 def measured():
-    params = bind_verify_params("rotations", {"D": 1000, "T": 300, "z": 2, "L": 4, "K": 50})
-    return vr.measure(params, trials=400, seed=SEED)
+    params = bind_verify_params("rotations", {"D": 1000, "T": 300, "z": 2, "L": 4, "K": 10})
+    return vr.measure(params, trials=800, seed=SEED)
 
 
 def test_our_checks_pass(measured):
@@ -49,7 +49,7 @@ def test_required_names_and_fields(measured):
                                    "seizure_fraction_l1"])
 @pytest.mark.parametrize("factor", [0.75, 1.35])
 def test_perturbed_closed_form_fails(measured, short, factor):
-    """Our closed form off by 25-35% (declared tolerance 10% + Z se at 400 passes) fails somewhere."""
+    """Our closed form off by 25-35% (declared tolerance 10% + Z se at 800 passes) fails somewhere."""
     q = get_quantity(f"rotations.{short}")
     ms = [m for m in measured if m.quantity == q.name and not m.skip]
     assert ms
@@ -74,10 +74,19 @@ def test_zero_alpha_active_mutant_fails(measured):
 
 
 def test_published_inactive_line_is_off_by_the_load_correction(measured):
-    """(6.57) q z underestimates layer 1 beyond its 10% (reported as info), ours passes."""
-    m = next(m for m in measured if m.quantity == "rotations.x_mse_inactive_published"
-             and m.params["l"] == 1)
-    assert judge(m, SEED).verdict == "info"
+    """(6.57) q z underestimates layer 1 by more than its 10% (by > 2 SE beyond it); ours passes.
+
+    (Whether the verdict is ``info`` depends on Z * SE at this sample size; the excess over the
+    declared tolerance, measured in SEs, is the sample-size-independent statement.)
+    """
+    pub = next(m for m in measured if m.quantity == "rotations.x_mse_inactive_published"
+               and m.params["l"] == 1)
+    r = judge(pub, SEED)
+    excess = (r.measured - r.predicted) - 0.10 * r.predicted
+    assert excess > 2 * r.se, (r.predicted, r.measured, r.se)
+    ours = next(m for m in measured if m.quantity == "rotations.x_mse_inactive"
+                and m.params["l"] == 1)
+    assert "pass" == judge(ours, SEED).verdict
 
 
 def test_layer1_statistics_by_enumeration():

@@ -144,9 +144,9 @@ def judge(
     q = quantity if quantity is not None else get_quantity(m.quantity)
     est = m.estimate
     sided = {"upper-bound": "upper", "lower-bound": "lower"}.get(q.accuracy, "two")
-    predicted = None if q.is_measured_only else float(q.evaluate(m.params))
+    predicted = None if (q.is_measured_only or m.skip) else float(q.evaluate(m.params))
     published = None
-    if m.published:
+    if m.published and not m.skip:
         pq = get_quantity(m.published)
         published = float(pq.evaluate({k: v for k, v in m.params.items()
                                        if k in {p.name for p in pq.params}}))
