@@ -148,30 +148,57 @@ def predicted_line(ax, x: Sequence[float], y: Sequence[float], *, label: str = "
     return ax.plot(np.asarray(x, float), np.asarray(y, float), label=label, **kw)
 
 
-def checks_figure(checks: Sequence[Mapping[str, Any]], title: str = ""):
-    """Measured / predicted with +-Z*SE bars for every check that has a prediction
-    (one row per check; the band ``1`` is agreement).  ``None`` if nothing to plot."""
+ROWS_PER_PANEL = 40
+VERDICT_COLORS = {"pass": "#0072B2", "fail": "#D55E00", "info": "#777777", "skip": "#BBBBBB"}
+
+
+def checks_figures(checks: Sequence[Mapping[str, Any]], title: str = "") -> list:
+    """Measured / predicted with +-Z*SE bars for every check that has a prediction, one
+    row per check (1 is agreement), at most ``ROWS_PER_PANEL`` rows per figure.
+
+    The x range covers the pass/fail checks; ``info`` ones far outside it (published
+    forms that are off) are drawn as arrows at the edge, with their ratio written."""
     rows = [r for r in checks
             if r.get("predicted") not in (None, 0) and r.get("measured") is not None]
     if not rows:
-        return None
+        return []
     ratio = np.array([r["measured"] / r["predicted"] for r in rows])
-    se = np.array([(r.get("se") or 0.0) / abs(r["predicted"]) for r in rows])
-    zz = np.array([float(r.get("z", Z)) for r in rows])
-    colors = {"pass": "#0072B2", "fail": "#D55E00", "info": "#777777", "skip": "#BBBBBB"}
-    h = min(0.18 * len(rows) + 0.9, 9.0)
-    fig, ax = figure(figsize=(5.5, h))
-    y = np.arange(len(rows))[::-1]
-    for verdict, color in colors.items():
-        idx = [i for i, r in enumerate(rows) if r.get("verdict") == verdict]
-        if idx:
-            ax.errorbar(ratio[idx], y[idx], xerr=zz[idx] * se[idx], fmt="o", ms=3, color=color,
+    half = np.array([float(r.get("z", Z)) * (r.get("se") or 0.0) / abs(r["predicted"])
+                     for r in rows])
+    judged = np.array([r.get("verdict") in ("pass", "fail") for r in rows])
+    ref = judged if judged.any() else np.ones(len(rows), bool)
+    lo = float(min(1.0, np.min(ratio[ref] - half[ref])))
+    hi = float(max(1.0, np.max(ratio[ref] + half[ref])))
+    pad = 0.08 * (hi - lo) + 1e-3
+    lo, hi = lo - pad, hi + pad
+    n_panels = -(-len(rows) // ROWS_PER_PANEL)
+    figs = []
+    for k in range(n_panels):
+        sl = slice(k * ROWS_PER_PANEL, (k + 1) * ROWS_PER_PANEL)
+        part, r_, h_ = rows[sl], ratio[sl], half[sl]
+        fig, ax = figure(figsize=(6.5, 0.16 * len(part) + 1.0))
+        y = np.arange(len(part))[::-1]
+        for verdict, color in VERDICT_COLORS.items():
+            idx = np.array([i for i, r in enumerate(part) if r.get("verdict") == verdict], int)
+            if not idx.size:
+                continue
+            inside = idx[(r_[idx] >= lo) & (r_[idx] <= hi)]
+            ax.errorbar(r_[inside], y[inside], xerr=h_[inside], fmt="o", ms=3, color=color,
                         label=verdict, capsize=1.5, lw=0.8)
-    ax.axvline(1.0, color="0.3", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels([str(r["name"]).split(".", 1)[-1] for r in rows], fontsize=5.5)
-    ax.set_xlabel(r"measured / predicted  ($\pm Z\,$SE)")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return fig
+            for i in idx[(r_[idx] < lo) | (r_[idx] > hi)]:
+                edge = hi if r_[i] > hi else lo
+                ax.plot([edge], [y[i]], ">" if r_[i] > hi else "<", color=color, ms=4)
+                ax.annotate(f"{r_[i]:.3g}", (edge, y[i]), fontsize=5, color=color,
+                            ha="right" if r_[i] > hi else "left", va="bottom",
+                            xytext=(-3 if r_[i] > hi else 3, 1), textcoords="offset points")
+        ax.axvline(1.0, color="0.3", lw=0.8)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(-0.7, len(part) - 0.3)
+        ax.set_yticks(y)
+        ax.set_yticklabels([str(r["name"]).split(".", 1)[-1] for r in part], fontsize=5.5)
+        ax.set_xlabel(r"measured / predicted  ($\pm Z\,$SE)")
+        if title:
+            ax.set_title(title + (f" ({k + 1}/{n_panels})" if n_panels > 1 else ""))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        figs.append(fig)
+    return figs

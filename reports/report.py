@@ -279,16 +279,18 @@ def _checks(part: Part, scale: str, seed: int, clock: _Clock) -> None:
 def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> None:
     """The measured/predicted plot of every check, then each figure script."""
     name, figdir = part.name, tmp / "figures"
-    fig = plots.checks_figure(part.checks, title=f"{name}: every check ({scale} scale)")
-    if fig is not None:
-        fname = f"checks_{snake(name)}"
+    figs = plots.checks_figures(part.checks, title=f"{name}: every check ({scale} scale)")
+    for k, fig in enumerate(figs, start=1):
+        fname = f"checks_{snake(name)}" + (f"_{k}" if len(figs) > 1 else "")
         plots.save(fig, figdir, fname)
         part.figures.append(latex.Figure(
             fname, [f"figures/{fname}.pdf"],
-            f"Every Monte Carlo check of {name} at the {scale} scale (seed {seed}): "
-            f"measured over predicted, with bars of $\\pm Z\\,\\mathrm{{SE}}$ ($Z={Z:g}$). "
-            "Agreement is the vertical line at 1; exact checks pass when their bar "
-            "crosses it, approximate ones within their stated tolerance."))
+            f"Every Monte Carlo check of {name} with a prediction"
+            + (f" (part {k} of {len(figs)})" if len(figs) > 1 else "")
+            + f", at the {scale} scale (seed {seed}): measured over predicted, with bars of "
+            f"$\\pm Z\\,\\mathrm{{SE}}$ ($Z={Z:g}$). Agreement is the vertical line at 1: "
+            "exact checks pass when their bar crosses it, approximate ones within their "
+            "stated tolerance; arrows mark values off the scale (the ratio is written)."))
     for modname in figure_modules(name):
         clock(f"{name}: figure {modname}")
         try:

@@ -183,7 +183,7 @@ def test_report_verb(fake, capsys, tmp_path, monkeypatch):
     """report writes the folder; without latexmk it says how to get LaTeX, and exits 0."""
     monkeypatch.setattr(report.shutil, "which", lambda name: None)
     monkeypatch.setattr(report, "figure_modules", lambda name: [])
-    monkeypatch.setattr(report.plots, "checks_figure", lambda *a, **k: None)
+    monkeypatch.setattr(report.plots, "checks_figures", lambda *a, **k: [])
     out = tmp_path / "r"
     rc, _, err = run(capsys, "report", "--out", str(out), "--scale", "smoke", "--only",
                      "cli-demo", "--seed", "2")

@@ -144,7 +144,7 @@ def register(mp: pytest.MonkeyPatch, tmp: Path, name: str = "fake-demo", factor:
 def no_figures(monkeypatch):
     """Skip drawing (matplotlib costs seconds) in tests about the folder, not the figures."""
     monkeypatch.setattr(report, "figure_modules", lambda name: [])
-    monkeypatch.setattr(report.plots, "checks_figure", lambda *a, **k: None)
+    monkeypatch.setattr(report.plots, "checks_figures", lambda *a, **k: [])
 
 
 def test_fake_construction_latex_renders_every_part():
