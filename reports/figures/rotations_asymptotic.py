@@ -15,9 +15,10 @@ from reports import plots
 from verify.rotations_fields import n_circuits, run_point
 
 CAPTION = (r"RiS rotations at fixed $T(d/D)^2=0.004$, $d=4$, $S=6$, $z=1$, ReLU network. Left: "
-           r"active $\mathbb E|\delta\mathbf x^l|^2$ vs $D$ for $l=1..4$ (points $\pm4$ SE; lines: "
+           r"active $\mathbb E|\delta\mathbf x^l|^2$ vs $D$ for $l=2..4$ (points $\pm4$ SE; lines: "
            r"mean-field rotations.x\_mse\_active\_mf). Right: seized fraction of inactive circuits "
-           r"($\hat\alpha>1/4$) with rotations.seized\_fraction\_mf. The (H) theory is flat in $D$.")
+           r"($\hat\alpha>1/4$) with rotations.seized\_fraction\_mf. The (H) theory is flat in $D$. Layer 1 is "
+           r"not drawn: at $z=1$ its error and seized fraction are exactly 0.")
 
 SIZES = {"smoke": ((1000,), 40), "quick": ((1000, 2000), 150),
          "paper": ((1000, 2000, 4000, 10_000), 1000)}
@@ -34,7 +35,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
     xq, sq = get_quantity("rotations.x_mse_active_mf"), get_quantity("rotations.seized_fraction_mf")
     with plots.style():
         fig, (ax, bx) = plots.figure(ncols=2)
-        for l in range(1, L + 1):
+        for l in range(2, L + 1):
             ys = [max(r["xa_ms"][l - 1], 1e-6) for r in res]
             line = plots.errorbar(ax, Ds, ys, [r["xa_ms_se"][l - 1] for r in res], label=f"l={l}")
             c = line[0].get_color()
