@@ -518,12 +518,14 @@ def construction_text(c: Construction) -> str:
         if q.steps:
             out.append("  derivation:")
             for st in q.steps:
-                lhs = _plain(st.lhs)
-                rhs = _plain(st.rhs)
-                why = f"    [{st.why}]" if st.why else ""
+                lhs, rhs = _plain(st.lhs), _plain(st.rhs)
                 if "\n" in rhs or "\n" in lhs:
-                    out.append(_indent((lhs + "\n  =\n" if lhs else "  =\n") + rhs, "    ") + why)
+                    out.append(_indent(lhs, "    ") + (" =" if lhs else "    ="))
+                    out.append(_indent(rhs, "        "))
+                    if st.why:
+                        out.append(f"        [{st.why}]")
                 else:
+                    why = f"    [{st.why}]" if st.why else ""
                     out.append(f"    {lhs + ' = ' if lhs else '  = '}{rhs}{why}")
     return "\n".join(out)
 
