@@ -190,7 +190,7 @@ def allocate(N: int, S: int, T: int, L: int, rng: np.random.Generator,
     out = np.empty((L + 1, T, S), dtype=base.dtype)
     for l in range(1, L + 1):
         perms[l] = rng.permutation(T)
-        out[l] = base[perms[l]]
+        np.take(base, perms[l], axis=0, out=out[l])
     out[0], perms[0] = out[1], perms[1]
     return (out, perms) if return_perms else out
 

@@ -43,9 +43,15 @@ import scipy.sparse as sp
 
 from derive.cis2_alloc import allocate, capacity
 
+try:  # accumulate-in-place sparse kernels (no per-chunk result allocation); public path otherwise
+    from scipy.sparse._sparsetools import csc_matvecs as _csc_mv, csr_matvecs as _csr_mv
+except ImportError:  # pragma: no cover
+    _csc_mv = _csr_mv = None
+
 MODES = ("relu", "ideal", "linear")
-EVENTS_MAX_FRAC = 0.03     # auto: events route while the fraction of (sample, position) on is below
-EVENTS_MAX_FRAC_IDEAL = 0.5
+EVENTS_MAX_FRAC = 0.01     # auto: events route while the fraction of (sample, position) on is below
+EVENTS_MAX_FRAC_IDEAL = 0.05  # (measured crossover ~1% at D = 10^4 for relu; targets make events cheaper)
+ON_TOL = 1e-12             # "on" = |output| > ON_TOL (ulp residues of exact cancellations are off)
 _CHUNK = 2**26             # sparse route: at most this many floats per (T, d, samples) work array
 
 
@@ -243,7 +249,9 @@ class Network:
         data = np.full(T * S, 1.0 / S)
         indptr = np.arange(0, T * S + 1, S, dtype=np.int64 if T * S >= 2**31 else np.int32)
         # inverse index of the unpermuted subsets (one stable sort), mapped through each pi_l
-        flat = alloc[1][np.argsort(perms[1])].reshape(-1)              # = subsets(N, S)[:T]
+        unperm = np.empty(T, np.int64)
+        unperm[perms[1]] = np.arange(T)
+        flat = np.take(alloc[1], unperm, axis=0).reshape(-1)          # = subsets(N, S)[:T]
         order = np.argsort(flat.astype(np.uint16) if N <= 2**16 else flat, kind="stable")
         ptr = np.zeros(N + 1, np.int64)
         np.cumsum(np.bincount(flat, minlength=N), out=ptr[1:])
@@ -259,8 +267,12 @@ class Network:
         for l in range(2, L + 1):   # the mean part only exists where wbar^l != 0
             corr[l], chi[l] = (_cap_correction(alloc[l], alloc[l - 1], N, S)
                                if np.any(family.wbar[l]) else (sp.csc_matrix((N, N)), 0.0))
-        return cls(D, d, S, N, T, L, family, alloc, chi, tuple(E), tuple(inv), tuple(corr),
-                   time.perf_counter() - t0)
+        net = cls(D, d, S, N, T, L, family, alloc, chi, tuple(E), tuple(inv), tuple(corr))
+        for l in range(2, L + 1):
+            _tables(net, l)
+            _progression(net, l)
+        object.__setattr__(net, "build_seconds", time.perf_counter() - t0)
+        return net
 
 
 def _expand(ptr: np.ndarray, keys: np.ndarray):
@@ -284,8 +296,7 @@ def _cap_correction(al: np.ndarray, alm1: np.ndarray, N: int, S: int):
     keys = np.empty((T, S, S), dt)
     for t0 in range(0, T, 1 << 18):
         t1 = min(T, t0 + (1 << 18))
-        np.multiply(alm1[t0:t1, :, None], N, out=keys[t0:t1], dtype=dt)
-        keys[t0:t1] += al[t0:t1, None, :]
+        np.add((alm1[t0:t1, :, None] * N).astype(dt), al[t0:t1, None, :], out=keys[t0:t1])
     keys = keys.reshape(-1)
     keys.sort()
     dup = keys[1:][keys[1:] == keys[:-1]]              # key of a link repeated c-1 times
@@ -294,14 +305,14 @@ def _cap_correction(al: np.ndarray, alm1: np.ndarray, N: int, S: int):
     first[1:] = dup[1:] != dup[:-1]
     starts = np.flatnonzero(first)
     uk, cnt = dup[starts], np.diff(np.append(starts, dup.size))      # cnt = c - 1
-    indptr = np.zeros(N + 1, np.int64)
-    np.cumsum(np.bincount(uk // N, minlength=N), out=indptr[1:])
-    corr = sp.csc_matrix((cnt.astype(np.float64), (uk % N).astype(np.int32), indptr),
-                         shape=(N, N))
+    rows, cols = uk % N, uk // N
+    it = np.int32 if uk.size < 2**31 else np.int64
+    indptr = np.zeros(N + 1, it)
+    np.cumsum(np.bincount(cols, minlength=N), out=indptr[1:])
+    corr = sp.csc_matrix((cnt.astype(np.float64), rows.astype(it), indptr), shape=(N, N))
     lam_l, lam_m = np.bincount(al.ravel(), minlength=N), np.bincount(alm1.ravel(), minlength=N)
     full = int(np.dot(lam_l[al].sum(1), lam_m[alm1].sum(1)))          # lam^T M lam'
-    cc = corr.tocoo()
-    over = int(np.dot(cc.data.astype(np.int64), lam_l[cc.row] * lam_m[cc.col]))
+    over = int(np.dot(cnt, lam_l[rows] * lam_m[cols]))                 # lam^T corr lam'
     nsym = full - over - T * S * S
     if T < 2:
         return corr, 0.0
@@ -404,14 +415,21 @@ def _tables(net: Network, l: int):
     w, wbar = net.family.w[l], net.family.wbar[l]
     key = ("tab", w.__array_interface__["data"][0], w.strides, wbar.tobytes())
     if key not in net.cache:
-        T = w.shape[0]
+        T, d = w.shape[0], w.shape[1]
         gi, go = np.zeros(wbar.shape), np.zeros(wbar.shape)
         for t0 in range(0, T, 1 << 18):
-            dw = w[t0:t0 + (1 << 18)] - wbar
-            gi += np.einsum("tij,tik->jk", dw, dw)
-            go += np.einsum("tij,tkj->ik", dw, dw)
+            dw = w[t0:t0 + (1 << 18)] - wbar                               # (t, d, d)
+            r = dw.reshape(-1, d)
+            gi += r.T @ r                                                   # sum_t Dw^T Dw
+            c = np.ascontiguousarray(dw.transpose(0, 2, 1)).reshape(-1, d)
+            go += c.T @ c                                                   # sum_t Dw Dw^T
         Qi, Qo = _basis(gi).T, _basis(go)
-        C = np.einsum("ia,tij,bj->tab", Qo, w - wbar, Qi)              # (T, ro, ri)
+        ri, ro = Qi.shape[0], Qo.shape[1]
+        C = np.empty((T, ro, ri))                                           # Qo^T Dw_t Qi^T
+        for t0 in range(0, T, 1 << 18):
+            dw = w[t0:t0 + (1 << 18)] - wbar
+            x = (dw.reshape(-1, d) @ Qi.T).reshape(-1, d, ri).transpose(0, 2, 1)
+            C[t0:t0 + dw.shape[0]] = (x.reshape(-1, d) @ Qo).reshape(-1, ri, ro).transpose(0, 2, 1)
         C0, vecs = np.zeros(C.shape[1:]), []
         for i in range(C.shape[1]):
             for j in range(C.shape[2]):
@@ -455,7 +473,7 @@ def _wa_sparse(net: Network, l: int, A3: np.ndarray, delta: bool, mean: bool) ->
         R = np.zeros((N, (ro + rw) * kb))
         for t0 in range(0, T, tc):
             t1 = min(T, t0 + tc)
-            X = (_rows(Em, t0, t1) @ Ag).reshape(t1 - t0, g, kb)       # (t, [u | v], k)
+            X = _gather(Em, t0, t1, Ag).reshape(t1 - t0, g, kb)        # (t, [u | v], k)
             Y = X if ro == ri else np.empty((t1 - t0, ro + rw, kb))
             if ro:
                 u = X[:, :ri].copy()                                     # (t, ri, k)
@@ -468,7 +486,7 @@ def _wa_sparse(net: Network, l: int, A3: np.ndarray, delta: bool, mean: bool) ->
                     Y[:, i] += tmp
             if rw and Y is not X:
                 Y[:, ro:] = X[:, ri:]
-            R += _rows(El, t0, t1).T @ Y.reshape(t1 - t0, -1)
+            _scatter_add(El, t0, t1, Y.reshape(t1 - t0, -1), R)
         R = S * R.reshape(N, ro + rw, kb)                         # sum_t |e_t> (C_t u_t, v_t)
         P = np.einsum("di,nik->kdn", cd * Qo[:, :ro], R[:, :ro]) if ro else np.zeros((kb, d, N))
         if rw:
@@ -488,6 +506,31 @@ def _rows(E: sp.csr_matrix, t0: int, t1: int) -> sp.csr_matrix:
     S = E.indptr[1] - E.indptr[0]
     return sp.csr_matrix((E.data[t0 * S:t1 * S], E.indices[t0 * S:t1 * S],
                           E.indptr[:t1 - t0 + 1]), shape=(t1 - t0, E.shape[1]), copy=False)
+
+
+def _gather(E: sp.csr_matrix, t0: int, t1: int, Ag: np.ndarray) -> np.ndarray:
+    """E[t0:t1] @ Ag: readouts of circuits t0..t1, (t1 - t0, cols); blocks of <= 64 columns
+    (wide right-hand sides thrash the cache)."""
+    if Ag.shape[1] > 128:
+        return np.concatenate([_gather(E, t0, t1, np.ascontiguousarray(Ag[:, c:c + 64]))
+                               for c in range(0, Ag.shape[1], 64)], axis=1)
+    if _csr_mv is None:
+        return _rows(E, t0, t1) @ Ag
+    S = E.indptr[1] - E.indptr[0]
+    out = np.zeros((t1 - t0, Ag.shape[1]))
+    _csr_mv(t1 - t0, E.shape[1], Ag.shape[1], E.indptr[:t1 - t0 + 1], E.indices[t0 * S:t1 * S],
+            E.data[t0 * S:t1 * S], Ag.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _scatter_add(E: sp.csr_matrix, t0: int, t1: int, Y: np.ndarray, R: np.ndarray) -> None:
+    """R += E[t0:t1]^T @ Y in place (R (N, cols) C-contiguous)."""
+    if _csc_mv is None:
+        R += _rows(E, t0, t1).T @ Y
+        return
+    S = E.indptr[1] - E.indptr[0]
+    _csc_mv(E.shape[1], t1 - t0, Y.shape[1], E.indptr[:t1 - t0 + 1], E.indices[t0 * S:t1 * S],
+            E.data[t0 * S:t1 * S], np.ascontiguousarray(Y).reshape(-1), R.reshape(-1))
 
 
 def _choose(A3: np.ndarray, strategy: str, targeted: bool) -> str:
@@ -561,9 +604,10 @@ def onset_mask(net: Network, l: int, active: np.ndarray, true_l: np.ndarray) -> 
 class RunResult:
     """Per-layer arrays, index 0..L.  Layer 0 is the input: nothing is read, so reads = truth.
 
-    ``true``/``read_active`` (L+1, B, z, d); ``inactive_ids`` (L+1, B, k) with -1 padding and
+    ``true``/``read_active`` (L+1, B, z, d); ``inactive_ids`` (L+1, B, k) with -1 padding (a
+    read-only view when the ids are the same at every layer) and
     ``read_inactive`` (L+1, B, k, d) (0 at padding; inactive circuits' true activations are 0);
-    ``frac_on`` (L+1,) and ``frac_on_block`` (L+1, d): fraction of neurons with non-zero output,
+    ``frac_on`` (L+1,) and ``frac_on_block`` (L+1, d): fraction of neurons with |output| > ON_TOL,
     mean over the batch; ``strategy`` per layer (layer 0: "input").
     """
 
@@ -580,23 +624,37 @@ class RunResult:
 
 
 def _touching(net: Network, l: int, A3: np.ndarray, active: np.ndarray):
-    """Inactive circuits touching a non-zero neuron, with readouts: ids (B, k) -1 padded, (B, k, d)."""
+    """Inactive circuits touching a non-zero neuron, with readouts: ids (B, k) -1 padded, (B, k, d).
+
+    Sorted by (sample, circuit); active circuits are blanked to id -1 / value 0 in place.
+    """
     B, d, N = A3.shape
+    T = net.T
     bb, mm = np.nonzero(np.any(A3 != 0, axis=1))
     rep, pos = _expand(net.inv[l][0], mm)
-    tt = net.inv[l][1][pos]
-    a_p = A3[bb, :, mm]                                                     # (pairs, d)
-    uk, inv = np.unique(bb[rep].astype(np.int64) * net.T + tt, return_inverse=True)
-    vals = np.stack([np.bincount(inv, a_p[rep, i], uk.size) for i in range(d)], -1)
-    ub, ut = uk // net.T, uk % net.T
-    keep = ~(ut[:, None] == active[ub]).any(1)
-    ub, ut, vals = ub[keep], ut[keep], vals[keep] / net.S
+    key = bb[rep].astype(np.int64) * T + net.inv[l][1][pos]
+    order = np.argsort(key)
+    ks = key[order]
+    first = np.ones(ks.size, bool)
+    first[1:] = ks[1:] != ks[:-1]
+    starts = np.flatnonzero(first)
+    uk = ks[starts]
+    seg = np.cumsum(first) - 1                                  # unique-key index, sorted order
+    a = A3[bb, :, mm][rep[order]] / net.S                        # (K, d)
+    vals = np.stack([np.bincount(seg, a[:, i], uk.size) for i in range(d)], -1)
+    ub, ut = uk // T, uk % T
+    if uk.size:                                   # blank the active circuits
+        ak = (np.arange(B)[:, None] * T + active).ravel()
+        j = np.minimum(np.searchsorted(uk, ak), uk.size - 1)
+        j = j[uk[j] == ak]
+        ut[j], vals[j] = -1, 0.0
     cnt = np.bincount(ub, minlength=B)
-    slot = np.arange(ub.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    ids = -np.ones((B, cnt.max(initial=0)), np.int64)
-    out = np.zeros(ids.shape + (d,))
-    ids[ub, slot], out[ub, slot] = ut, vals
-    return ids, out
+    k = int(cnt.max(initial=0))
+    flat = ub * k + np.arange(ub.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    ids = np.full(B * k, -1, np.int64)
+    out = np.zeros((B * k, d))
+    ids[flat], out[flat] = ut, vals
+    return ids.reshape(B, k), out.reshape(B, k, d)
 
 
 def _inactive_ids(net: Network, active: np.ndarray, read, rng) -> np.ndarray | None:
@@ -642,7 +700,10 @@ def run(net: Network, active: np.ndarray, x: np.ndarray, mode: str, *, read="all
     a0 = fam.encode(active, x)
     true = fam.forward_small(active, a0)                                   # (L+1, B, z, d)
     fixed = _inactive_ids(net, active, read, rng)
-    ids, reads = [], []
+    if fixed is not None:                                  # same ids at every layer
+        ids_a = np.broadcast_to(fixed, (L + 1,) + fixed.shape)      # read-only view
+        read_in = np.zeros((L + 1,) + fixed.shape + (d,))
+    touch = []
     read_act = np.empty_like(true)
     read_act[0] = a0
     frac, frac_blk, used = np.zeros(L + 1), np.zeros((L + 1, d)), ["input"]
@@ -659,23 +720,24 @@ def run(net: Network, active: np.ndarray, x: np.ndarray, mode: str, *, read="all
             P += fam.b[l][None, :, None]
             A3 = np.maximum(P, 0.0) if mode == "relu" else (P * gate if gate is not None else P)
             used.append(s)
-            A = A3.reshape(B, -1)
-            read_act[l] = readout(net, l, A, active)
-        nz = A3 != 0
+            read_act[l] = readout(net, l, A3.reshape(B, -1), active)
+        nz = np.abs(A3) > ON_TOL
         frac_blk[l] = nz.mean(axis=(0, 2))
         frac[l] = frac_blk[l].mean()
         if fixed is None:
-            ids_l, r_l = _touching(net, l, A3, active) if l > 0 else (np.zeros((B, 0), np.int64),
-                                                                      np.zeros((B, 0, d)))
-        else:
-            ids_l = fixed
-            r_l = readout(net, l, A3.reshape(B, -1), fixed) if l > 0 else np.zeros(fixed.shape + (d,))
-        ids.append(ids_l)
-        reads.append(r_l)
-    k = max(i.shape[1] for i in ids)
-    ids_a = -np.ones((L + 1, B, k), np.int64)
-    read_in = np.zeros((L + 1, B, k, d))
-    for l in range(L + 1):
-        ids_a[l, :, :ids[l].shape[1]], read_in[l, :, :reads[l].shape[1]] = ids[l], reads[l]
+            touch.append(_touching(net, l, A3, active) if l > 0 else
+                         (np.zeros((B, 0), np.int64), np.zeros((B, 0, d))))
+        elif l > 0 and isinstance(read, str):          # 'all': every circuit, actives dropped
+            for b in range(B):
+                X = _gather(net.E[l], 0, net.T, np.ascontiguousarray(A3[b].T))   # (T, d)
+                read_in[l, b] = np.delete(X, active[b], axis=0)
+        elif l > 0:
+            read_in[l] = readout(net, l, A3.reshape(B, -1), fixed)
+    if fixed is None:
+        k = max(i.shape[1] for i, _ in touch)
+        ids_a = -np.ones((L + 1, B, k), np.int64)
+        read_in = np.zeros((L + 1, B, k, d))
+        for l, (i, r) in enumerate(touch):
+            ids_a[l, :, :i.shape[1]], read_in[l, :, :i.shape[1]] = i, r
     return RunResult(mode, active, true, read_act, ids_a, read_in, frac, frac_blk,
                      net.T - z, tuple(used))
