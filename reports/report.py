@@ -353,8 +353,10 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
                     parts.append(f.result())
                 except Exception:  # the worker itself died (e.g. out of memory)
                     parts.append(Part(n, errors=[_error(f"worker for {n}", clock)]))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C: stop the workers now, before the temp folder goes
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
     return parts
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
+import signal
+import time
 import shutil
 import sys
 import textwrap
@@ -439,3 +442,31 @@ def test_worker_processes_give_the_same_report(tmp_path, monkeypatch, no_figures
     assert outs[0] == outs[1]
     names = [c["name"] for c in json.loads(outs[0])["checks"]]
     assert names[0].startswith("fake-demo.") and names[-1].startswith("fake-bad.")
+
+
+def test_interrupt_stops_worker_processes(tmp_path, monkeypatch, no_figures):
+    """Ctrl-C while workers run: they are stopped at once and the temp folder removed
+    (no worker writes into it afterwards)."""
+    register(monkeypatch, tmp_path)
+    register(monkeypatch, tmp_path, name="fake-bad", factor=2)
+
+    def stuck(params, *, trials, seed, progress=None):
+        time.sleep(60)
+    monkeypatch.setattr(sys.modules["verify.fake_demo"], "measure", stuck)
+    monkeypatch.setattr(sys.modules["verify.fake_bad"], "measure", stuck)
+
+    def ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGALRM, ctrl_c)
+    t = time.perf_counter()
+    try:
+        signal.alarm(3)
+        with pytest.raises(KeyboardInterrupt):
+            report.build_report(tmp_path / "rep", scale="smoke", only=["fake-demo", "fake-bad"],
+                                pdf=False, jobs=2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.perf_counter() - t < 20
+    assert multiprocessing.active_children() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figure-scripts"]
