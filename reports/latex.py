@@ -340,19 +340,25 @@ def _rhs_lines(rhs: Any) -> list[str]:
     return [_relation_and_rhs(rhs)[1]]
 
 
-def _display(lhs: str, rel: str, rhs: Any, tag: str = "", widest: str | None = None) -> str:
-    """An ``align`` body for ``lhs rel rhs`` (possibly over several lines); ``widest`` is
-    the widest left-hand side of the environment (what the formula must leave room for)."""
+def _display(lhs: str, rel: str, rhs: Any, tag: str = "") -> str:
+    """An ``align`` body for ``lhs rel rhs`` (possibly over several lines)."""
     lines = _rhs_lines(rhs)
-    room = "[{" + (lhs if widest is None else widest) + "}]"
     out = []
     for i, line in enumerate(lines):
         left = f"{lhs} &{rel} " if i == 0 else r"&\quad "
-        out.append(left + r"\fitmath" + room + "{" + line + "}"
-                   + (r" \notag" if i < len(lines) - 1 else ""))
+        out.append(left + r"\fitmath{" + line + "}" + (r" \notag" if i < len(lines) - 1 else ""))
     if tag:
         out[-1] += " " + tag
     return " \\\\\n".join(out)
+
+
+def _align(lhss: Sequence[str], body: str, numbered: bool = False) -> str:
+    """An ``align`` environment; ``\\setlhs`` first measures its left-hand sides, so
+    that ``\\fitmath`` leaves room for the widest."""
+    env = "align" if numbered else "align*"
+    rows = r"\\".join(r"$\displaystyle " + x + "$" for x in lhss if x) or "{}"
+    return (rf"\setlhs{{{rows}}}" "\n" rf"\begin{{{env}}}" "\n" + body + "\n"
+            rf"\end{{{env}}}" "\n")
 
 
 def _param_rows(params: Sequence[Param]) -> str:
@@ -396,8 +402,7 @@ def _steps_latex(q: Quantity, lhs0: str) -> str:
     justifications listed below it."""
     lines = []
     notes: dict[str, list[str]] = {}          # justification -> its marks (said once)
-    lhss = [math(st.lhs) for st in q.steps if st.lhs is not None and st.lhs != ""] + [lhs0]
-    widest = max(lhss, key=len)
+    lhss = [lhs0]
     for i, st in enumerate(q.steps):
         mark = f"({chr(ord('a') + i % 26)}{'' if i < 26 else i // 26})"
         rel, _ = _relation_and_rhs(st.rhs)
@@ -407,8 +412,9 @@ def _steps_latex(q: Quantity, lhs0: str) -> str:
         lhs = math(st.lhs) if (st.lhs is not None and st.lhs != "") else ""
         if i == 0 and not lhs:
             lhs = lhs0
-        lines.append(_display(lhs, rel, st.rhs, widest=widest))
-    out = "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n"
+        lhss.append(lhs)
+        lines.append(_display(lhs, rel, st.rhs))
+    out = _align(lhss, " \\\\\n".join(lines))
     if notes:
         out += r"{\small " + "; ".join(rf"\textup{{{', '.join(marks)}}}~{text(why)}"
                                         for why, marks in notes.items()) + ".}\n"
@@ -432,12 +438,11 @@ def quantity_latex(q: Quantity) -> str:
     out.append("\\begin{description}\\itemsep0pt\n" + "\n".join(facts) + "\n\\end{description}")
     out.append(params_table(q.params))
     if q.definition is not None and q.definition != "":
-        out.append(r"\noindent Definition:" "\n" r"\begin{align*}" "\n"
-                   + _display(sym, "=", q.definition) + "\n" r"\end{align*}")
+        out.append(r"\noindent Definition:" "\n" + _align([sym], _display(sym, "=", q.definition)))
     if q.closed_form is not None:
         tag = rf"\label{{{label(q.eq_label or q.name)}}}"
-        out.append(r"\noindent Closed form:" "\n" r"\begin{align}" "\n"
-                   + _display(sym, "=", q.closed_form, tag) + "\n" r"\end{align}")
+        out.append(r"\noindent Closed form:" "\n"
+                   + _align([sym], _display(sym, "=", q.closed_form, tag), numbered=True))
     elif q.compute is not None:
         how = text((q.compute.__doc__ or "").strip().split("\n")[0])
         out.append(r"\noindent Computed by an algorithm (no closed form)"
@@ -569,14 +574,15 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \ifdefined\pdftrailerid \pdftrailerid{}\fi
 \ifdefined\pdfinfoomitdate \pdfinfoomitdate=1\fi
 \ifdefined\pdfsuppressptexinfo \pdfsuppressptexinfo=-1\fi
-% \fitmath[lhs]{formula}: a display formula, shrunk when wider than the line less the
-% width of lhs (the left column of its align) and room for a relation and a number
-\newsavebox{\spfitbox}\newsavebox{\splhsbox}\newlength{\spavail}
-\newcommand{\fitmath}[2][]{\sbox{\splhsbox}{$\displaystyle #1$}%
-  \setlength{\spavail}{\linewidth}\addtolength{\spavail}{-\wd\splhsbox}%
+% \setlhs{$a$\\$b$}: measure the left-hand sides of the next align;
+% \fitmath{formula}: a display formula, shrunk when wider than the line less the widest
+% left-hand side and room for a relation and an equation number
+\newsavebox{\spfitbox}\newlength{\spavail}\newlength{\splhsw}
+\newcommand{\setlhs}[1]{\settowidth{\splhsw}{\begin{tabular}{@{}l@{}}#1\end{tabular}}}
+\newcommand{\fitmath}[1]{\setlength{\spavail}{\linewidth}\addtolength{\spavail}{-\splhsw}%
   \addtolength{\spavail}{-4.5em}%
   \ifdim\spavail<0.4\linewidth\setlength{\spavail}{0.4\linewidth}\fi
-  \sbox{\spfitbox}{$\displaystyle #2$}%
+  \sbox{\spfitbox}{$\displaystyle #1$}%
   \ifdim\wd\spfitbox>\spavail\resizebox{\spavail}{!}{\usebox{\spfitbox}}%
   \else\usebox{\spfitbox}\fi}
 \newcommand{\verdict}[1]{\textsf{#1}}
@@ -675,8 +681,9 @@ SECTION_MARK = "% superpose-section: "
 
 
 def _section_head(c: Construction) -> str:
-    return (rf"\section{{{text(c.title) or escape(c.name)} (\texttt{{{escape(c.name)}}})}}"
-            rf"\label{{sec:{label(c.name)}}}")
+    return (rf"\section{{{text(c.title) or escape(c.name)}}}\label{{sec:{label(c.name)}}}"
+            "\n" rf"\noindent Construction \texttt{{{escape(c.name)}}} "
+            rf"(\texttt{{superpose derive {escape(c.name)}}})." "\n")
 
 
 def section_at_line(tex: str, line: int) -> str | None:

@@ -159,7 +159,7 @@ def test_fake_construction_latex_renders_every_part():
     assert r"\overset{\text{(a)}}{=}" in tex            # justified step markers
     assert "variance plus squared mean" in tex
     assert "≤" not in tex and r"\ensuremath{\le}" in tex  # unicode made safe
-    assert tex.count(r"\fitmath[") >= 10
+    assert tex.count(r"\fitmath{") >= 10
     text = latex.construction_text(fake_construction())
     assert "fake-demo.second_moment" in text and "variance plus squared mean" in text
 
