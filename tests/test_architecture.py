@@ -41,16 +41,16 @@ def modules() -> list[Path]:
     return sorted(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported(path: Path) -> set[str]:
+def imported(path: Path, root: Path = ROOT) -> set[str]:
     """Every module name that ``path`` imports (relative imports resolved)."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" \
-        else module_name(path)
+    name = module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     out: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -86,12 +86,7 @@ def test_import_scan_sees_violations(tmp_path):
     f = pkg / "bad.py"
     f.write_text("import verify.check\nfrom reports import latex\nfrom ..verify import rng\n"
                  "import importlib\nimportlib.import_module('reports.report')\n")
-    global ROOT
-    old, ROOT = ROOT, tmp_path
-    try:
-        got = imported(f)
-    finally:
-        ROOT = old
+    got = imported(f, root=tmp_path)
     assert {"verify.check", "reports", "verify", "reports.report"} <= got
 
 

@@ -17,7 +17,6 @@ import signal
 import time
 import shutil
 import sys
-import textwrap
 import types
 from pathlib import Path
 
