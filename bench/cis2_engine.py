@@ -207,10 +207,29 @@ def table(rows: list[dict]) -> str:
             f"{','.join(s[0] for s in r['strategy'][2:])} | {r['load'][0]:.1f}-{r['load'][1]:.1f} |")
     relu = sorted((r["D"], r["engine_pass_s"] / r["dense_pass_s"]) for r in rows
                   if r.get("mode") == "relu" and "dense_pass_s" in r)
-    over = [D for D, q in relu if q < 1]
-    lines += ["", "relu crossover (engine faster than dense): "
-              + (f"from D = {over[0]} on among the widths measured ({relu})" if over
-                 else f"not reached up to D = {relu[-1][0] if relu else '?'} ({relu})")]
+    over = [D for i, (D, _) in enumerate(relu) if all(q < 1 for _, q in relu[i:])]
+    lines += ["", "relu crossover: engine faster than dense at every measured width "
+              + (f">= {over[0]}" if over else "(none)") + " ("
+              + ", ".join(f"D={D}: {q:.2f}" for D, q in relu) + ")"]
+    get = {(r["D"], r["mode"]): r for r in rows if "error" not in r}
+    checks = []
+    if (100_000, "ideal") in get:
+        a, b = get[(100_000, "ideal")], get.get((100_000, "relu"), {})
+        checks += [("D=1e5 build (family + network) < 60 s", a["build_s"], a["build_s"] < 60),
+                   ("D=1e5 peak memory < 8 GB", max(a["engine_peak_gb"], b.get("engine_peak_gb", 0)),
+                    max(a["engine_peak_gb"], b.get("engine_peak_gb", 0)) < 8),
+                   ("D=1e5 ideal: 1000 passes < 60 s", 1e3 * a["engine_pass_s"],
+                    a["engine_pass_s"] < 0.06)]
+        if b:
+            checks.append(("D=1e5 relu < 1 s per pass", b["engine_pass_s"], b["engine_pass_s"] < 1))
+    for mode, bound, txt in (("relu", 1.0, "engine/dense <= 1"), ("ideal", 0.1, "engine/dense <= 0.1")):
+        r = get.get((4000, mode))
+        if r and "dense_pass_s" in r:
+            q = r["engine_pass_s"] / r["dense_pass_s"]
+            checks.append((f"D=4000 {mode}: {txt}", q, q <= bound))
+    if checks:
+        lines += ["", "| target | measured | met |", "|---|---|---|"]
+        lines += [f"| {t} | {v:.3g} | {'yes' if ok else 'NO'} |" for t, v, ok in checks]
     return "\n".join(lines)
 
 
@@ -223,6 +242,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=3, help="timing sweeps per comparison (best kept)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_cis2_engine.md"))
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--from-log", help="re-tabulate the JSON rows of an earlier run's stderr log")
     a = ap.parse_args(argv)
     if a.one:
         if threadpool_limits is not None:
@@ -231,6 +251,10 @@ def main(argv=None):
         else:
             print(json.dumps(one(json.loads(a.one))))
         return
+    if a.from_log:
+        rows = [json.loads(x) for x in pathlib.Path(a.from_log).read_text().splitlines()
+                if x.startswith("{")]
+        return _write(rows, a.out)
     sizes = a.sizes or ([1000, 2000] if a.quick else [200, 400, 700, 1000, 2000, 4000])
     passes = 64 if a.quick else a.passes
     cfgs = [dict(D=D, mode=m, passes=passes, batch=256, dense=True, read="all", repeat=a.repeat)
@@ -246,12 +270,17 @@ def main(argv=None):
         print(f"running {c}", file=sys.stderr, flush=True)
         rows.append(spawn(c))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    _write(rows, a.out)
+
+
+def _write(rows: list[dict], out: str) -> None:
     md = table(rows)
     print(md)
-    pathlib.Path(a.out).write_text(
+    pathlib.Path(out).write_text(
         "# bench/cis2_engine.py results\n\n"
         f"Machine: {os.cpu_count()} CPUs; BLAS threads 2 (env); numpy {np.__version__}; "
-        f"`load` = 1-min load average before-after (other jobs share the machine).\n\n"
+        "times are the best of the sweeps, wall clock (engine CPU time beside it); "
+        "`load` = 1-min load average before-after (other jobs share the machine).\n\n"
         + md + "\n")
 
 

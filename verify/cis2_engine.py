@@ -29,9 +29,22 @@ pairs, built once per layer)::
 
 Two exact routes: ``events`` (expand each non-zero source position through the circuits that
 hold it; cost ~ #on positions x load; in ``ideal`` mode only on-set targets are computed) and
-``sparse`` (scipy CSR products over all T circuits; for dense activations).  ``auto`` picks by
-the measured fraction of positions on.  Exactness against an independent dense reference is
-tested in ``tests/test_cis2_engine.py`` (rtol 1e-12).
+``sparse`` (chunks of circuits through scipy's CSR kernels, in the reduced basis
+``Dw_t = Qo C_t Qi``, ``wbar = U V`` of :func:`_tables`: the rotation family gathers 3 and not
+4 components per position).  ``auto`` picks by the measured fraction of (sample, position) pairs
+on (events below ``EVENTS_MAX_FRAC``).  Exactness against an independent dense reference is
+tested in ``tests/test_cis2_engine.py`` (rtol 1e-12); timings in ``bench/cis2_engine.py``.
+
+Public API: :class:`CircuitFamily`, :func:`rotation_family`, :func:`zero_mean_family`,
+:func:`sample_active`, :meth:`Network.build`, :func:`run` (-> :class:`RunResult`), and the
+low-level :func:`embed_input`, :func:`preactivation` (parts switchable), :func:`readout`,
+:func:`onset_mask`, for composing error-term isolations on chosen activations.
+
+>>> net = Network.build(160, 4, 3, 20, 2, rotation_family(20, 2, np.random.default_rng(0)),
+...                     np.random.default_rng(1))
+>>> r = run(net, np.array([[3, 7]]), np.array([[[1.0, 0.0], [0.0, 1.0]]]), "ideal")
+>>> bool(np.allclose(r.true[0], r.read_active[0]))     # layer 0: nothing read, no error
+True
 """
 from __future__ import annotations
 
