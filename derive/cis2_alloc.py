@@ -237,13 +237,21 @@ def overlap_matrix(alloc_layer: np.ndarray, N: int) -> np.ndarray:
 
 
 def max_pair_overlap(alloc_layer: np.ndarray, N: int) -> int:
-    """max_{t != u} |S_t cap S_u| via a sparse product (works for T up to ~10^5)."""
-    import scipy.sparse as sp  # local: keeps the module importable with numpy alone
+    """max_{t != u} |S_t cap S_u| without forming the T x T matrix (pure numpy).
 
-    a = np.asarray(alloc_layer)
+    Two subsets share >= 2 positions iff they share a position *pair*; so sort the C(S, 2) pair
+    keys of every subset, intersect exactly only the subsets whose pairs repeat, and otherwise
+    the answer is 1 (some position held twice) or 0.
+    """
+    a = np.sort(np.asarray(alloc_layer, dtype=np.int64), axis=1)
     T, S = a.shape
-    e = sp.csr_matrix((np.ones(T * S, np.int32), a.ravel(), np.arange(0, T * S + 1, S)),
-                      shape=(T, N))
-    g = (e @ e.T).tocoo()
-    off = g.row != g.col
-    return int(g.data[off].max()) if off.any() else 0
+    i, j = np.triu_indices(S, 1)
+    keys = (a[:, i] * N + a[:, j]).ravel()                   # (T C(S,2),) position pairs
+    owner = np.repeat(np.arange(T), i.size)
+    order = np.argsort(keys, kind="stable")
+    ks, ow = keys[order], owner[order]
+    rep = np.flatnonzero(ks[1:] == ks[:-1])
+    best = 1 if np.any(np.bincount(a.ravel(), minlength=N) >= 2) else 0
+    for t, u in set(zip(ow[rep].tolist(), ow[rep + 1].tolist())):
+        best = max(best, len(np.intersect1d(a[t], a[u])))
+    return best

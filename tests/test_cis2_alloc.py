@@ -82,6 +82,17 @@ def test_pairwise_overlap_at_most_one(N, S):
     assert 1 >= ca.max_pair_overlap(sub, N)
 
 
+def test_max_pair_overlap_detects_violations():
+    """The overlap checker can fail: on random S-subsets it equals the brute-force maximum (>= 2)."""
+    rng = np.random.default_rng(3)
+    for N, S, T in [(50, 5, 40), (30, 3, 60), (80, 6, 25)]:
+        r = np.stack([rng.choice(N, S, replace=False) for _ in range(T)])
+        o = ca.overlap_matrix(r, N)
+        np.fill_diagonal(o, 0)
+        assert o.max() == ca.max_pair_overlap(r, N)
+    assert 2 <= ca.max_pair_overlap(np.array([[0, 1, 2], [1, 2, 5]]), 6)
+
+
 def test_allocate_layers_are_permutations():
     """Layer l = first T subsets under its own permutation; layer 0 equals layer 1; seeded."""
     N, S, T, L = 250, 6, 400, 3
