@@ -703,9 +703,10 @@ def run(net: Network, active: np.ndarray, x: np.ndarray, mode: str, *, read="all
     """Forward B passes (active (B, z), inputs x (B, z, k)) in ``mode``; see RunResult.
 
     ``read``: 'all' (every inactive circuit), 'touching' (inactive circuits with a non-zero
-    neuron at that layer: exact for sums over all inactive circuits, since the others read
-    exactly 0 wherever the layer is sparse, e.g. in ideal mode), an int k (k sampled per pass,
-    fixed over layers, needs ``rng``), an id array (actives are set to -1), or None.
+    neuron at that layer: exact for sums over all inactive circuits in every mode, since the
+    others read exactly 0 = their true value; cheap while the layer is sparse, e.g. ideal mode),
+    an int k (k sampled per pass, fixed over layers, needs ``rng``), an id array (actives are
+    set to -1), or None.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (relu, ideal, linear)")
