@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--only", action="append", metavar="CONSTRUCTION",
                    help="restrict the report to these constructions")
     s = sub.add_parser("audit", help="mutation audit: can every check fail on a wrong formula?")
-    s.add_argument("--scale", default="smoke")
+    s.add_argument("--scale", default="default",
+                   help="default (each construction's verify defaults: the sample size the "
+                        "target refers to), smoke or quick (the report's runs)")
     s.add_argument("--seed", type=_int("--seed", 0), default=0)
     s.add_argument("--only", action="append", metavar="CONSTRUCTION")
     s.add_argument("--json", action="store_true")
@@ -163,8 +165,8 @@ def cmd_audit(args) -> int:
     from verify.audit import audit_construction
     from verify.check import verify_module
 
-    if args.scale not in ("smoke", "quick"):
-        raise BadInput(f"audit --scale takes smoke or quick, got {args.scale!r}")
+    if args.scale not in ("default", "smoke", "quick"):
+        raise BadInput(f"audit --scale takes default, smoke or quick, got {args.scale!r}")
     names = args.only or available()
     for n in names:
         get_construction(n)
@@ -175,7 +177,8 @@ def cmd_audit(args) -> int:
             mod = verify_module(n)
         except BadInput:
             continue
-        rows += audit_construction(n, mod.SCALES[args.scale], seed=args.seed, progress=progress)
+        runs = [({}, mod.DEFAULT_TRIALS)] if args.scale == "default" else mod.SCALES[args.scale]
+        rows += audit_construction(n, runs, seed=args.seed, progress=progress)
     if args.json:
         print(json.dumps([a.to_json() for a in rows], indent=1))
     else:

@@ -10,6 +10,8 @@ wrong formula?"):
 * structural mutants of the SymPy closed form where its shape allows: drop one term of a
   sum, invert one factor of a product, double an exponent, and any hand-written mutants
   the quantity lists in ``Quantity.mutants``;
+* published forms (a source's formula registered beside ours) are audited the same way
+  but are not a target: status ``published-partial`` when a mutant escapes;
 * for an upper (lower) bound: the bound tightened by 10% (``x0.9``, resp. ``x1.1``) — a
   bound is *audited* when the tightened bound is violated by some measurement; a bound
   with more than 10% slack everywhere is reported as loose (that is a finding about the
@@ -56,6 +58,7 @@ class QuantityAudit:
     n_checks: int
     mutants: list[MutantResult] = field(default_factory=list)
     note: str = ""
+    published: bool = False
 
     @property
     def status(self) -> str:
@@ -64,6 +67,8 @@ class QuantityAudit:
             return "no-mutants"
         if all(m.caught for m in live):
             return "all-caught"
+        if self.published:  # a source's form, known or suspected off: not an audit target
+            return "published-partial"
         if self.accuracy in ("upper-bound", "lower-bound"):
             return "loose-bound"
         return "escaped"
@@ -132,11 +137,12 @@ def audit_measurements(measurements: Iterable[Measurement], seed: int = 0) -> li
     audits = []
     for name, ms in by_q.items():
         q = get_quantity(name)
-        a = QuantityAudit(name, q.accuracy, len(ms))
+        a = QuantityAudit(name, q.accuracy, len(ms), published=q.published)
         if q.is_measured_only:
             a.note = "measured-only quantity (verdict info): nothing to mutate"
         if q.published:
-            a.note = "published form: audited like ours, its own verdicts are info"
+            a.note = ("published form: audited like ours, but not a target (its verdicts are "
+                      "info when off; a mutant of a wrong formula may land nearer the truth)")
         for label, mq in mutants_of(q):
             change = _rel_change(q, mq, ms)
             caught = any(_fails(m, seed, mq) for m in ms)

@@ -51,7 +51,7 @@ PARAMS = (
     Param("L", int, 4, lo=2, hi=16, doc="layers"),
     Param("K", int, 16, lo=1, hi=10**4, doc="trials per network draw"),
 )
-DEFAULT_TRIALS = 1920
+DEFAULT_TRIALS = 4800
 OVL_EXTRA = 16  # extra isolated-overlap passes per trial (active overlap: few sources, noisy)
 SCALES = {
     "smoke": [({"D": 240, "T": 0, "z": 2, "L": 3, "K": 4}, 40)],

@@ -40,12 +40,12 @@ PARAMS = (
     Param("S", int, 6, lo=2, hi=32, doc="redundancy"),
     Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
     Param("L", int, 4, lo=1, hi=16, doc="layers"),
-    Param("K", int, 50, lo=1, hi=10**5, doc="passes per network draw"),
+    Param("K", int, 10, lo=1, hi=10**5, doc="passes per network draw"),
     Param("k", int, 0, lo=0, hi=16,
           doc="0: the RiS network; k >= 1: the layer-1 variant with k on-indicator copies "
               "(verify/rotations_kcopies.py; width d' = 2k+2)"),
 )
-DEFAULT_TRIALS = 1000
+DEFAULT_TRIALS = 4000
 THRESH, ONSET_FRAC = 0.25, 0.01
 FLOOR = 1e-9   # |alpha_hat - 1| below this is float round-off (sums of 1/S terms), counted as 0
 SCALES = {
