@@ -78,5 +78,5 @@ def test_calibration_of_exact_checks(zscores):
 
 def test_calibration_criterion_can_fail(zscores):
     """The same criterion rejects z-scores whose SEs were understated by a factor 2."""
-    cal = audit.calibrate([2 * z for z in zscores], thresholds=(1.0, 2.0))
+    cal = audit.calibrate([(2 * z, g) for z, g in zscores], thresholds=(1.0, 2.0))
     assert any(abs(row["z_of_difference"]) > 4 for row in cal.rows())

@@ -24,9 +24,10 @@ counted as escaped.
 
 **Calibration.**  With ``Z = 4`` the nominal false-alarm rate (6.3e-5) is too small to
 observe directly, so :func:`calibrate` collects the standardised errors
-``(measured - predicted) / se`` of every exact check over many seeds and compares their
-distribution with N(0, 1): the observed rates of ``|z| > 1, 2, 3`` against the nominal
-31.7%, 4.6%, 0.27%, each with its binomial sampling error.
+``(measured - predicted) / se`` of every exact check over many seeds and counts how often
+they exceed the criterion's own critical value at the nominal rates 31.7%, 4.6%, 0.27%
+(normal thresholds 1, 2, 3; Student-t with ``G - 1`` d.o.f. for ``G`` network draws), each
+compared with its binomial sampling error.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ from typing import Callable, Iterable
 import sympy as sp
 
 from derive.quantity import Quantity, get_quantity
-from verify.check import CheckResult, Measurement, judge, nominal_false_alarm, run_checks
+from verify.check import (CheckResult, Measurement, critical_value, judge,
+                          nominal_false_alarm, run_checks)
 
 SCALE_STEP = 0.05
 BOUND_TIGHTEN = 0.10
@@ -200,8 +202,9 @@ class Calibration:
         return out
 
 
-def standardised_errors(results: Iterable[CheckResult]) -> list[float]:
-    """(measured - predicted)/se of every exact, non-published check with a finite SE."""
+def standardised_errors(results: Iterable[CheckResult]) -> list[tuple[float, int]]:
+    """``((measured - predicted)/se, n_networks)`` of every exact, non-published check with a
+    finite positive SE."""
     zs = []
     for r in results:
         if r.accuracy != "exact" or r.predicted is None or r.verdict == "skip":
@@ -209,10 +212,17 @@ def standardised_errors(results: Iterable[CheckResult]) -> list[float]:
         if get_quantity(r.quantity).published:
             continue
         if r.se and math.isfinite(r.se) and r.se > 0:
-            zs.append((r.measured - r.predicted) / r.se)
+            zs.append(((r.measured - r.predicted) / r.se, r.n_networks))
     return zs
 
 
-def calibrate(zs: list[float], thresholds=(1.0, 2.0, 3.0)) -> Calibration:
-    obs = [sum(abs(z) > t for z in zs) for t in thresholds]
+def calibrate(zs: list[tuple[float, int]], thresholds=(1.0, 2.0, 3.0)) -> Calibration:
+    """Observed rates of exceeding the criterion's own critical value at lower nominal rates.
+
+    For a threshold ``t`` the nominal rate is ``P(|N(0,1)| > t)``; each check is compared
+    with *its* critical value at that rate (Student-t with ``n_networks - 1`` d.o.f., as
+    :func:`verify.check.judge` does at ``Z``), so the observed rate should match the nominal
+    one if the criterion is calibrated.
+    """
+    obs = [sum(abs(z) > critical_value(g, t) for z, g in zs) for t in thresholds]
     return Calibration(tuple(thresholds), obs, len(zs), [nominal_false_alarm(t) for t in thresholds])
