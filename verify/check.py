@@ -144,12 +144,18 @@ def judge(
     q = quantity if quantity is not None else get_quantity(m.quantity)
     est = m.estimate
     sided = {"upper-bound": "upper", "lower-bound": "lower"}.get(q.accuracy, "two")
-    predicted = None if (q.is_measured_only or m.skip) else float(q.evaluate(m.params))
-    published = None
-    if m.published and not m.skip:
-        pq = get_quantity(m.published)
-        published = float(pq.evaluate({k: v for k, v in m.params.items()
-                                       if k in {p.name for p in pq.params}}))
+    def value(quantity: Quantity, subset: bool = False) -> float | None:
+        names = {p.name for p in quantity.params}
+        params = {k: v for k, v in m.params.items() if k in names} if subset else m.params
+        try:
+            return float(quantity.evaluate(params))
+        except BadInput:
+            if m.skip:  # a skipped check still shows what it would predict, where defined
+                return None
+            raise
+
+    predicted = None if q.is_measured_only else value(q)
+    published = value(get_quantity(m.published), subset=True) if m.published else None
     se = est.se if est.se is not None else math.nan
     if se > 0:
         z = critical_value(est.n_networks, z)
