@@ -229,10 +229,10 @@ def test_real_derivations_compile(tmp_path):
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
 
 
-@pytest.mark.slow
 def test_real_smoke_report(tmp_path):
     """The smoke report of every registered construction builds: no errors, every LaTeX
-    string compiles (no fallback), and no check fails (slow: about a minute of CPU)."""
+    string compiles (no fallback), the PDF is built where LaTeX is installed (CI installs
+    it), and no check fails (about a minute of CPU)."""
     if not registry.available():
         pytest.skip("no construction registered yet")
     out = tmp_path / "rep"
