@@ -54,6 +54,27 @@ def validate(N: int, S: int) -> None:
         raise ValueError(f"the prime-step allocation needs an integer N = D/d >= 1, got N={N}")
 
 
+def size_error(D: int, d: int, S: int, T: int, z: int, *, spare: int = 1,
+               width: str = "d") -> str | None:
+    """One-line reason why (D, d, S, T, z) cannot be built, or ``None``.
+
+    ``d`` must divide ``D``, the block length ``N = D/d`` must hold an S-subset, ``T`` must
+    fit the allocation (``T <= T_max``, computed by running it; ``T = 0`` means ``T_max``),
+    and ``1 <= z <= T - spare`` (``spare`` inactive circuits are needed to measure them).
+    """
+    if D % d:
+        return f"{width}={d} must divide D={D}"
+    if D // d < S:
+        return f"N = D/{width} = {D // d} must be >= S = {S}"
+    tmax = capacity(D, d, S)
+    T = T or tmax
+    if T > tmax:
+        return f"T={T} exceeds the allocation's capacity T_max={tmax} at D={D}, {width}={d}, S={S}"
+    if not 1 <= z <= T - spare:
+        return f"need 1 <= z <= T-{spare}, got z={z}, T={T}"
+    return None
+
+
 def steps(N: int, S: int) -> np.ndarray:
     """The steps in emission order, int64 (cis2.md §4).
 

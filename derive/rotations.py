@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from derive import cis2
+from derive import cis2, cis2_alloc
 from derive.quantity import Construction, Param, Quantity, Step
 
 NAME = "rotations"
@@ -68,17 +68,7 @@ TOL_WHY = ("(H)-model with second-order terms dropped (cross-covariances of link
 
 
 def _check(p: dict) -> str | None:
-    D, S, T, z = p["D"], p["S"], p["T"], p["z"]
-    if D % d_ROT:
-        return f"d=4 must divide D={D}"
-    if D // d_ROT < S:
-        return f"N = D/4 = {D // d_ROT} must be >= S = {S}"
-    tmax = cis2.capacity(D, d_ROT, S)
-    if T > tmax:
-        return f"T={T} exceeds the allocation's capacity T_max={tmax} at D={D}, S={S}"
-    if z > T - 3:
-        return f"z={z} must be <= T-3"
-    return None
+    return cis2_alloc.size_error(p["D"], d_ROT, p["S"], p["T"], p["z"], spare=3)
 
 
 # ------------------------------------------------------------------- allocation statistics

@@ -76,18 +76,8 @@ def width(k: int) -> int:
 
 def check(p: dict) -> str | None:
     """Cross-parameter validation (one-line message or None)."""
-    k, z, D, T, S = (p[n] for n in ("k", "z", "D", "T", "S"))
-    dp = width(k)
-    if D % dp:
-        return f"d' = 2k+2 = {dp} must divide D={D}"
-    if D // dp < S:
-        return f"N' = D/d' = {D // dp} must be >= S = {S}"
-    tmax = cis2_alloc.capacity(D, dp, S)
-    if T > tmax:
-        return f"T={T} exceeds the capacity T_max={tmax} at width d'={dp}, D={D}, S={S}"
-    if z > T - 1:
-        return f"z={z} must be <= T-1"
-    return None
+    return cis2_alloc.size_error(p["D"], width(p["k"]), p["S"], p["T"], p["z"], spare=1,
+                                 width="d'")
 
 
 # ------------------------------------------------------------------------- law of K

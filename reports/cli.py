@@ -12,26 +12,13 @@ import sys
 from typing import Any, Sequence
 
 from derive.quantity import BadInput, available, get_construction, get_quantity
+from reports.params import int_flag as _int
+from reports.params import parse_params
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (argparse's own exit code for usage)
         raise BadInput(message)
-
-
-def _params(pairs: Sequence[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in pairs or ():
-        if "=" not in item:
-            raise BadInput(f"--param takes k=v, got {item!r}")
-        k, v = item.split("=", 1)
-        k = k.strip()
-        if not k:
-            raise BadInput(f"--param takes k=v, got {item!r}")
-        if k in out:
-            raise BadInput(f"parameter {k} given twice")
-        out[k] = v
-    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,18 +58,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _int(flag: str, lo: int):
-    def conv(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise BadInput(f"{flag} takes an integer, got {text!r}") from None
-        if v < lo:
-            raise BadInput(f"{flag} must be >= {lo}, got {v}")
-        return v
-    return conv
-
-
 def _value_str(v: Any) -> str:
     if isinstance(v, int):
         return str(v)
@@ -119,7 +94,7 @@ def cmd_eval(args) -> int:
     import sympy as sp
 
     q = get_quantity(args.name)
-    raw = _params(args.param)
+    raw = parse_params(args.param)
     params = q.bind(raw)
     value = q.evaluate(params)
     if isinstance(value, float) and not math.isfinite(value):
@@ -138,7 +113,7 @@ def cmd_verify(args) -> int:
     from verify.check import run_checks
 
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    params, results, _ = run_checks(args.name, _params(args.param), trials=args.trials,
+    params, results, _ = run_checks(args.name, parse_params(args.param), trials=args.trials,
                                     seed=args.seed, progress=progress)
     trials = args.trials
     if trials is None:

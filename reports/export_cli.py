@@ -16,32 +16,10 @@ import sys
 from typing import Sequence
 
 from derive.quantity import BadInput
+from reports.params import int_flag as _int
+from reports.params import parse_params
 
 HELP = "write a constructed network and its ground truth (arrays.npz + manifest.json)"
-
-
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise BadInput(f"--seed takes an integer, got {text!r}") from None
-    if v < 0:
-        raise BadInput(f"--seed must be >= 0, got {v}")
-    return v
-
-
-def _params(pairs: Sequence[str] | None) -> dict[str, str]:
-    """``--param k=v`` list -> dict (one error per malformed or repeated item)."""
-    out: dict[str, str] = {}
-    for item in pairs or ():
-        k, sep, v = item.partition("=")
-        k = k.strip()
-        if not sep or not k:
-            raise BadInput(f"--param takes k=v, got {item!r}")
-        if k in out:
-            raise BadInput(f"parameter {k} given twice")
-        out[k] = v
-    return out
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -53,7 +31,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        f"{DENSE_MAX_BYTES // 2**20} MiB (use --format factored).")
     s.add_argument("name", help="construction: " + ", ".join(exportable()))
     s.add_argument("--param", action="append", metavar="K=V")
-    s.add_argument("--seed", type=_seed, default=0)
+    s.add_argument("--seed", type=_int("--seed", 0), default=0)
     s.add_argument("--out", required=True, help="output folder (new, empty, or an earlier export)")
     s.add_argument("--format", default="dense", metavar="dense|factored", dest="format")
     return s
@@ -62,7 +40,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def cmd_export(args) -> int:
     from verify.export import export, load
 
-    raw = _params(args.param)
+    raw = parse_params(args.param)
     cmd = (f"superpose export {args.name} " + "".join(f"--param {k}={v} " for k, v in sorted(raw.items()))
            + f"--seed {args.seed} --format {args.format}")
     path = export(args.name, raw, out=args.out, seed=args.seed, fmt=args.format, command=cmd)

@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from derive import cis2 as cis2_theory
+from derive import cis2_alloc
 from derive.quantity import Param
 from verify import cis2_engine as eng
 from verify import rotations_kcopies as kcopies
@@ -67,18 +68,7 @@ def _kparams(p: dict) -> dict:
 def constraint(p: dict) -> str | None:
     if p.get("k"):
         return kcopies.constraint(_kparams(p))
-    D, S = p["D"], p["S"]
-    if D % d:
-        return f"d=4 must divide D={D}"
-    if D // d < S:
-        return f"N = D/4 = {D // d} must be >= S = {S}"
-    tmax = cis2_theory.capacity(D, d, S)
-    T = p["T"] or tmax
-    if T > tmax:
-        return f"T={T} exceeds the allocation's capacity T_max={tmax} at D={D}, S={S}"
-    if not 1 <= p["z"] <= T - 3:
-        return f"need 1 <= z <= T-3, got z={p['z']}, T={T}"
-    return None
+    return cis2_alloc.size_error(p["D"], d, p["S"], p["T"], p["z"], spare=3)
 
 
 # ---------------------------------------------------------------------- simulation
