@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from derive import cis2 as theory
-from derive.quantity import Param
+from derive.quantity import Param, get_quantity
 from verify import cis2_engine as eng
-from verify.check import Measurement
+from verify.check import Z, Measurement, critical_value
 from verify.rng import stream
 from verify.stats import Estimate, clustered_mean, sample_max
 
@@ -50,12 +51,16 @@ PARAMS = (
     Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
     Param("L", int, 4, lo=2, hi=16, doc="layers"),
     Param("K", int, 16, lo=1, hi=10**4, doc="trials per network draw"),
+    Param("eps", float, 0.0, lo=0.0, hi=10.0,
+          doc="capacity crossing check at this eps (0 = off; see capacity_crossing)"),
 )
 DEFAULT_TRIALS = 4800
 OVL_EXTRA = 16  # extra isolated-overlap passes per trial (active overlap: few sources, noisy)
+CAP_TRIALS = 1600  # passes per T of the capacity crossing check (~1.5 s at D = 1000)
+CAP_MARGIN = 1.3   # the crossing's "above" point: ceil(CAP_MARGIN * T)
 SCALES = {
     "smoke": [({"D": 240, "T": 0, "z": 2, "L": 3, "K": 4}, 40)],
-    "quick": [({"D": 1000, "T": 0, "z": 2, "L": 4, "K": 16}, 800),
+    "quick": [({"D": 1000, "T": 0, "z": 2, "L": 4, "K": 16, "eps": 0.2}, 800),
               ({"D": 1000, "T": 300, "z": 3, "L": 4, "K": 16}, 320)],
     "paper": [({"D": D, "T": T, "z": z, "L": 4, "K": 16}, 3200)
               for D, T in ((1000, 557), (2000, 1000)) for z in (1, 2, 3, 4)],
@@ -74,6 +79,11 @@ def constraint(p: dict) -> str | None:
         return f"T={T} exceeds the allocation's capacity T_max={tmax}"
     if not 1 <= p["z"] <= T - 2:
         return f"need 1 <= z <= T-2, got z={p['z']}, T={T}"
+    if p.get("eps"):
+        ts = theory.max_circuits(D, d, S, p["z"], p["L"], p["eps"], 1.0)
+        if ts < p["z"] + 2 or math.ceil(CAP_MARGIN * ts) > tmax:
+            return (f"capacity check at eps={p['eps']}: need z+2 <= T* and {CAP_MARGIN} T* <= "
+                    f"T_max={tmax}, got T*={ts}")
     return None
 
 
@@ -116,7 +126,7 @@ def read_all(net: eng.Network, l: int, A: np.ndarray) -> np.ndarray:
     return (net.E[l] @ At).reshape(net.T, B, net.d).transpose(1, 0, 2)
 
 
-def forward(net, active, a0, mode: str):
+def forward(net, active, a0, mode: str, overlap: bool = True):
     """Ideal ("all") or linear pass of the isotropic family, with isolated overlap errors.
 
     Returns dict of (L+1,)-lists: ``true`` (B,z,d), ``err`` (B,T,d) read-out errors of all
@@ -137,7 +147,7 @@ def forward(net, active, a0, mode: str):
         tr = np.zeros((B, T, d))
         tr[np.arange(B)[:, None], active] = src
         errs.append(read_all(net, l, A) - tr)
-        if mode == "ideal":
+        if mode == "ideal" and overlap:
             Piso = embed(net, l, active, src)
             ovls.append(read_all(net, l, Piso * gate) - tr)
     return {"true": true, "err": errs, "ovl": ovls}
@@ -270,6 +280,8 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                            _adversarial(p, seed), label={"D": D, "T": T, "case": "adversarial"},
                            note="u sharing one position with each of z active circuits, a_v = 1"))
     out += _relu_error(p, seed, min(trials, 64))
+    if p.get("eps"):
+        out += capacity_crossing(p, p["eps"], trials=CAP_TRIALS, seed=seed).measurements()
     return out
 
 
@@ -331,3 +343,146 @@ def _relu_error(p: dict, seed: int, n: int) -> list[Measurement]:
         out.append(Measurement("cis2.relu_ms_active", q, clustered_mean(da), note=note))
         out.append(Measurement("cis2.relu_ms_inactive", q, clustered_mean(di), note=note))
     return out
+
+
+# ------------------------------------------------------------------ capacity crossing
+
+
+def active_ms_last(p: dict, T: int, *, trials: int, seed: int) -> Estimate:
+    r"""Measured :math:`\mathbb E|\delta^L_t|^2/\rho_L` of active circuits at layer ``L``
+    (ideal mode, isotropic family) on networks with ``T`` circuits; ratio of means, SE
+    clustered by network.  :math:`\rho_L=\mathbb E|\mathbf a^L_v|^2` is measured too (it is 1
+    here: unit inputs, orthogonal weights)."""
+    q = {**p, "T": T}
+    z, L, K = q["z"], q["L"], q["K"]
+    num, den = ([], []), ([], [])
+    for g in range(max(2, math.ceil(trials / K))):
+        net, rng = _draw(q, 2 * 10**6 + g, seed)
+        active, a0 = _inputs(net, z, K, rng)
+        res = forward(net, active, a0, "ideal", overlap=False)
+        err = res["err"][L][np.arange(K)[:, None], active]                 # (K, z, d)
+        num[0].extend(np.sum(err**2, -1).mean(1).tolist())
+        den[0].extend(np.sum(res["true"][L] ** 2, -1).mean(1).tolist())
+        num[1].extend([g] * K)
+        den[1].extend([g] * K)
+    return _ratio(num, den)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """The measured crossing of the capacity condition at a claimed capacity ``T_claim``.
+
+    ``below``/``above``: measured active MS / rho_L at layer L at ``T_claim`` and at
+    ``T_up = ceil(CAP_MARGIN T_claim)``; ``threshold`` = eps^2.  ``passed``: the claim is a
+    capacity, i.e. ``below - z SE <= eps^2`` (not significantly above the target at T_claim)
+    and ``above - z SE > eps^2`` (significantly above it 30% further), z the checks' critical
+    value (verify.check.critical_value at the number of networks).
+    """
+
+    params: dict
+    eps: float
+    T_claim: int
+    T_up: int
+    below: Estimate
+    above: Estimate
+
+    @property
+    def threshold(self) -> float:
+        return self.eps**2
+
+    def _z(self, e: Estimate) -> float:
+        return critical_value(e.n_networks, Z)
+
+    @property
+    def below_ok(self) -> bool:
+        return self.below.value - self._z(self.below) * self.below.se <= self.threshold
+
+    @property
+    def above_ok(self) -> bool:
+        return self.above.value - self._z(self.above) * self.above.se > self.threshold
+
+    @property
+    def passed(self) -> bool:
+        return self.below_ok and self.above_ok
+
+    def measurements(self) -> list[Measurement]:
+        """Both points as exact checks of ``cis2.total_ms_active`` (rho_L = 1), the crossing
+        verdict in the note (no registered quantity states the threshold itself)."""
+        p = self.params
+        base = {"D": p["D"], "d": p["d"], "S": p["S"], "z": p["z"], "l": p["L"], "g": 1.0, "rho0": 1.0}
+        note = (f"capacity crossing at eps={self.eps}: T*={self.T_claim} "
+                f"{'<=' if self.below_ok else 'NOT <='} eps^2, T={self.T_up} "
+                f"{'>' if self.above_ok else 'NOT >'} eps^2 (eps^2={self.threshold:.4g}, Z SE); "
+                f"{'PASS' if self.passed else 'FAIL'}")
+        return [Measurement("cis2.total_ms_active", {**base, "T": T}, e,
+                            label={"L": p["L"], "eps": self.eps, "case": case}, note=note)
+                for T, e, case in ((self.T_claim, self.below, "capacity"),
+                                   (self.T_up, self.above, "capacity_x1.3"))]
+
+
+def capacity_crossing(p: dict, eps: float, *, trials: int = CAP_TRIALS, seed: int,
+                      T_claim: int | None = None) -> Crossing:
+    """Measure the crossing of ``cis2.max_circuits`` (or of a claimed ``T_claim``, for
+    mutants) on the simulated network: active MS at layer L at T_claim and 1.3 T_claim."""
+    if T_claim is None:
+        T_claim = int(get_quantity("cis2.max_circuits").evaluate(
+            {"D": p["D"], "d": p["d"], "S": p["S"], "z": p["z"], "L": p["L"], "eps": eps, "g": 1.0}))
+    T_up = math.ceil(CAP_MARGIN * T_claim)
+    return Crossing(dict(p), eps, T_claim, T_up,
+                    active_ms_last(p, T_claim, trials=trials, seed=seed),
+                    active_ms_last(p, T_up, trials=trials, seed=seed))
+
+
+# ----------------------------------------------------------------------- worst cases
+
+
+def worst_overlaps(p: dict, *, trials: int, seed: int) -> tuple[float, float]:
+    r"""Max over ``trials`` random passes and layers of the isolated overlap errors in the
+    sup norm, relative to the pass's amax: inactive :math:`\max_{u,i}|\mathring\epsilon_{u,i}|
+    /\max_v\|\mathbf a^l_v\|_\infty` and active :math:`\max_{t,i}|\mathring\epsilon_{t,i}|
+    /\max_v\|w_v\mathbf a^{l-1}_v\|_\infty` (the two bounds' ``amax``)."""
+    p = {**p, "T": p["T"] or theory.capacity(p["D"], p["d"], p["S"])}
+    z, L, K, T = p["z"], p["L"], p["K"], p["T"]
+    wi = wa = 0.0
+    for g in range(max(1, math.ceil(trials / K))):
+        net, rng = _draw(p, 3 * 10**6 + g, seed)
+        active, a0 = _inputs(net, z, K, rng)
+        mask = np.zeros((K, T), bool)
+        mask[np.arange(K)[:, None], active] = True
+        res = forward(net, active, a0, "ideal")
+        for l in range(1, L + 1):
+            o = np.abs(res["ovl"][l])                                        # (K, T, d)
+            amax = np.abs(res["true"][l]).max(axis=(1, 2))                   # (K,)
+            wi = max(wi, float((o[~mask].reshape(K, -1).max(1) / amax).max()))
+            wa = max(wa, float((o[mask].reshape(K, -1).max(1) / amax).max()))
+    return wi, wa
+
+
+def adversarial(p: dict, seed: int, active: bool = False) -> float:
+    """Hand-built worst case of the overlap bounds at layer 1 (a^1_v = w_v a^0_v = 1 in every
+    coordinate): inactive, a circuit u sharing one distinct position with each of z active
+    circuits (|error|_inf = z/S); active (``active=True``), an active t sharing one with each
+    of the z-1 others ((z-1)/S).  NaN if no such circuit is found among 200 tries."""
+    p = {**p, "T": p["T"] or theory.capacity(p["D"], p["d"], p["S"])}
+    rng = stream(seed, NAME, "adversarial", p["D"], p["T"], int(active))
+    net, _ = _draw(p, 10**6, seed)
+    need = p["z"] - 1 if active else p["z"]
+    al = net.alloc[1]
+    for u in rng.permutation(net.T)[:200]:
+        part, used = [], set()
+        for n in al[u]:
+            if len(part) == need:
+                break
+            holders = [t for t in np.flatnonzero((al == n).any(1)) if t != u and t not in part]
+            if holders and n not in used:
+                part.append(holders[0])
+                used.add(n)
+        if len(part) == need:
+            break
+    else:
+        return math.nan
+    act = np.asarray([[u, *part]] if active else [part])
+    ones = np.ones((1, act.shape[1], p["d"]))
+    gate = gate_all(net, 1, act)
+    read = eng.readout(net, 1, embed(net, 1, act, ones) * gate, np.asarray([[u]]))
+    return float(np.abs(read - 1.0 if active else read).max())
