@@ -82,3 +82,18 @@ def test_second_point_agrees():
     params = bind_verify_params("cis2", {"T": 300, "z": 3})
     for m in vc.measure(params, trials=640, seed=SEED + 1):
         assert judge(m, SEED).verdict != "fail", m.quantity
+
+
+def test_worst_case_helpers_respect_and_attain_bounds():
+    """The figure's helpers (reports/figures/cis2_worst.py): random-pass maxima stay under
+    z/S and (z-1)/S (registry bounds, amax = 1 after normalising), and the adversarial sets
+    attain them exactly, so a bound 10% tighter would be violated."""
+    qi, qa = get_quantity("cis2.worst_overlap_inactive"), get_quantity("cis2.worst_overlap_active")
+    for z in (2, 3):
+        p = bind_verify_params("cis2", {"z": z})
+        bi, ba = (float(q.evaluate({"S": 6, "z": z, "amax": 1.0})) for q in (qi, qa))
+        wi, wa = vc.worst_overlaps(p, trials=32, seed=SEED)
+        assert 0 < wi <= bi + 1e-12 and 0 < wa <= ba + 1e-12
+        ai, aa = vc.adversarial(p, SEED), vc.adversarial(p, SEED, active=True)
+        assert ai == pytest.approx(bi, rel=1e-12) and aa == pytest.approx(ba, rel=1e-12)
+        assert ai > 0.9 * bi and aa > 0.9 * ba
