@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from derive import cis2 as theory
+from derive import cis2_alloc
 from derive.quantity import Param, get_quantity
 from verify import cis2_engine as eng
 from verify.check import Z, Measurement, critical_value
@@ -78,16 +79,10 @@ SCALES = {
 
 def constraint(p: dict) -> str | None:
     D, d, S = p["D"], p["d"], p["S"]
-    if D % d:
-        return f"d={d} must divide D={D}"
-    if D // d < S:
-        return f"N = D/d = {D // d} must be >= S = {S}"
+    msg = cis2_alloc.size_error(D, d, S, p["T"], p["z"], spare=2)
+    if msg:
+        return msg
     tmax = theory.capacity(D, d, S)
-    T = p["T"] or tmax
-    if T > tmax:
-        return f"T={T} exceeds the allocation's capacity T_max={tmax}"
-    if not 1 <= p["z"] <= T - 2:
-        return f"need 1 <= z <= T-2, got z={p['z']}, T={T}"
     if p.get("eps"):
         ts = theory.max_circuits(D, d, S, p["z"], p["L"], p["eps"], 1.0)
         if ts < p["z"] + 2 or math.ceil(CAP_MARGIN * ts) > tmax:
