@@ -49,6 +49,7 @@ import numpy as np
 
 from derive import uand_random as construction
 from derive.quantity import BadInput, Param
+from verify import uand_random_max as maxlaw
 from verify.check import Measurement
 from verify.rng import stream
 from verify.stats import Estimate, clustered_mean
@@ -64,6 +65,9 @@ PARAMS = (
     Param("l", int, 3, lo=2, hi=64, doc="active inputs (compositeness)"),
     Param("m", int, 64, lo=2, hi=4096, doc="inputs (d_0); >= l + 2"),
     Param("K", int, 4, lo=1, hi=1 << 16, doc="trials (fresh inputs) per network draw"),
+    Param("max_law", int, 0, lo=0, hi=1,
+          doc="1: measure the max error over all pairs instead (verify/uand_random_max.py; "
+              "one network per trial, K unused)"),
 )
 
 #: Trials per check (per case).  24576 trials at K = 4 are 6144 network draws per case.
@@ -76,7 +80,9 @@ DEFAULT_TRIALS = 24576
 
 SCALES = {
     "smoke": [({"N": 64, "l": 3}, 2048)],
-    "quick": [({"N": 256, "l": 3}, 16384), ({"N": 1024, "l": 5}, 2048)],
+    "quick": [({"N": 256, "l": 3}, 16384), ({"N": 1024, "l": 5}, 2048),
+              ({"N": 256, "l": 3, "m": 16, "max_law": 1}, 400),
+              ({"N": 256, "l": 3, "m": 256, "max_law": 1}, 100)],
     "paper": [
         ({"N": 256, "l": 2}, 65536),
         ({"N": 1024, "l": 3}, 65536),
@@ -93,6 +99,8 @@ MAX_NETWORK_ELEMENTS = 1 << 24
 
 
 def constraint(v: dict) -> str | None:
+    if v.get("max_law"):
+        return maxlaw.constraint({k: v[k] for k in ("N", "l", "m")})
     if v["m"] < v["l"] + 2:
         return (f"m must be >= l + 2 (got m={v['m']}, l={v['l']}): the pair (0, 1) has to be "
                 "able to be off while l other inputs are on")
@@ -344,6 +352,9 @@ def measure(params: dict, *, trials: int, seed: int, progress: Progress = None,
     ``coefficients`` replaces the construction's readoff coefficients (a wrong
     construction, for mutation tests); by default they come from the registry.
     """
+    if params.get("max_law"):
+        return maxlaw.measure_max({k: params[k] for k in ("N", "l", "m")}, trials=trials,
+                                  seed=seed, progress=progress)
     _check_trials(trials, params["K"])
     kw = dict(trials=trials, seed=seed, progress=progress, coefficients=coefficients)
     return (measure_pairs(params, "gaussian", **kw) + measure_feature(params, **kw)
