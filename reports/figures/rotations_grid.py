@@ -31,7 +31,9 @@ CAPTION = (r"RiS rotation grid (Figs. 8--11 of the post), $d=4$, $S=6$, $L=4$, R
            r"passes per $(D,T,z)$; points $\pm4$ SE clustered by network; $\bullet$ $Td>D$, "
            r"$\blacktriangle$ otherwise; colour $D$). Dashed: published lines (6.55), (6.57), (6.42), "
            r"(6.43); solid: our (H) recursion (rotations.x\_mse\_active etc.). Extra panels: worst "
-           r"case $\max|\delta|$ and fraction of neurons on per layer.")
+           r"case $\max|\delta|$ and fraction of neurons on per layer. Errors that are exactly 0 "
+           r"(active $\mathbf x$ at $l=1$, $z=1$) are not drawn on the log axes (the active "
+           r"$\alpha$ panel is linear near 0).")
 
 d, S, L = 4, 6, 4
 # cis2.md §7: the authors' (D, T) sweep
@@ -138,8 +140,10 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                         if not pts:
                             continue
                         for r in pts:
+                            if r[key][li] <= 1e-12 and key != "alpha_active":
+                                continue  # exactly 0 (active x at l=1, z=1): not on a log axis
                             mk = "o" if r["T"] * d > D else "^"
-                            plots.errorbar(ax, [tau(r)], [max(r[key][li], 1e-7)], [r[key + "_se"][li]],
+                            plots.errorbar(ax, [tau(r)], [r[key][li]], [r[key + "_se"][li]],
                                            color=col[D], fmt=mk, ms=2.5)
                         xs = [tau(r) for r in pts]
                         for name, ls in ((f"{key.split('_')[0]}_mse_{key.split('_')[1]}_published", "--"),
