@@ -45,7 +45,7 @@ SCALES = {
     "smoke": [(dict(n=64, m=256, k=4, t=2, n_inputs=4), 40)],
     "quick": [(dict(n=256, m=1024, k=8, t=3, n_inputs=8), 120),
               (dict(n=64, m=128, k=16, t=4, n_inputs=8), 300)],
-    "paper": [(dict(n=1024, m=8192, k=32, t=6, n_inputs=16), 300)],
+    "paper": [(dict(n=1024, m=8192, k=32, t=6, n_inputs=16), 60)],  # ~5 s per trial
 }
 
 
