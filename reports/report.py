@@ -45,6 +45,7 @@ from typing import Any, Mapping, Sequence
 from derive import quantity as registry
 from derive.quantity import BadInput, snake
 from reports import latex, plots
+from verify import outdir
 from verify.check import Z, run_checks, verify_module
 from verify.stats import round_sig
 
@@ -115,22 +116,7 @@ def _is_report(path: Path) -> bool:
 
 def check_target(out: str | os.PathLike) -> Path:
     """The absolute output folder, or ``BadInput`` if it may not be (re)written."""
-    if out is None or str(out).strip() == "":
-        raise BadInput("--out needs a folder name")
-    target = Path(out).expanduser().absolute()
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise BadInput(f"--out {out}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not _is_report(target):
-        raise BadInput(f"--out {out}: folder is not empty and is not an earlier superpose "
-                       "report; refusing to overwrite it (choose another --out)")
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise BadInput(f"--out {out}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise BadInput(f"--out {out}: cannot write in {parent}")
-    return target
+    return outdir.check_target(out, _is_report, "report")
 
 
 def _make_temp(target: Path) -> tuple[Path, list[Path]]:

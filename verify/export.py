@@ -47,6 +47,7 @@ import scipy.sparse as sps
 from derive.cis2_alloc import capacity
 from derive.quantity import BadInput, Param, bind_params, get_construction
 from verify import cis2 as v_cis2
+from verify import outdir
 from verify import cis2_engine as eng
 from verify import rotations as v_rot
 from verify import uand_random as v_ur
@@ -774,20 +775,7 @@ def _is_export(path: Path) -> bool:
 
 def check_target(out) -> Path:
     """The absolute output folder, or ``BadInput`` if it may not be (re)written."""
-    if out is None or str(out).strip() == "":
-        raise BadInput("--out needs a folder name")
-    target = Path(out).expanduser().absolute()
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise BadInput(f"--out {out}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not _is_export(target):
-        raise BadInput(f"--out {out}: folder is not empty and is not an earlier superpose export; "
-                       "refusing to overwrite it (choose another --out)")
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise BadInput(f"--out {out}: cannot write in {parent}")
-    return target
+    return outdir.check_target(out, _is_export, "export")
 
 
 def write(ex: Export, out) -> Path:
