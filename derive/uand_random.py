@@ -61,9 +61,7 @@ At l = 2 the +-1 XOR readoff is exact when both inputs are on (C = 0).
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
-from typing import Callable
 
 import sympy as sp
 

@@ -91,7 +91,6 @@ def cmd_derive(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    import sympy as sp
 
     q = get_quantity(args.name)
     raw = parse_params(args.param)

@@ -31,7 +31,7 @@ from verify import cis2_engine as eng
 from verify import rotations_kcopies as kcopies
 from verify.check import Measurement
 from verify.rng import stream
-from verify.stats import Estimate, clustered_mean, sample_max
+from verify.stats import Estimate, clustered_mean
 
 NAME = "rotations"
 d = 4
