@@ -265,3 +265,11 @@ def test_run_matches_dense_reference_published_size():
         for l in range(1, 5):
             assert close(reads[l][np.arange(4)[:, None], r.inactive_ids[l]], r.read_inactive[l],
                          np.abs(acts[l]).max())
+
+
+def test_scatter_of_nothing_is_float():
+    """Regression: numpy's bincount of empty weights is int64; a later float += then failed
+    (a sparse pass at D=2000, tau=0.001, S=4 with no cap-correction entry hit)."""
+    out = ce._scatter((2, 4, 3), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)))
+    assert out.dtype == np.float64 and not out.any()
+    out += 0.5

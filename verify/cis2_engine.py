@@ -350,7 +350,9 @@ def _scatter(shape, b, n, vals):
     """(B, d, N) array with vals (K, d) added at [b_k, :, n_k] (bincount, duplicates summed)."""
     B, d, N = shape
     flat = (b[:, None] * d + np.arange(d)) * N + n[:, None]
-    return np.bincount(flat.ravel(), vals.ravel(), minlength=B * d * N).reshape(shape)
+    # float64 even when there is nothing to add (numpy's bincount of empty weights is int64)
+    return np.bincount(flat.ravel(), vals.ravel(), minlength=B * d * N).astype(
+        np.float64, copy=False).reshape(shape)
 
 
 def _progression(net: Network, l: int):
