@@ -1,0 +1,450 @@
+r"""RiS rotations on the ReLU network: a model of the ReLU-activation error (derived here).
+
+Math reference: ``shared/math/cis2.md`` §5 (loads, sharing), §6 (the ReLU-activation error
+:math:`\ddot\epsilon`), §7 (mean-weight construction (5.20), capped :math:`\mathcal W`, its
+balancing constant :math:`\chi` (5.24)); the reduction of ``derive/rotations.py`` (module
+docstring): per position ``n`` of layer ``l``
+
+.. math::
+   c_n=(\mathcal W^lf^{l-1})_n=\big(\tfrac1S+\chi\big)\sum_m\mathrm{cap}_{nm}f^{l-1}_m-\chi F^{l-1},
+   \quad f_n=\mathrm{step}(c_n)=\mathrm{clip}(2c_n-\tfrac12,0,1),\quad
+   y_n=\mathrm{ReLU}(2c_n-1+h_n)-f_n,
+
+with :math:`\tfrac1S+\chi=\frac1{S(1-\pi)}` (``pi = rot_stats(...).pix``), :math:`F=\sum_mf_m`
+and :math:`h_n=\sum_{t\ni n}r_t\hat{\mathbf x}^{l-1}_t`.
+
+**Links of an off position** (exact structure).  Write :math:`L_n=\sum_m\mathrm{cap}_{nm}f_m`
+(each linked position counted once).  ``m`` is linked to ``n`` iff one of the circuits through
+``n`` at layer ``l`` holds ``m`` at layer ``l-1``.  Layers use independent uniform permutations
+of the same subsets, so the circuits through an off ``n`` are a uniform subset of size
+``lambda_n`` of the inactive circuits, independent of everything at layer ``l-1``.  Split
+:math:`f^{l-1}=\mathbb 1_{\mathcal U}+g` (on-set :math:`\mathcal U`, where ``f = 1`` up to
+onset; ``g`` = erroneous field at off positions):
+
+* *on-set part*: position ``m`` of an active circuit is linked iff its group (the
+  :math:`g_m=\lambda_m-1` inactive circuits through ``m``) is hit.  Groups of different ``m``
+  are disjoint (two subsets share at most one position, cis2.md §4), so with ``r`` random
+  circuits through ``n`` the count is a sum of Bernoullis with
+  :math:`p(r)=1-\mathbb E_g\binom{T'-g}{r}/\binom{T'}{r}` (hypergeometric zero class, ``g``
+  size-biased over the loads; averaging over the active set makes the indicators i.i.d.):
+  :math:`b\sim\mathrm{Bin}(|\mathcal U|,p(r))` -- a *discrete* law (capping is exact: a
+  group hit twice is one link);
+* *erroneous part*: circuit ``t`` through ``n`` adds :math:`G_t=\sum_{m\in\mathcal S^{l-1}_t,
+  m\notin\mathcal U}f_m` (its off-position sum; pairs of circuits sharing an erroneous
+  position are dropped); the ``G_t`` are i.i.d. with the layer-(l-1) law (FFT powers).
+
+For a position of an *inactive* ``u`` the circuit ``u`` itself is one of the ``lambda_n``:
+it brings its whole state ("own term", :math:`k'_u+G'_u`, ``k'`` = its on-set hits at layer
+``l-1``), the other ``lambda_n - 1`` bring :math:`b\sim\mathrm{Bin}(|\mathcal U|-k',p)` and
+:math:`\sum G_t`.  So, with :math:`v=k'+G'+b+\sum_tG_t`,
+
+.. math:: c=\frac{v}{S(1-\pi)}-\chi\bar F^{l-1},\qquad
+   \hat\alpha^l_u=\frac1S\Big(k_u+\sum_{j=1}^{S-k_u}f_j\Big),
+
+``k_u`` = on-set hits at layer ``l`` (exact law, ``rotations_kcopies.k_law``; independent of
+layer ``l-1`` since the permutations are), the ``S - k_u`` off values i.i.d. given the own
+term.  **State**: the joint law ``P_l[k, G]`` (``G`` on a grid of step ``1/Q``); layer 1 is
+exact (:math:`G=0`, ``k ~ k_law``).  The at-layer-2 law of ``c`` is exact up to the
+within-pass correlation of group sizes; from layer 3 on, the i.i.d. closure for the
+``G_t`` is the approximation.
+
+**Payload** (x errors).  At an off position ``y = ReLU(2c - 1 + h) - f``; ``h`` is taken
+isotropic Gaussian with :math:`\mathbb E|h|^2=(k'+b)(1+A_{l-1})/S^2+(\lambda-1)I^{\rm off}_{l-1}`
+(each on-set hit carries one active payload :math:`r_v\hat{\mathbf x}_v/S`), so the moments of
+``y`` are the Gaussian ReLU moments.  Inactive x gains
+:math:`\frac1{S^2}\mathbb E\big[(S-k)\mathbb E|y|^2+(S-k)(S-k-1)|\mathbb E[y\,|\,\text{own}]|^2\big]`
+(off positions of ``u`` correlated through the own term).  At on positions the erroneous
+links shift ``c``: :math:`\Delta c=\sum_{t}G_t/(S(1-\pi))-\chi\bar F_{\rm off}`, entering
+:math:`\frac2S\sum_n(c_n-1)(1,1)` of active ``x`` as :math:`8\mathrm{Var}(\Delta c)/S+
+8(\mathbb E\Delta c)^2` and of inactive ``x`` (covered positions) as
+:math:`8(K_1\mathrm{Var}+K_2(\mathbb E\Delta c)^2)/S^2`; the rest of the active / inactive
+recursion is (H)'s (``rotations.ideal_recursion``) fed with the ReLU values of
+:math:`A_{l-1}, I_{l-1}`.  Active alpha: ``f = step(c)`` at on positions with
+:math:`c=(S+b+\sum G)/(S(1-\pi))-\chi\bar F`, ``b ~ Bin((z-1)S, p)`` (links to the other active
+circuits).
+
+**Dropped** (what the 10% tolerance covers): correlations of group sizes within a pass (one
+active set for all positions), triple overlaps of the active circuits (``|U| = zS`` minus the
+pairwise overlaps only), pairs of circuits through ``n`` sharing an erroneous position,
+on-set positions with ``f < 1`` feeding the next layer, the own payload vector's correlation
+across ``u``'s positions, the cross term between ``u``'s covered and off positions, and the
+realised ``chi`` fluctuating around its mean.  Valid up to seizure onset (afterwards the on-set
+itself is no longer ``f = 1``).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from derive import cis2
+from derive import rotations as rot
+from derive import rotations_kcopies as kc
+
+d_ROT = 4
+Q = 240                       # grid: link sums / f / G in units of 1/Q
+THRESH, ONSET_FRAC = 0.25, 0.01
+TOL_PMF = 1e-13               # own states lighter than this are dropped
+
+
+def step(c):
+    """RiS two-ReLU step (3.3): clip(2c - 1/2, 0, 1)."""
+    return np.clip(2 * np.asarray(c) - 0.5, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class ReluPrediction:
+    """Per-layer predictions, index l-1 = layer l (l = 1..L)."""
+
+    x_active: tuple[float, ...]        # E |dx_t|^2, active t
+    x_inactive: tuple[float, ...]      # E |x_hat_u|^2, inactive u
+    alpha_inactive: tuple[float, ...]  # E alpha_hat_u^2, inactive u
+    alpha_active: tuple[float, ...]    # E (alpha_hat_t - 1)^2, active t
+    seized: tuple[float, ...]          # Pr(alpha_hat_u > 1/4), inactive u
+    on_off: tuple[float, ...]          # fraction of off positions with f > 0
+    var_c_off: tuple[float, ...]       # Var of c over off positions
+    mean_c_off: tuple[float, ...]      # mean of c over off positions
+    onset: int                         # first layer with seized > 1% (L + 1 if none)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    N: int
+    S: int
+    T: int
+    z: int
+    pi: float
+    chi: float
+    klaw: np.ndarray        # (kmax+1,) on-set hits of an inactive circuit (exact)
+    lam: np.ndarray         # distinct loads
+    cnt: np.ndarray         # number of positions with each load
+    nU: np.ndarray          # values of |U| (distinct on-set positions)
+    wU: np.ndarray          # their probabilities
+    key: tuple = ()         # (D, T, S, z)
+
+
+@functools.lru_cache(maxsize=256)
+def _setup(D: int, T: int, S: int, z: int) -> _Setup:
+    N = D // d_ROT
+    r = rot.rot_stats(D, T, S, z)
+    lam_n = np.bincount(cis2.subsets_array(N, S, T).ravel(), minlength=N)
+    lam, cnt = np.unique(lam_n, return_counts=True)
+    klaw = np.asarray(kc.k_law(N, S, T, z))[:min(z, S) + 1]
+    # pairwise overlaps of the z active circuits: Poisson(C(z,2) P_sh) (triples dropped)
+    mu = z * (z - 1) / 2 * r.psh
+    o = np.arange(0, min(z * (z - 1) // 2, 6) + 1)
+    wo = np.exp(-mu) * mu**o / np.array([math.factorial(int(i)) for i in o])
+    wo[-1] += max(0.0, 1 - wo.sum())
+    return _Setup(N, S, T, z, r.pix, r.pix / (S * (1 - r.pix)), klaw / klaw.sum(),
+                  lam.astype(np.int64), cnt.astype(float), z * S - o, wo, (D, T, S, z))
+
+
+def _group_polys(s: _Setup) -> tuple[np.ndarray, np.ndarray]:
+    r"""Averaged group polynomials of one active circuit: C1[m, g] = E_v #{M: |M| = m, g_M = g}.
+
+    ``v`` uniform over the first T subsets, its S groups have the exact sizes
+    :math:`\lambda_m-1`.  C1p: the same with one group removed, the removed group chosen with
+    probability proportional to its size (the group an inactive ``u`` already sits in).
+    """
+    sub = cis2.subsets_array(s.N, s.S, s.T)
+    lam_n = np.bincount(sub.ravel(), minlength=s.N)
+    g = lam_n[sub] - 1                                             # (T, S)
+    gmax = int(g.sum(1).max()) + 1
+
+    def poly(gs: np.ndarray) -> np.ndarray:                        # gs (V, k) -> (V, k+1, gmax)
+        V, k = gs.shape
+        c = np.zeros((V, k + 1, gmax))
+        c[:, 0, 0] = 1.0
+        rows = np.arange(V)
+        for j in range(k):
+            new = c.copy()
+            for sh in np.unique(gs[:, j]):
+                sel = rows[gs[:, j] == sh]
+                new[sel, 1:, sh:] += c[sel, :-1, :gmax - sh]
+            c = new
+        return c
+
+    C1 = poly(g).mean(0)
+    tot = g.sum(1, keepdims=True).astype(float)
+    C1p = np.zeros((s.S, gmax))
+    for j in range(s.S):
+        rest = np.delete(g, j, axis=1)
+        wgt = np.where(tot[:, 0] > 0, g[:, j] / np.maximum(tot[:, 0], 1), 1.0 / s.S)
+        C1p += (wgt[:, None, None] * poly(rest)).sum(0) / s.T
+    return C1, C1p
+
+
+def _conv2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros((a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1))
+    for i in range(b.shape[0]):
+        for j in np.flatnonzero(b[i]):
+            out[i:i + a.shape[0], j:j + a.shape[1]] += b[i, j] * a
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _union_poly(D: int, T: int, S: int, z: int, nact: int, removed: int) -> np.ndarray:
+    """Group polynomial of the on-sets of nact active circuits, ``removed`` groups taken out."""
+    C1, C1p = _group_polys_cached(D, T, S, z)
+    out = np.ones((1, 1))
+    for i in range(nact):
+        out = _conv2(out, C1p if i < removed else C1)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _group_polys_cached(D, T, S, z):
+    return _group_polys(_setup(D, T, S, z))
+
+
+@functools.lru_cache(maxsize=8192)
+def _hits_law(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int,
+              nact: int | None = None) -> np.ndarray:
+    r"""Law of b = number of on-set groups hit by r random circuits out of pop (index 0..zS).
+
+    Inclusion-exclusion (as ``rotations_kcopies.k_law``): with
+    :math:`N_m=\sum_{|M|=m}\binom{pop-g_M}{r}/\binom{pop}{r}` (from the averaged group
+    polynomial; active circuits independent),
+    :math:`\Pr(\text{missed}=x)=\sum_{m\ge x}(-1)^{m-x}\binom mxN_m`, ``b = K - missed``.
+    Mixed over the pairwise overlaps of the active circuits (one group less per overlap).
+    """
+    s = _setup(D, T, S, z)
+    out = np.zeros(z * S + 1)
+    mix = zip(s.nU, s.wU) if nact is None else [(z * S, 1.0)]
+    nact = z if nact is None else nact
+    for nu, wo in mix:
+        o = z * S - int(nu)
+        rem = min(removed + o, nact)
+        C = _union_poly(D, T, S, z, nact, rem)
+        K = C.shape[0] - 1
+        ratio = cis2._binom_ratio(pop - np.arange(C.shape[1]), pop, r)
+        Nm = C @ ratio
+        px = np.array([sum((-1) ** (m - x) * math.comb(m, x) * Nm[m] for m in range(x, K + 1))
+                       for x in range(K + 1)])
+        pb = np.clip(px[::-1], 0, None)
+        out[:K + 1] += wo * pb / pb.sum()
+    return out
+
+
+def _bin_linear(vals: np.ndarray, probs: np.ndarray, size: int) -> np.ndarray:
+    """Mean-preserving linear split of point masses at vals (grid units) onto 0..size-1."""
+    lo = np.floor(vals).astype(np.int64)
+    fr = vals - lo
+    out = np.bincount(np.clip(lo, 0, size - 1), probs * (1 - fr), minlength=size)
+    out += np.bincount(np.clip(lo + 1, 0, size - 1), probs * fr, minlength=size)
+    return out[:size]
+
+
+def _relu_moments(mu: np.ndarray, var: np.ndarray):
+    """E ReLU(mu + h), E ReLU(mu + h)^2 for h ~ N(0, var) (var = 0: deterministic)."""
+    sd = np.sqrt(np.maximum(var, 0.0))
+    safe = np.where(sd > 0, sd, 1.0)
+    t = mu / safe
+    Phi, phi = ndtr(t), np.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
+    m1 = np.where(sd > 0, mu * Phi + sd * phi, np.maximum(mu, 0.0))
+    m2 = np.where(sd > 0, (mu * mu + sd * sd) * Phi + mu * sd * phi, np.maximum(mu, 0.0) ** 2)
+    return m1, m2
+
+
+def _y_tables(s: _Setup, Fbar: float, M: int, A_prev: float, I_off: float, lam_m: float):
+    """f(v), and per on-set-hit count kb: E y_1, E|y|^2 at v = index/Q (tables (M,), (nb, M))."""
+    v = np.arange(M) / Q
+    c = v / (s.S * (1 - s.pi)) - s.chi * Fbar
+    f = step(c)
+    kb = np.arange(s.z * s.S + 1)[:, None]
+    var = (kb * (1 + A_prev) / s.S**2 + lam_m * I_off) / 2          # per component
+    m1, m2 = _relu_moments((2 * c - 1)[None, :], var)
+    ey = m1 - f[None, :]
+    ey2 = 2 * (m2 - 2 * f[None, :] * m1 + f[None, :] ** 2)
+    return f, ey, ey2
+
+
+def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
+    """One layer of the indicator / off-payload recursion (module docstring).
+
+    P (kmax+1, S*Q+1): law of (k, G) at layer l-1.  Returns the new P, the off-position
+    diagnostics (on_off, mean/var of c, E f), the off-payload mean square of inactive x, and
+    the law of sum of G over r others (for on positions).
+    """
+    S, z, T = s.S, s.z, s.T
+    nG = S * Q + 1
+    g_law = P.sum(0)
+    vsat = s.S * (1 - s.pi) * (1.25 + s.chi * Fbar)                 # beyond: f = 1, lumped
+    M = int(math.ceil(vsat * Q)) + 1
+    lam_max = int(s.lam.max())
+    nfft = 1 << int(math.ceil(math.log2(lam_max * (nG - 1) + nG + 1)))
+    phi = np.fft.rfft(g_law, nfft)
+    gmean = float(g_law @ (np.arange(nG) / Q))
+
+    @functools.lru_cache(maxsize=None)
+    def Y(r: int) -> np.ndarray:      # law of sum of r i.i.d. G (grid 1/Q), lumped at M-1
+        if r == 0:
+            out = np.zeros(M)
+            out[0] = 1.0
+            return out
+        y = np.clip(np.fft.irfft(phi**r, nfft), 0, None)
+        out = y[:M].copy()
+        out[M - 1] += y[M:].sum()
+        return out / max(out.sum(), 1e-300)
+
+    def combine(bl: np.ndarray, yl: np.ndarray) -> np.ndarray:     # (nb, M): b (integer) + Y
+        out = np.zeros((bl.size, M))
+        for b, pb in enumerate(bl):
+            if pb < 1e-16:
+                continue
+            sh = b * Q
+            if sh >= M:
+                out[b, M - 1] += pb
+                continue
+            out[b, sh:] += pb * yl[:M - sh]
+            out[b, M - 1] += pb * yl[M - sh:].sum()
+        return out
+
+    lam_pos = s.lam
+    pop = T - z
+    # ---- a uniform off position: all lambda circuits through it are "others"
+    w_pos = s.cnt * cis2._binom_ratio(T - lam_pos, T, z)
+    w_pos = w_pos / w_pos.sum()
+    X0 = np.zeros((s.z * S + 1, M))
+    for lm, w in zip(lam_pos, w_pos):
+        X0 += w * combine(_hits_law(*s.key, 0, int(lm), pop), Y(int(lm)))
+    v = np.arange(M) / Q
+    c = v / (S * (1 - s.pi)) - s.chi * Fbar
+    x0 = X0.sum(0)
+    on_off = float(x0[c > THRESH].sum())
+    mc = float(x0 @ c)
+    vc = float(x0 @ (c - mc) ** 2)
+    ef_off = float(x0 @ step(c))
+    # ---- a position of inactive u: u itself + lambda-1 others; load size-biased, off
+    sel = lam_pos > 0
+    lam_u = lam_pos[sel]
+    w_u = lam_u * s.cnt[sel] * cis2._binom_ratio(T - lam_u, T - 1, z)
+    w_u = w_u / w_u.sum()
+    lam_m = float(w_u @ (lam_u - 1))
+    f_tab, ey_tab, ey2_tab = _y_tables(s, Fbar, M + nG + s.z * S * Q, A_prev, I_off, lam_m)
+    kmax = P.shape[0] - 1
+    nf = Q + 1
+    nfft2 = 1 << int(math.ceil(math.log2(S * Q + 2)))
+    acc = np.zeros((kmax + 1, nfft2 // 2 + 1), complex)
+    x_off = 0.0
+    for kp in range(kmax + 1):
+        js = np.flatnonzero(P[kp] > TOL_PMF)
+        if js.size == 0:
+            continue
+        Xk = np.zeros((s.z * S + 1, M))
+        for lm, w in zip(lam_u, w_u):
+            Xk += w * combine(_hits_law(*s.key, kp, int(lm) - 1, pop - 1), Y(int(lm) - 1))
+        own = kp * Q + js                                            # (J,) own index
+        flaw = np.zeros((js.size, nf))
+        ey = np.zeros(js.size)
+        ey2 = np.zeros(js.size)
+        idx_i = np.arange(M)
+        for b in range(Xk.shape[0]):
+            xb = Xk[b]
+            nz = np.flatnonzero(xb > 1e-16)
+            if nz.size == 0:
+                continue
+            sidx = own[:, None] + idx_i[None, nz]                     # (J, m) total index
+            pr = np.broadcast_to(xb[nz], sidx.shape)
+            fv = f_tab[sidx] * Q
+            lo = np.floor(fv).astype(np.int64)
+            fr = fv - lo
+            rows = np.arange(js.size)[:, None] * nf
+            flaw += np.bincount((rows + np.minimum(lo, Q)).ravel(), (pr * (1 - fr)).ravel(),
+                                minlength=js.size * nf).reshape(js.size, nf)
+            flaw += np.bincount((rows + np.minimum(lo + 1, Q)).ravel(), (pr * fr).ravel(),
+                                minlength=js.size * nf).reshape(js.size, nf)
+            kb = min(kp + b, s.z * S)
+            ey += (pr * ey_tab[kb][sidx]).sum(1)
+            ey2 += (pr * ey2_tab[kb][sidx]).sum(1)
+        wj = P[kp, js]
+        phj = np.fft.rfft(flaw, nfft2, axis=1)                       # (J, F)
+        for k in range(kmax + 1):
+            acc[k] += (wj[:, None] * phj ** (S - k)).sum(0)
+            x_off += s.klaw[k] * float(wj @ ((S - k) * ey2 + (S - k) * (S - k - 1) * 2 * ey**2))
+    Pn = np.zeros_like(P)
+    for k in range(kmax + 1):
+        law = np.clip(np.fft.irfft(acc[k], nfft2)[:nG], 0, None)
+        Pn[k] = s.klaw[k] * law / max(law.sum(), 1e-300)
+    # ---- on positions of an active circuit: lambda - 1 others (their G), size-biased load
+    w_a = (lam_u * s.cnt[sel]) / (lam_u * s.cnt[sel]).sum()
+    ey_on = sum(w * float(Y(int(lm) - 1) @ v) for lm, w in zip(lam_u, w_a))
+    ey2_on = sum(w * float(Y(int(lm) - 1) @ v**2) for lm, w in zip(lam_u, w_a))
+    on = dict(Y=lambda r: Y(r), lam=lam_u, w=w_a, pop=pop, M=M,
+              mean=ey_on, var=ey2_on - ey_on**2)
+    return Pn, dict(on_off=on_off, mean_c=mc, var_c=vc, ef_off=ef_off, gmean=gmean), \
+        x_off / S**2, on
+
+
+def _alpha_stats(s: _Setup, P: np.ndarray):
+    k = np.arange(P.shape[0])[:, None]
+    a = (k + np.arange(P.shape[1])[None, :] / Q) / s.S
+    return float((P * a**2).sum()), float(P[a > THRESH + 1e-12].sum())
+
+
+def _active_alpha(s: _Setup, on: dict, Fbar: float) -> float:
+    """E(alpha_hat_t - 1)^2 from the law of c at on positions (independent positions)."""
+    S, z = s.S, s.z
+    v = np.arange(on["M"]) / Q
+    d1 = d2 = 0.0
+    for lm, w in zip(on["lam"], on["w"]):
+        bl = (_hits_law(*s.key, 0, int(lm) - 1, on["pop"], z - 1) if z > 1
+              else np.array([1.0]))
+        yl = on["Y"](int(lm) - 1)
+        for b, pb in enumerate(bl):
+            if pb < 1e-14:
+                continue
+            c = (S + b + v) / (S * (1 - s.pi)) - s.chi * Fbar
+            dd = 1 - step(c)
+            d1 += w * pb * float(yl @ dd)
+            d2 += w * pb * float(yl @ dd**2)
+    return (S * d2 + S * (S - 1) * d1**2) / S**2
+
+
+@functools.lru_cache(maxsize=1024)
+def predict(D: int, T: int, S: int, z: int, L: int) -> ReluPrediction:
+    """The ReLU-network model of the module docstring at (D, T, S, z), layers 1..L."""
+    s = _setup(D, T, S, z)
+    h = rot.ideal_recursion(D, T, S, z, L)
+    r = rot.rot_stats(D, T, S, z)
+    kmax = min(z, S)
+    P = np.zeros((kmax + 1, S * Q + 1))
+    P[:, 0] = s.klaw
+    EU = float(s.nU @ s.wU)
+    ams, seiz = _alpha_stats(s, P)
+    A, I = h.x_active[0], h.x_inactive[0]
+    xa, xi, ai, aa, sz = [A], [I], [ams], [0.0], [seiz]
+    onoff, vcs, mcs = [0.0], [0.0], [0.0]
+    Fbar, I_off = EU, 0.0
+    kap = 1.0 / (1.0 - r.pix) ** 2
+    pairs = z * (z - 1) / 2
+    for _ in range(2, L + 1):
+        P, diag, x_off, on = _layer(s, P, Fbar, A, I_off)
+        ams, seiz = _alpha_stats(s, P)
+        # indicator shift at on positions from erroneous links (module docstring)
+        Foff = Fbar - EU
+        dmean = on["mean"] / (S * (1 - s.pi)) - s.chi * Foff
+        dvar = on["var"] / (S * (1 - s.pi)) ** 2
+        aa.append(_active_alpha(s, on, Fbar))
+        A_new = (A + r.p * ((z - 1) * (1 + A) + (T - z) * I)
+                 + 8 * (z - 1) * (r.p + kap * r.pivar / S**2)
+                 + 8 * dvar / S + 8 * dmean**2)
+        I_on = ((r.k1 * (1 + A) + (r.lam_cov + r.k2) * I + 8 * r.k1 * (z - 1) * kap * r.pivar / S)
+                / S**2 + 8 * pairs * r.ptri / S**2
+                + 8 * (r.k1 * dvar + r.k2 * dmean**2) / S**2)
+        I = I_on + x_off
+        A, I_off = A_new, x_off
+        Fbar = EU + (s.N - EU) * diag["ef_off"]
+        xa.append(A)
+        xi.append(I)
+        ai.append(ams)
+        sz.append(seiz)
+        onoff.append(diag["on_off"])
+        vcs.append(diag["var_c"])
+        mcs.append(diag["mean_c"])
+    hit = [l for l in range(1, L + 1) if sz[l - 1] > ONSET_FRAC]
+    return ReluPrediction(tuple(xa), tuple(xi), tuple(ai), tuple(aa), tuple(sz), tuple(onoff),
+                          tuple(vcs), tuple(mcs), hit[0] if hit else L + 1)
