@@ -60,7 +60,7 @@ def size_error(D: int, d: int, S: int, T: int, z: int, *, spare: int = 1,
 
     ``d`` must divide ``D``, the block length ``N = D/d`` must hold an S-subset, ``T`` must
     fit the allocation (``T <= T_max``, computed by running it; ``T = 0`` means ``T_max``),
-    and ``1 <= z <= T - spare`` (``spare`` inactive circuits are needed to measure them).
+    and ``1 <= z <= T - spare`` (``spare = 0``: every circuit may be active, ``z = T``).
     """
     if D % d:
         return f"{width}={d} must divide D={D}"
@@ -71,8 +71,13 @@ def size_error(D: int, d: int, S: int, T: int, z: int, *, spare: int = 1,
     if T > tmax:
         return f"T={T} exceeds the allocation's capacity T_max={tmax} at D={D}, {width}={d}, S={S}"
     if not 1 <= z <= T - spare:
-        return f"need 1 <= z <= T-{spare}, got z={z}, T={T}"
+        return f"need 1 <= z <= T{f'-{spare}' if spare else ''}, got z={z}, T={T}"
     return None
+
+
+def inactive_error(T: int, z: int) -> str | None:
+    """The one message for a quantity about inactive circuits where there are none (z >= T)."""
+    return f"no inactive circuits: z = T = {T}" if T and z >= T else None
 
 
 def steps(N: int, S: int) -> np.ndarray:

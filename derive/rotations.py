@@ -58,7 +58,7 @@ d_ROT = 4
 Pl = Param("l", int, 2, lo=1, hi=64, doc="layer (1 = first layer after the input injection)")
 Pz = Param("z", int, 2, lo=1, hi=64, doc="active circuits per forward pass")
 PD = Param("D", int, 1000, lo=24, hi=10**6, doc="network width (d = 4 divides D)")
-PT = Param("T", int, 557, lo=3, hi=10**6, doc="number of circuits <= capacity")
+PT = Param("T", int, 557, lo=1, hi=10**6, doc="number of circuits <= capacity")
 PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy")
 PARAMS = (Pl, Pz, PD, PT, PS)
 TOL = 0.10
@@ -68,7 +68,13 @@ TOL_WHY = ("(H)-model with second-order terms dropped (cross-covariances of link
 
 
 def _check(p: dict) -> str | None:
-    return cis2_alloc.size_error(p["D"], d_ROT, p["S"], p["T"], p["z"], spare=3)
+    """Sizes that can be built; ``z = T`` (every circuit active) and ``T = 1`` are valid."""
+    return cis2_alloc.size_error(p["D"], d_ROT, p["S"], p["T"], p["z"], spare=0)
+
+
+def _check_inactive(p: dict) -> str | None:
+    """:func:`_check`, and a quantity about inactive circuits needs one (``z < T``)."""
+    return _check(p) or cis2_alloc.inactive_error(p["T"], p["z"])
 
 
 # ------------------------------------------------------------------- allocation statistics
@@ -100,21 +106,37 @@ class RotStats:
 
 @functools.lru_cache(maxsize=512)
 def rot_stats(D: int, T: int, S: int, z: int) -> RotStats:
-    """Statistics of the real allocation at N = D/4 (exact finite sums over the loads)."""
+    """Statistics of the real allocation at N = D/4 (exact finite sums over the loads).
+
+    Small sizes: with fewer than three circuits ``ptri`` (no triple) and ``pivar``/``pix`` (no
+    third circuit to link through) are 0; with ``z = T`` the inactive statistics ``k1``, ``k2``,
+    ``lam_cov`` are NaN (no inactive circuit; the quantities that use them refuse ``z = T``).
+    """
     N = D // d_ROT
     st = cis2.alloc_stats(N, S, T, z)
     sub = cis2.subsets_array(N, S, T)
     lam = np.bincount(sub.ravel(), minlength=N).astype(np.int64)
-    ptri = float(np.sum(lam * (lam - 1) * (lam - 2))) / (T * (T - 1) * (T - 2))
-    q1 = cis2._binom_ratio(T - np.arange(int(lam.max()) + 1), T - 1, z)   # P(not covered | load)
-    lam_cov = float(np.sum(lam * (lam - 2) * (1 - q1[lam]))) / T
+    ptri = float(np.sum(lam * (lam - 1) * (lam - 2))) / (T * (T - 1) * (T - 2)) if T >= 3 else 0.0
+    if z < T:
+        q1 = cis2._binom_ratio(T - np.arange(int(lam.max()) + 1), T - 1, z)  # P(not covered | load)
+        lam_cov = float(np.sum(lam * (lam - 2) * (1 - q1[lam]))) / T
+    else:
+        lam_cov = math.nan
+    if T < 3:
+        return RotStats(S, T, z, st.psh, st.psh / S**2, st.p3, st.k1, st.k2, ptri, lam_cov,
+                        0.0, 1 - (1 - st.psh / S) ** 2)
     vals, cnt = np.unique(lam[lam > 0], return_counts=True)
     w = vals * cnt / (T * S)                                    # load law of a circuit's position
     a, b = vals[:, None], vals[None, :]
     # pi_ab = P(some of the a-1 other circuits at n (layer l) is among the b-1 at m (layer l-1)),
     # a uniform bijection between the two layers' subsets: hypergeometric zero class
-    pi = 1 - np.exp(sp_lgamma(T - 2 - (b - 1) + 1) - sp_lgamma(T - 2 - (b - 1) - (a - 1) + 1)
-                    - sp_lgamma(T - 2 + 1) + sp_lgamma(T - 2 - (a - 1) + 1))
+    # (small T: where a - 1 exceed the T - 2 - (b - 1) circuits left, the zero class is empty)
+    a, b = np.broadcast_arrays(a, b)
+    ok = (a - 1 <= T - 2 - (b - 1))
+    with np.errstate(invalid="ignore"):
+        pi = 1 - np.exp(sp_lgamma(T - 2 - (b - 1) + 1) - sp_lgamma(T - 2 - (b - 1) - (a - 1) + 1)
+                        - sp_lgamma(T - 2 + 1) + sp_lgamma(T - 2 - (a - 1) + 1))
+    pi = np.where(ok, pi, 1.0)
     pivar = float(w @ (pi * (1 - pi)) @ w)
     pibar = float(w @ pi @ w)
     pix = 1 - (1 - st.psh / S) ** 2 * (1 - pibar)
@@ -161,7 +183,8 @@ def ideal_recursion(D: int, T: int, S: int, z: int, L: int) -> RotRecursion:
     I = (r.k1 + 8 * pairs * r.ptri) / S**2
     xa, xi = [A], [I]
     for _ in range(2, L + 1):
-        A_new = (A + r.p * ((z - 1) * (1 + A) + (T - z) * I)
+        # z = T: no inactive read-outs to propagate (I is NaN there: no inactive circuit)
+        A_new = (A + r.p * ((z - 1) * (1 + A) + ((T - z) * I if T > z else 0.0))
                  + 8 * (z - 1) * (r.p + kap * r.pivar / S**2))
         I = ((r.k1 * (1 + A) + (r.lam_cov + r.k2) * I + 8 * r.k1 * (z - 1) * kap * r.pivar / S)
              / S**2 + 8 * pairs * r.ptri / S**2)
@@ -192,8 +215,12 @@ def layer1_seizure_fraction(D: int, T: int, S: int, z: int) -> float:
 
 
 def _q(short, statistic, accuracy, definition, **kw) -> Quantity:
+    # every quantity about inactive circuits (their errors, seizure, onset, the mean-field
+    # model of erroneously-on read-outs) refuses z = T with one message
+    inactive = "inactive" in short or short.startswith(("seiz", "onset")) or short.endswith("_mf")
     return Quantity(f"{NAME}.{short}", kw.pop("params", PARAMS), statistic, accuracy, definition,
-                    constraint=_check, source=kw.pop("source", SOURCE), **kw)
+                    constraint=_check_inactive if inactive else _check,
+                    source=kw.pop("source", SOURCE), **kw)
 
 
 def _pick(field: str):

@@ -64,7 +64,7 @@ THRESH = 0.25   # erroneous activation: averaged indicator readout > 1/4 (the st
 Pk = Param("k", int, 2, lo=1, hi=16, doc="copies of the 2-ReLU on-indicator (width d' = 2k + 2)")
 Pz = Param("z", int, 2, lo=1, hi=64, doc="active circuits per forward pass")
 PD = Param("D", int, 1200, lo=24, hi=10**6, doc="network width (d' = 2k + 2 divides D)")
-PT = Param("T", int, 300, lo=3, hi=10**6, doc="number of circuits <= capacity at width d'")
+PT = Param("T", int, 300, lo=1, hi=10**6, doc="number of circuits <= capacity at width d'")
 PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy")
 PARAMS = (Pk, Pz, PD, PT, PS)
 
@@ -76,8 +76,9 @@ def width(k: int) -> int:
 
 def check(p: dict) -> str | None:
     """Cross-parameter validation (one-line message or None)."""
-    return cis2_alloc.size_error(p["D"], width(p["k"]), p["S"], p["T"], p["z"], spare=1,
-                                 width="d'")
+    return (cis2_alloc.size_error(p["D"], width(p["k"]), p["S"], p["T"], p["z"], spare=0,
+                                  width="d'")
+            or cis2_alloc.inactive_error(p["T"], p["z"]))     # every k-copies quantity is inactive
 
 
 # ------------------------------------------------------------------------- law of K

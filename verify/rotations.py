@@ -11,6 +11,17 @@ inputs; the network (rotation angles, per-layer permutations) is redrawn every `
 SEs are clustered by network.  Mean squares over active circuits are per-pass means over the
 ``z`` active circuits; over inactive circuits per-pass means over all ``T - z``.
 
+**Layer-1 stream.**  Layer 1 depends only on the allocation, the active set and the layer-1
+weights, and its active error is a rare event (two active circuits sharing a position), so the
+active ``x`` error at layer 1 (both networks) and the seizure fraction at layer 1 are measured
+on ``L1_PASSES`` extra *layer-1-only* passes per trial on the same network draws
+(:func:`layer1_passes`: the engine's embedding, bias, ReLU / (H) gate and read-out; for the
+seizure fraction every circuit is read at once through the read-out matrix ``E^1`` on the first
+``L1_SEIZE`` per trial), each several times cheaper than a full pass.
+
+**Edge sizes.**  ``z = T`` (every circuit active, ``T = 1`` included) is valid: each check about
+inactive circuits gets verdict ``skip`` ("no inactive circuits: z = T"), the active ones run.
+
 **Seizure onset** (task definition): the first layer at which more than 1% of inactive
 circuits read :math:`\hat\alpha_u>1/4`; ``L+1`` if none.  Our (H) recursion is checked on the
 (H) network (engine ``ideal`` mode, same networks and inputs) as ``*_h``; on the ReLU network it
@@ -49,6 +60,10 @@ PARAMS = (
 DEFAULT_TRIALS = 4000
 THRESH, ONSET_FRAC = 0.25, 0.01
 FLOOR = 1e-9   # |alpha_hat - 1| below this is float round-off (sums of 1/S terms), counted as 0
+L1_PASSES = 100          # layer-1-only passes per trial (module docstring: layer-1 stream)
+L1_SEIZE = 10            # of which read in full (every circuit) for the seizure fraction
+L1_CHUNK = 2 * 10**6     # neurons x passes per layer-1 batch (memory ~ 16 MB per array)
+L1_KEYS = ("xa", "hxa", "seiz")   # measured on the layer-1 stream at l = 1
 SCALES = {
     "smoke": [({"D": 600, "T": 150, "z": 2, "L": 3, "K": 5}, 100)],
     "quick": [({"D": 1000, "T": 300, "z": 2, "L": 4, "K": 10}, 800),
@@ -68,7 +83,7 @@ def _kparams(p: dict) -> dict:
 def constraint(p: dict) -> str | None:
     if p.get("k"):
         return kcopies.constraint(_kparams(p))
-    return cis2_alloc.size_error(p["D"], d, p["S"], p["T"], p["z"], spare=3)
+    return cis2_alloc.size_error(p["D"], d, p["S"], p["T"], p["z"], spare=0)
 
 
 # ---------------------------------------------------------------------- simulation
@@ -109,6 +124,38 @@ def simulate(net: eng.Network, z: int, B: int, rng: np.random.Generator,
     return out
 
 
+def layer1_passes(net: eng.Network, z: int, B: int, rng: np.random.Generator,
+                  seize: int = 0) -> dict:
+    """B layer-1-only passes on ``net``'s layer-1 weights (the ReLU and (H) gates on one input).
+
+    Returns per-pass (B,) arrays: ``xa`` / ``hxa`` the mean over the ``z`` active circuits of
+    |x_hat - x|^2 at layer 1 in ``relu`` / ``ideal`` mode, and for the first ``seize`` passes
+    ``seiz`` (seize,): the fraction of the ``T - z`` inactive circuits reading alpha_hat > 1/4
+    (``relu``; NaN when z = T).  Reading every circuit costs more than the rest of a pass.
+    """
+    fam, T, N = net.family, net.T, net.N
+    active = eng.sample_active(T, z, B, rng)
+    a0 = fam.encode(active, fam.sample_x(rng, B, z))
+    true1 = fam.forward_small(active, a0)[1]                                  # (B, z, d)
+    _, xt = fam.decode(1, active, true1)
+    P = eng.preactivation(net, 1, eng.embed_input(net, active, a0))           # (B, D), W^1 = I
+    relu = np.maximum(P, 0.0)
+    out = {}
+    for key, A in (("xa", relu), ("hxa", P * eng.onset_mask(net, 1, active, true1))):
+        _, xr = fam.decode(1, active, eng.readout(net, 1, A, active))
+        dx = np.linalg.norm(xr - xt, axis=-1)                                 # (B, z)
+        dx[dx < FLOOR] = 0.0
+        out[key] = (dx**2).mean(1)
+    # every circuit at once: readouts E^1 A of the first m passes, (T, m, d)
+    m = min(seize, B)
+    cols = np.ascontiguousarray(relu[:m].reshape(m, d, N).transpose(2, 0, 1)).reshape(N, m * d)
+    R = (net.E[1] @ cols).reshape(T, m, d)
+    alpha = (R[..., 0] - R[..., 1]).T                                         # (m, T)
+    alpha[np.arange(m)[:, None], active[:m]] = 0.0                           # actives: not counted
+    out["seiz"] = (alpha > THRESH).sum(1) / (T - z) if T > z else np.full(m, np.nan)
+    return out
+
+
 def onset_layer(seized: np.ndarray, L: int) -> int:
     """First layer l >= 1 with seized[l] > 1%, else L + 1; seized (L+1,) fractions."""
     hit = [l for l in range(1, L + 1) if seized[l] > ONSET_FRAC]
@@ -128,62 +175,88 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     D, T, S, z, L, K = (p[k] for k in ("D", "T", "S", "z", "L", "K"))
     K = min(K, trials)
     nets = max(2, math.ceil(trials / K))
-    keys = ("xa", "xi", "aa", "ai", "seiz", "fon", "hxa", "hxi", "hai")
-    rows = {(k, l): [] for k in keys for l in range(L + 1)}
-    groups: list[int] = []
+    n1, ns = L1_PASSES * K, L1_SEIZE * K            # layer-1 passes per network, read in full
+    chunk = max(1, L1_CHUNK // D)
+    rows: dict[tuple, tuple[list, list]] = {}       # key -> (per-pass values, network ids)
+
+    def add(key, vals, g):
+        r = rows.setdefault(key, ([], []))
+        r[0].extend(np.ravel(vals).tolist())
+        r[1].extend([g] * np.size(vals))
+
     mx = {(k, l): 0.0 for k in ("xa", "xi", "aa", "ai") for l in range(L + 1)}
+    inactive = T > z
     t0 = time.perf_counter()
     for g in range(nets):
         rng = stream(seed, NAME, "net", D, T, S, z, L, K, g)
         net = build(D, T, S, L, rng)
         both = simulate(net, z, K, rng, modes=("relu", "ideal"))
         o, h = both["relu"], both["ideal"]
-        groups += [g] * K
         for l in range(1, L + 1):
-            hv = h["valid"][l]
-            rows[("hxa", l)] += (h["dxa"][l] ** 2).mean(1).tolist()
-            rows[("hxi", l)] += ((h["xi"][l] ** 2 * hv).sum(1) / np.maximum(hv.sum(1), 1)).tolist()
-            rows[("hai", l)] += ((h["ai"][l] ** 2 * hv).sum(1) / np.maximum(hv.sum(1), 1)).tolist()
-            v = o["valid"][l]
+            hv, v = h["valid"][l], o["valid"][l]
             nv = np.maximum(v.sum(1), 1)
-            rows[("xa", l)] += (o["dxa"][l] ** 2).mean(1).tolist()
-            rows[("aa", l)] += (o["daa"][l] ** 2).mean(1).tolist()
-            rows[("xi", l)] += ((o["xi"][l] ** 2 * v).sum(1) / nv).tolist()
-            rows[("ai", l)] += ((o["ai"][l] ** 2 * v).sum(1) / nv).tolist()
-            rows[("seiz", l)] += (((o["ai"][l] > THRESH) & v).sum(1) / nv).tolist()
-            rows[("fon", l)] += [float(o["frac_on"][l])] * K
+            if l > 1:
+                add(("hxa", l), (h["dxa"][l] ** 2).mean(1), g)
+                add(("xa", l), (o["dxa"][l] ** 2).mean(1), g)
+            add(("aa", l), (o["daa"][l] ** 2).mean(1), g)
+            add(("fon", l), np.full(K, float(o["frac_on"][l])), g)
             mx[("xa", l)] = max(mx[("xa", l)], float(o["dxa"][l].max()))
             mx[("aa", l)] = max(mx[("aa", l)], float(np.abs(o["daa"][l]).max()))
-            mx[("xi", l)] = max(mx[("xi", l)], float((o["xi"][l] * v).max(initial=0)))
-            mx[("ai", l)] = max(mx[("ai", l)], float((np.abs(o["ai"][l]) * v).max(initial=0)))
+            if inactive:
+                hn = np.maximum(hv.sum(1), 1)
+                add(("hxi", l), (h["xi"][l] ** 2 * hv).sum(1) / hn, g)
+                add(("hai", l), (h["ai"][l] ** 2 * hv).sum(1) / hn, g)
+                add(("xi", l), (o["xi"][l] ** 2 * v).sum(1) / nv, g)
+                add(("ai", l), (o["ai"][l] ** 2 * v).sum(1) / nv, g)
+                if l > 1:
+                    add(("seiz", l), ((o["ai"][l] > THRESH) & v).sum(1) / nv, g)
+                mx[("xi", l)] = max(mx[("xi", l)], float((o["xi"][l] * v).max(initial=0)))
+                mx[("ai", l)] = max(mx[("ai", l)], float((np.abs(o["ai"][l]) * v).max(initial=0)))
+        for b0 in range(0, n1, chunk):                 # the layer-1 stream, same network
+            one = layer1_passes(net, z, min(chunk, n1 - b0), rng, seize=max(0, ns - b0))
+            for key in L1_KEYS:
+                if key != "seiz" or inactive:
+                    add((key, 1), one[key], g)
         if progress and (g + 1) % max(1, nets // 4) == 0:
             progress(f"rotations: {g + 1}/{nets} networks ({time.perf_counter() - t0:.1f} s)")
-    est = {k: clustered_mean(v, groups) for k, v in rows.items() if v}
-    seized = np.array([0.0] + [est[("seiz", l)].value for l in range(1, L + 1)])
-    onset = onset_layer(seized, L)
-    n = len(groups)
+    est = {k: clustered_mean(*v) for k, v in rows.items()}
+    n = nets * K
+    none = Estimate(math.nan, math.nan, n, nets)
+    no_inactive = "" if inactive else f"no inactive circuits: z = T = {T}"
+    if inactive:
+        seized = np.array([0.0] + [est[("seiz", l)].value for l in range(1, L + 1)])
+        onset = onset_layer(seized, L)
     out: list[Measurement] = []
     for l in range(1, L + 1):
         qp = {"l": l, "z": z, "D": D, "T": T, "S": S}
-        skip = "" if l == 1 else ("ReLU activation error (off neurons switching on) is not in the "
-                                  "(H) model; the model itself is checked by *_h")
-        note = f"relu network, onset layer {onset}"
-        for short, key in (("x_mse_active_h", "hxa"), ("x_mse_inactive_h", "hxi"),
-                           ("alpha_mse_inactive_h", "hai")):
-            out.append(Measurement(f"{NAME}.{short}", qp, est[(key, l)], note="(H) network (engine ideal mode)"))
+        relu_skip = "" if l == 1 else ("ReLU activation error (off neurons switching on) is not "
+                                       "in the (H) model; the model itself is checked by *_h")
+        note = f"relu network, onset layer {onset}" if inactive else "relu network"
+        l1 = f"; {nets * n1} layer-1-only passes" if l == 1 else ""
+        ls = f"{nets * ns} layer-1-only passes, every circuit read"
+        out.append(Measurement(f"{NAME}.x_mse_active_h", qp, est[("hxa", l)],
+                               note="(H) network (engine ideal mode)" + l1))
+        for short, key in (("x_mse_inactive_h", "hxi"), ("alpha_mse_inactive_h", "hai")):
+            out.append(Measurement(f"{NAME}.{short}", qp, est.get((key, l), none),
+                                   skip=no_inactive, note="(H) network (engine ideal mode)"))
         for var, short in (("x", "x"), ("a", "alpha")):
             for kind, tag in (("active", "a"), ("inactive", "i")):
-                e = est[(var + tag, l)]
-                out.append(Measurement(f"{NAME}.{short}_mse_{kind}", qp, e, skip=skip, note=note,
+                e = est.get((var + tag, l), none)
+                sk = (no_inactive if kind == "inactive" else "")
+                out.append(Measurement(f"{NAME}.{short}_mse_{kind}", qp, e, skip=sk or relu_skip,
+                                       note=note + (l1 if var + tag == "xa" else ""),
                                        published=f"{NAME}.{short}_mse_{kind}_published"))
-                out.append(Measurement(f"{NAME}.{short}_mse_{kind}_published", qp, e, note=note))
+                out.append(Measurement(f"{NAME}.{short}_mse_{kind}_published", qp, e, skip=sk,
+                                       note=note))
                 out.append(Measurement(f"{NAME}.{short}_max_{kind}", qp,
-                                       Estimate(mx[(var + tag, l)], 0.0, n, nets),
+                                       Estimate(mx[(var + tag, l)], 0.0, n, nets), skip=sk,
                                        note=f"max over {n} passes"))
         out.append(Measurement(f"{NAME}.frac_on", qp, est[("fon", l)]))
         if l == 1:
-            out.append(Measurement(f"{NAME}.seizure_fraction_l1", qp, est[("seiz", 1)]))
+            out.append(Measurement(f"{NAME}.seizure_fraction_l1", qp, est.get(("seiz", 1), none),
+                                   skip=no_inactive, note=ls))
     out.append(Measurement(f"{NAME}.onset_layer", {"l": L, "z": z, "D": D, "T": T, "S": S},
-                           Estimate(float(onset), 0.0, n, nets), label={"L": L},
+                           Estimate(float(onset), 0.0, n, nets) if inactive else none,
+                           label={"L": L}, skip=no_inactive,
                            note="first layer with > 1% of inactive alpha_hat > 1/4; L+1 = none"))
     return out
