@@ -213,7 +213,7 @@ def ms_recursion(st: AllocStats, L: int, g: float, rho0: float) -> Recursion:
         rho_prev, rho = rho0 * g ** (l - 1), rho0 * g**l
         ov_a = (z - 1) * p * g * rho_prev
         ov_i = z * p * rho
-        pr_a = p * g * ((z - 1) * A + (T - z) * I)
+        pr_a = p * g * ((z - 1) * A + ((T - z) * I if T > z else 0.0))   # z = T: I is NaN
         pr_i = g / S**2 * (st.k2 * I + z * st.psh * A + (T - z - 1) * c * I)
         carried = g * A
         A, I = carried + ov_a + pr_a, ov_i + pr_i
@@ -280,8 +280,8 @@ SOURCE = "CiS2 (Linsefors & Bushnaq 2025) / RiS; shared/math/cis2.md"
 PD = Param("D", int, 1000, lo=2, hi=10**6, doc="network width (neurons per layer)")
 Pd = Param("d", int, 4, lo=1, hi=10**4, doc="circuit width; must divide D")
 PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy: large neurons per small neuron")
-PT = Param("T", int, 557, lo=3, hi=10**6, doc="number of circuits, <= capacity(D, d, S)")
-Pz = Param("z", int, 2, lo=1, hi=10**4, doc="active circuits per forward pass, < T")
+PT = Param("T", int, 557, lo=1, hi=10**6, doc="number of circuits, <= capacity(D, d, S)")
+Pz = Param("z", int, 2, lo=1, hi=10**4, doc="active circuits per forward pass, <= T")
 Pl = Param("l", int, 2, lo=1, hi=64, doc="layer (1 = first layer after the input injection)")
 PL = Param("L", int, 4, lo=1, hi=64, doc="number of layers")
 Peps = Param("eps", float, 0.2, lo=1e-9, hi=1e3, doc="target relative RMS error at layer L")
@@ -311,8 +311,8 @@ def _check(p: dict) -> str | None:
                 Tmax = capacity(D, d, S)
                 if p["T"] > Tmax:
                     return f"T={p['T']} exceeds the allocation's capacity T_max={Tmax} at D={D}, d={d}, S={S}"
-    if "z" in p and "T" in p and p["z"] >= p["T"]:
-        return f"z={p['z']} must be < T={p['T']} (some circuit must be inactive)"
+    if "z" in p and "T" in p and p["z"] > p["T"]:
+        return f"z={p['z']} must be <= T={p['T']}"
     if "z" in p and "S" in p and "D" in p and "d" in p and "T" not in p:
         if p["z"] + 2 > capacity(p["D"], p["d"], p["S"]):
             return f"z={p['z']} too large for the capacity at D={p['D']}, d={p['d']}, S={p['S']}"
@@ -321,9 +321,25 @@ def _check(p: dict) -> str | None:
     return None
 
 
+def _check_inactive(p: dict) -> str | None:
+    """:func:`_check`, and a quantity about inactive circuits needs one (z < T)."""
+    msg = _check(p)
+    if msg or "z" not in p or "T" not in p:
+        return msg
+    return _alloc().inactive_error(p["T"], p["z"])
+
+
+def _check_pairs(p: dict) -> str | None:
+    """:func:`_check`, and a statistic of circuit pairs needs two circuits."""
+    return _check(p) or (f"no circuit pairs: T = {p['T']}" if p.get("T", 2) < 2 else None)
+
+
 def _q(short, params, statistic, accuracy, definition, **kw) -> Quantity:
+    # quantities about inactive circuits refuse z = T, pair statistics T = 1 (one message each)
+    check = (_check_inactive if "inactive" in short else
+             _check_pairs if short in ("share_prob", "overlap_mean", "overlap_ms") else _check)
     return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
-                    constraint=_check, source=kw.pop("source", SOURCE), **kw)
+                    constraint=check, source=kw.pop("source", SOURCE), **kw)
 
 
 def _st(D, d, S, T, z=1) -> AllocStats:
@@ -509,6 +525,9 @@ def _linear_quantities() -> list[Quantity]:
         if l < 2:
             raise BadInput("linear_ms_ratio needs l >= 2 (ratio of layer l to layer l-1)")
         m = linear_recursion(_st(D, d, S, T, z), l, g, rho0)
+        if m[l - 2] == 0:
+            raise BadInput(f"linear_ms_ratio is 0/0 here: no shared positions (P_sh = 0 at "
+                           f"D={D}, d={d}, S={S}, T={T})")
         return m[l - 1] / m[l - 2]
 
     return [

@@ -168,7 +168,9 @@ def test_max_circuits_matches_full_scan():
     ("cis2.capacity", {"D": 1000, "d": 3, "S": 6}, "divide"),
     ("cis2.capacity", {"D": 1000, "d": 4, "S": 1}, ">= 2"),
     ("cis2.share_prob", {"D": 1000, "d": 4, "S": 6, "T": 558}, "capacity"),
-    ("cis2.total_ms_active", {"z": 557, "T": 557}, "z=557"),
+    ("cis2.total_ms_active", {"z": 558, "T": 557}, "z=558"),
+    ("cis2.total_ms_inactive", {"z": 557, "T": 557}, "no inactive circuits: z = T = 557"),
+    ("cis2.share_prob", {"D": 1000, "d": 4, "S": 6, "T": 1}, "no circuit pairs"),
     ("cis2.capacity", {"D": 20, "d": 4, "S": 6}, "N = D/d"),
 ])
 def test_bad_input(name, params, msg):

@@ -180,6 +180,8 @@ def judge(
     if verdict == "fail" and q.published:
         verdict = "info"
     note = m.note
+    if verdict == "skip":  # the reason travels with the result (checks.json, report)
+        note = f"skipped: {m.skip}" + (f"; {note}" if note else "")
     if verdict == "info" and predicted is not None and predicted != 0:
         dev = (est.value - predicted) / abs(predicted)
         note = (note + "; " if note else "") + f"measured deviates by {dev:+.1%}"

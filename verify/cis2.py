@@ -35,6 +35,11 @@ and the crossing itself -- measured(T*) - Z SE <= eps^2 < measured(1.3 T*) - Z S
 in their note (no registered quantity holds the threshold).  **Worst cases**
 (:func:`worst_overlaps`, :func:`adversarial`): sup-norm overlap errors against the bounds
 ``cis2.worst_overlap_inactive``/``_active`` (figure reports/figures/cis2_worst.py).
+
+**Edge sizes.**  ``z = T`` (no inactive circuit) and ``T = 1`` are valid: every check about
+inactive circuits gets verdict ``skip`` ("no inactive circuits: z = T"), the pair statistics
+skip at ``T = 1`` ("no circuit pairs"), linear-mode ratios skip where the allocation shares no
+position (0/0); every other check runs.
 """
 from __future__ import annotations
 
@@ -79,7 +84,7 @@ SCALES = {
 
 def constraint(p: dict) -> str | None:
     D, d, S = p["D"], p["d"], p["S"]
-    msg = cis2_alloc.size_error(D, d, S, p["T"], p["z"], spare=2)
+    msg = cis2_alloc.size_error(D, d, S, p["T"], p["z"], spare=0)   # z = T, T = 1 are valid
     if msg:
         return msg
     tmax = theory.capacity(D, d, S)
@@ -207,10 +212,12 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                 s = sq(arr)
                 if name != "ovl":
                     add((name, "a", l), s[act_mask].reshape(K, z).mean(1), g)
-                add((name, "i", l), s[~act_mask].reshape(K, T - z).mean(1), g)
+                if T > z:
+                    add((name, "i", l), s[~act_mask].reshape(K, T - z).mean(1), g)
             add(("lin", l), sq(lin["err"][l]).mean(1), g)
-            amax = np.abs(res["true"][l]).max(axis=(1, 2))                  # (K,)
-            worst.append((np.abs(o)[~act_mask].reshape(K, -1).max(1) / amax).max())
+            if T > z:
+                amax = np.abs(res["true"][l]).max(axis=(1, 2))              # (K,)
+                worst.append((np.abs(o)[~act_mask].reshape(K, -1).max(1) / amax).max())
         # active overlap alone: OVL_EXTRA x K more passes (no carried error needed, cheap)
         act2, b0 = _inputs(net, z, OVL_EXTRA * K, rng)
         tru = b0
@@ -221,28 +228,35 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
             add(("ovl", "a", l), np.sum(err**2, -1).mean(1), g)
             tru = src
         # overlap of random circuit pairs of the real allocation (not the load identity)
-        for l in range(1, L + 1):
+        for l in range(1, L + 1 if T >= 2 else 1):
             t, u = rng.integers(0, T, 4096), rng.integers(0, T, 4096)
             keep = t != u
             sh = (net.alloc[l][t[keep], :, None] == net.alloc[l][u[keep], None, :]).sum((1, 2))
             add(("pair", l), sh / S, g)
         if progress and (g + 1) % max(1, nets // 4) == 0:
             progress(f"cis2: {g + 1}/{nets} networks ({time.perf_counter() - t0:.1f} s)")
-    est = lambda key: clustered_mean(*rows[key])  # noqa: E731
+    none = Estimate(math.nan, math.nan, 0, 0)
+    est = lambda key: clustered_mean(*rows[key]) if key in rows else none  # noqa: E731
+    no_in = cis2_alloc.inactive_error(T, z) or ""          # "" or the reason to skip
+    no_pairs = "" if T >= 2 else f"no circuit pairs: T = {T}"
+    no_share = ("" if theory.alloc_stats(D // d, S, T).psh > 0 else     # construction statistic
+                "no shared positions (P_sh = 0): linear-mode errors are 0, their ratio 0/0")
     base = {"D": D, "d": d, "S": S, "T": T}
     out: list[Measurement] = []
     pair_vals, pair_g = [], []
     for l in range(1, L + 1):
-        pair_vals += rows[("pair", l)][0]
-        pair_g += rows[("pair", l)][1]
+        pair_vals += rows.get(("pair", l), ([], []))[0]
+        pair_g += rows.get(("pair", l), ([], []))[1]
     po = np.asarray(pair_vals)
-    out.append(Measurement("cis2.share_prob", base, clustered_mean(po > 0, pair_g),
+    pe = (lambda v: clustered_mean(v, pair_g)) if pair_g else (lambda v: none)  # noqa: E731
+    out.append(Measurement("cis2.share_prob", base, pe(po > 0), skip=no_pairs,
                            note="random pairs of the real allocation"))
-    out.append(Measurement("cis2.overlap_mean", base, clustered_mean(po, pair_g)))
-    ms = clustered_mean(po**2, pair_g)
-    out.append(Measurement("cis2.overlap_ms", base, ms, published="cis2.overlap_ms_q"))
-    out.append(Measurement("cis2.overlap_ms_dD", {"D": D, "d": d}, ms, label={"S": S, "T": T}))
-    out.append(Measurement("cis2.overlap_ms_q", base, ms))
+    out.append(Measurement("cis2.overlap_mean", base, pe(po), skip=no_pairs))
+    ms = pe(po**2)
+    out.append(Measurement("cis2.overlap_ms", base, ms, published="cis2.overlap_ms_q", skip=no_pairs))
+    out.append(Measurement("cis2.overlap_ms_dD", {"D": D, "d": d}, ms, label={"S": S, "T": T},
+                           skip=no_pairs))
+    out.append(Measurement("cis2.overlap_ms_q", base, ms, skip=no_pairs))
     rec = {"g": 1.0, "rho0": 1.0}
     for l in range(1, L + 1):
         lab = {"l": l, "L": L}
@@ -252,36 +266,44 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                                est(("ovl", "a", l)), label={**lab, "S": S, "T": T}))
         ovi = est(("ovl", "i", l))
         out.append(Measurement("cis2.overlap_ms_inactive", {**base, "z": z, "rho": 1.0, "mu2": 0.0},
-                               ovi, label=lab, published="cis2.overlap_ms_inactive_q"))
+                               ovi, label=lab, published="cis2.overlap_ms_inactive_q", skip=no_in))
         out.append(Measurement("cis2.overlap_ms_inactive_dD", {"D": D, "d": d, "z": z, "rho": 1.0},
-                               ovi, label={**lab, "S": S, "T": T}))
-        out.append(Measurement("cis2.overlap_ms_inactive_q", {**base, "z": z, "rho": 1.0}, ovi, label=lab))
+                               ovi, label={**lab, "S": S, "T": T}, skip=no_in))
+        out.append(Measurement("cis2.overlap_ms_inactive_q", {**base, "z": z, "rho": 1.0}, ovi,
+                               label=lab, skip=no_in))
         full = {**base, "z": z, "l": l, **rec}
         if l > 1:
             out.append(Measurement("cis2.propagation_ms_active", full, est(("prop", "a", l))))
-            out.append(Measurement("cis2.propagation_ms_inactive", full, est(("prop", "i", l))))
+            out.append(Measurement("cis2.propagation_ms_inactive", full, est(("prop", "i", l)),
+                                   skip=no_in))
         tot = est(("tot", "a", l))
         out.append(Measurement("cis2.total_ms_active", full, tot))
-        out.append(Measurement("cis2.total_ms_inactive", full, est(("tot", "i", l))))
+        out.append(Measurement("cis2.total_ms_inactive", full, est(("tot", "i", l)), skip=no_in))
         out.append(Measurement("cis2.total_ms_active_notes",
                                {"D": D, "d": d, "T": T, "z": z, "l": l, "sigma2": 1.0}, tot, label={"S": S}))
         out.append(Measurement("cis2.total_ms_active_ris",
                                {**base, "z": z, "l": l, "sigma2": 1.0}, tot))
         out.append(Measurement("cis2.linear_ms", full, est(("lin", l))))
         if l > 1:
-            out.append(Measurement("cis2.linear_ms_ratio", full, _ratio(rows[("lin", l)], rows[("lin", l - 1)])))
+            r = _ratio(rows[("lin", l)], rows[("lin", l - 1)])
+            out.append(Measurement("cis2.linear_ms_ratio", full, r, skip=no_share or _zero_ratio(r)))
     ratio_L = _ratio(rows[("lin", L)], rows[("lin", L - 1)])
     G = theory.linear_gain(theory.alloc_stats(D // d, S, T), 1.0)   # construction statistic
     skip = "" if (L >= 4 and G - 1 >= 1.5) else "asymptotic check needs L >= 4 and kappa >= 1.5"
     out.append(Measurement("cis2.linear_gain", {**base, "l": L, "g": 1.0}, ratio_L, label={"z": z},
                            skip=skip))
     out.append(Measurement("cis2.linear_gain_notes", {"D": D, "d": d, "T": T, "l": L}, ratio_L,
-                           label={"S": S, "z": z}))
-    w = sample_max(worst)
+                           label={"S": S, "z": z}, skip=no_share or _zero_ratio(ratio_L)))
+    w = sample_max(worst) if worst else none
     out.append(Measurement("cis2.worst_overlap_inactive", {"S": S, "z": z, "amax": 1.0}, w,
-                           label={"D": D, "T": T}, note="max |overlap_u|_inf / max_v |a_v|_inf, random passes"))
+                           label={"D": D, "T": T}, skip=no_in,
+                           note="max |overlap_u|_inf / max_v |a_v|_inf, random passes"))
+    adv = none if no_in else _adversarial(p, seed)
     out.append(Measurement("cis2.worst_overlap_inactive", {"S": S, "z": z, "amax": 1.0},
-                           _adversarial(p, seed), label={"D": D, "T": T, "case": "adversarial"},
+                           adv, label={"D": D, "T": T, "case": "adversarial"},
+                           skip=no_in or ("" if math.isfinite(adv.value) else
+                                          "no circuit sharing one position with each of z "
+                                          "active circuits found"),
                            note="u sharing one position with each of z active circuits, a_v = 1"))
     out += _relu_error(p, seed, min(trials, 64))
     if p.get("eps"):
@@ -293,9 +315,16 @@ def _ratio(num, den) -> Estimate:
     """Ratio of means sum x / sum y with a clustered delta-method SE."""
     x, g = np.asarray(num[0]), num[1]
     y = np.asarray(den[0])
+    if y.sum() == 0:                                   # 0/0: nothing to divide (see _zero_ratio)
+        return Estimate(math.nan, math.nan, len(y), len(set(g)))
     R = x.sum() / y.sum()
     lin = clustered_mean((x - R * y) / y.mean(), g)
     return Estimate(float(R), lin.se, lin.n, lin.n_networks)
+
+
+def _zero_ratio(r: Estimate) -> str:
+    """Skip reason for a linear-mode ratio that is 0/0 (no shared position: no error), or ''."""
+    return "" if math.isfinite(r.value) else "0/0: no linear-mode error at layer l-1 (no sharing)"
 
 
 def _adversarial(p: dict, seed: int) -> Estimate:
@@ -318,11 +347,16 @@ def _relu_error(p: dict, seed: int, n: int) -> list[Measurement]:
     for l in range(1, p["L"] + 1):
         da = np.sum((r.read_active[l] - i.read_active[l]) ** 2, -1).mean(1)
         valid = r.inactive_ids[l] >= 0
-        di = (np.sum((r.read_inactive[l] - i.read_inactive[l]) ** 2, -1) * valid).sum(1) / valid.sum(1)
         q = {"D": p["D"], "d": p["d"], "S": p["S"], "T": p["T"], "z": p["z"], "l": l}
         note = "engine zero-mean family, one network; SE over passes"
         out.append(Measurement("cis2.relu_ms_active", q, clustered_mean(da), note=note))
-        out.append(Measurement("cis2.relu_ms_inactive", q, clustered_mean(di), note=note))
+        if p["T"] > p["z"]:
+            di = (np.sum((r.read_inactive[l] - i.read_inactive[l]) ** 2, -1) * valid).sum(1) \
+                / valid.sum(1)
+            out.append(Measurement("cis2.relu_ms_inactive", q, clustered_mean(di), note=note))
+        else:
+            out.append(Measurement("cis2.relu_ms_inactive", q, Estimate(math.nan, math.nan, 0, 0),
+                                   skip=cis2_alloc.inactive_error(p["T"], p["z"])))
     return out
 
 

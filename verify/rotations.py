@@ -249,12 +249,13 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                 out.append(Measurement(f"{NAME}.{short}_mse_{kind}_published", qp, e, skip=sk,
                                        note=note))
                 out.append(Measurement(f"{NAME}.{short}_max_{kind}", qp,
-                                       Estimate(mx[(var + tag, l)], 0.0, n, nets), skip=sk,
+                                       none if sk else Estimate(mx[(var + tag, l)], 0.0, n, nets),
+                                       skip=sk,
                                        note=f"max over {n} passes"))
         out.append(Measurement(f"{NAME}.frac_on", qp, est[("fon", l)]))
         if l == 1:
             out.append(Measurement(f"{NAME}.seizure_fraction_l1", qp, est.get(("seiz", 1), none),
-                                   skip=no_inactive, note=ls))
+                                   skip=no_inactive, note="" if no_inactive else ls))
     out.append(Measurement(f"{NAME}.onset_layer", {"l": L, "z": z, "D": D, "T": T, "S": S},
                            Estimate(float(onset), 0.0, n, nets) if inactive else none,
                            label={"L": L}, skip=no_inactive,
