@@ -106,3 +106,23 @@ def test_every_construction_lists():
     assert 0 == rc
     for n in available():
         assert f'"name": "{get_construction(n).name}"' in out
+
+
+@settings(max_examples=15, deadline=timedelta(seconds=30),
+          suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_verify_edge_sizes_run_clean(data):
+    """Real (tiny) verify runs of cis2 / rotations at edge sizes: smallest D, S = 2, T = 1, T = 2,
+    z = T (no inactive circuit): a result (exit 0/1) or one clear line, never a traceback.
+    Sizes are drawn within the allocation's capacity so that most draws actually run."""
+    from derive.cis2_alloc import capacity
+
+    name = data.draw(st.sampled_from(["cis2", "rotations"]))
+    D = data.draw(st.sampled_from([8, 24, 48] if name == "cis2" else [24, 48]))
+    S = data.draw(st.sampled_from([2, 3]))
+    tmax = capacity(D, 4, S) if D // 4 >= S else 1
+    T = data.draw(st.integers(1, max(1, min(tmax, 6))))
+    z = data.draw(st.one_of(st.just(T), st.integers(1, T)))
+    ps = [("D", D), ("S", S), ("T", T), ("z", z), ("L", 2), ("K", 4)]
+    rc, out, err = run(_argv("verify", name, ps) + ["--trials", "8", "--json"])
+    assert_clean(rc, err)
