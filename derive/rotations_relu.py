@@ -88,6 +88,8 @@ d_ROT = 4
 Q = 240                       # grid: link sums / f / G in units of 1/Q
 THRESH, ONSET_FRAC = 0.25, 0.01
 TOL_PMF = 1e-13               # own states lighter than this are dropped
+STOP_SEIZED = 0.3             # layers after one with more seized than this: nan (past onset)
+JMAX = 120                    # at most this many own-term values per k' (coarsened beyond)
 
 
 def step(c):
@@ -229,6 +231,21 @@ def _hits_law(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int,
     return out
 
 
+def _kappa(s: _Setup, lam: int) -> float:
+    r"""Capping factor of the erroneous links of a position with ``lam`` circuits.
+
+    :math:`\sum_tG_t=\sum_mf_mh_m` counts an erroneous position ``m`` once per circuit of
+    :math:`\mathcal C_n` holding it (:math:`h_m\sim\mathrm{Bin}(\lambda_m,\lambda/T)`), the
+    capped matrix once: :math:`\kappa=\sum_m\Pr(h_m\ge1)/\sum_m\mathbb Eh_m`
+    (positions weighted uniformly; ``~ (1 - e^{-mu})/mu``, ``mu = S^2 tau``).
+    """
+    lm = s.lam[s.lam > 0].astype(float)
+    w = s.cnt[s.lam > 0]
+    q = lam / s.T
+    den = float(w @ (lm * q))
+    return float(w @ (1 - (1 - q) ** lm)) / den if den > 0 else 1.0
+
+
 def _bin_linear(vals: np.ndarray, probs: np.ndarray, size: int) -> np.ndarray:
     """Mean-preserving linear split of point masses at vals (grid units) onto 0..size-1."""
     lo = np.floor(vals).astype(np.int64)
@@ -280,27 +297,31 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
     gmean = float(g_law @ (np.arange(nG) / Q))
 
     @functools.lru_cache(maxsize=None)
-    def Y(r: int) -> np.ndarray:      # law of sum of r i.i.d. G (grid 1/Q), lumped at M-1
+    def Y(r: int, lam: int) -> np.ndarray:
+        """Law of kappa(lam) * (sum of r i.i.d. G) on the grid 1/Q, lumped at M-1."""
         if r == 0:
             out = np.zeros(M)
             out[0] = 1.0
             return out
         y = np.clip(np.fft.irfft(phi**r, nfft), 0, None)
-        out = y[:M].copy()
-        out[M - 1] += y[M:].sum()
+        nz = np.flatnonzero(y > 1e-18)
+        out = _bin_linear(_kappa(s, lam) * nz, y[nz], M)
+        out[M - 1] += y[nz][_kappa(s, lam) * nz >= M - 1].sum()
         return out / max(out.sum(), 1e-300)
 
-    def combine(bl: np.ndarray, yl: np.ndarray) -> np.ndarray:     # (nb, M): b (integer) + Y
-        out = np.zeros((bl.size, M))
-        for b, pb in enumerate(bl):
-            if pb < 1e-16:
-                continue
+    def mixture(lams, ws, laws, rs) -> np.ndarray:
+        """(nb, M) joint law of (b, kappa * sum G) mixed over loads: sum_lam w P(b) Y."""
+        Pb = np.array([lw for lw in laws])                           # (nlam, nb)
+        Ym = np.array([Y(int(r), int(lm)) for r, lm in zip(rs, lams)])  # (nlam, M)
+        Z = (Pb * ws[:, None]).T @ Ym                                # (nb, M)
+        out = np.zeros_like(Z)
+        for b in range(Z.shape[0]):
             sh = b * Q
             if sh >= M:
-                out[b, M - 1] += pb
+                out[b, M - 1] += Z[b].sum()
                 continue
-            out[b, sh:] += pb * yl[:M - sh]
-            out[b, M - 1] += pb * yl[M - sh:].sum()
+            out[b, sh:] += Z[b, :M - sh]
+            out[b, M - 1] += Z[b, M - sh:].sum()
         return out
 
     lam_pos = s.lam
@@ -308,9 +329,8 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
     # ---- a uniform off position: all lambda circuits through it are "others"
     w_pos = s.cnt * cis2._binom_ratio(T - lam_pos, T, z)
     w_pos = w_pos / w_pos.sum()
-    X0 = np.zeros((s.z * S + 1, M))
-    for lm, w in zip(lam_pos, w_pos):
-        X0 += w * combine(_hits_law(*s.key, 0, int(lm), pop), Y(int(lm)))
+    X0 = mixture(lam_pos, w_pos, [_hits_law(*s.key, 0, int(lm), pop) for lm in lam_pos],
+                 lam_pos)
     v = np.arange(M) / Q
     c = v / (S * (1 - s.pi)) - s.chi * Fbar
     x0 = X0.sum(0)
@@ -334,9 +354,14 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
         js = np.flatnonzero(P[kp] > TOL_PMF)
         if js.size == 0:
             continue
-        Xk = np.zeros((s.z * S + 1, M))
-        for lm, w in zip(lam_u, w_u):
-            Xk += w * combine(_hits_law(*s.key, kp, int(lm) - 1, pop - 1), Y(int(lm) - 1))
+        wj = P[kp, js]
+        if js.size > JMAX:            # coarsen the own term (mean-preserving split)
+            stp = int(math.ceil(js.max() / JMAX))
+            cw = _bin_linear(js / stp, wj, int(js.max() // stp) + 2)
+            js = np.flatnonzero(cw > 0) * stp
+            wj = cw[cw > 0]
+        Xk = mixture(lam_u, w_u, [_hits_law(*s.key, kp, int(lm) - 1, pop - 1) for lm in lam_u],
+                     lam_u - 1)
         own = kp * Q + js                                            # (J,) own index
         flaw = np.zeros((js.size, nf))
         ey = np.zeros(js.size)
@@ -360,7 +385,6 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
             kb = min(kp + b, s.z * S)
             ey += (pr * ey_tab[kb][sidx]).sum(1)
             ey2 += (pr * ey2_tab[kb][sidx]).sum(1)
-        wj = P[kp, js]
         phj = np.fft.rfft(flaw, nfft2, axis=1)                       # (J, F)
         for k in range(kmax + 1):
             acc[k] += (wj[:, None] * phj ** (S - k)).sum(0)
@@ -371,9 +395,9 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
         Pn[k] = s.klaw[k] * law / max(law.sum(), 1e-300)
     # ---- on positions of an active circuit: lambda - 1 others (their G), size-biased load
     w_a = (lam_u * s.cnt[sel]) / (lam_u * s.cnt[sel]).sum()
-    ey_on = sum(w * float(Y(int(lm) - 1) @ v) for lm, w in zip(lam_u, w_a))
-    ey2_on = sum(w * float(Y(int(lm) - 1) @ v**2) for lm, w in zip(lam_u, w_a))
-    on = dict(Y=lambda r: Y(r), lam=lam_u, w=w_a, pop=pop, M=M,
+    ey_on = sum(w * float(Y(int(lm) - 1, int(lm)) @ v) for lm, w in zip(lam_u, w_a))
+    ey2_on = sum(w * float(Y(int(lm) - 1, int(lm)) @ v**2) for lm, w in zip(lam_u, w_a))
+    on = dict(Y=Y, lam=lam_u, w=w_a, pop=pop, M=M,
               mean=ey_on, var=ey2_on - ey_on**2)
     return Pn, dict(on_off=on_off, mean_c=mc, var_c=vc, ef_off=ef_off, gmean=gmean), \
         x_off / S**2, on
@@ -389,18 +413,15 @@ def _active_alpha(s: _Setup, on: dict, Fbar: float) -> float:
     """E(alpha_hat_t - 1)^2 from the law of c at on positions (independent positions)."""
     S, z = s.S, s.z
     v = np.arange(on["M"]) / Q
-    d1 = d2 = 0.0
-    for lm, w in zip(on["lam"], on["w"]):
-        bl = (_hits_law(*s.key, 0, int(lm) - 1, on["pop"], z - 1) if z > 1
-              else np.array([1.0]))
-        yl = on["Y"](int(lm) - 1)
-        for b, pb in enumerate(bl):
-            if pb < 1e-14:
-                continue
-            c = (S + b + v) / (S * (1 - s.pi)) - s.chi * Fbar
-            dd = 1 - step(c)
-            d1 += w * pb * float(yl @ dd)
-            d2 += w * pb * float(yl @ dd**2)
+    nb = (z - 1) * S + 1
+    Pb = np.array([_hits_law(*s.key, 0, int(lm) - 1, on["pop"], z - 1)[:nb] if z > 1
+                   else np.array([1.0]) for lm in on["lam"]])        # (nlam, nb)
+    Ym = np.array([on["Y"](int(lm) - 1, int(lm)) for lm in on["lam"]])  # (nlam, M)
+    c = (S + np.arange(nb)[:, None] + v[None, :]) / (S * (1 - s.pi)) - s.chi * Fbar
+    dd = 1 - step(c)                                                  # (nb, M)
+    m1 = ((Ym @ dd.T) * Pb).sum(1) @ on["w"]
+    m2 = ((Ym @ (dd**2).T) * Pb).sum(1) @ on["w"]
+    d1, d2 = float(m1), float(m2)
     return (S * d2 + S * (S - 1) * d1**2) / S**2
 
 
@@ -422,6 +443,10 @@ def predict(D: int, T: int, S: int, z: int, L: int) -> ReluPrediction:
     kap = 1.0 / (1.0 - r.pix) ** 2
     pairs = z * (z - 1) / 2
     for _ in range(2, L + 1):
+        if not sz[-1] <= STOP_SEIZED:  # far past onset (or already stopped): the model no longer applies
+            for lst in (xa, xi, ai, aa, sz, onoff, vcs, mcs):
+                lst.append(math.nan)
+            continue
         P, diag, x_off, on = _layer(s, P, Fbar, A, I_off)
         ams, seiz = _alpha_stats(s, P)
         # indicator shift at on positions from erroneous links (module docstring)
@@ -445,6 +470,6 @@ def predict(D: int, T: int, S: int, z: int, L: int) -> ReluPrediction:
         onoff.append(diag["on_off"])
         vcs.append(diag["var_c"])
         mcs.append(diag["mean_c"])
-    hit = [l for l in range(1, L + 1) if sz[l - 1] > ONSET_FRAC]
+    hit = [l for l in range(1, L + 1) if sz[l - 1] > ONSET_FRAC]   # nan compares False
     return ReluPrediction(tuple(xa), tuple(xi), tuple(ai), tuple(aa), tuple(sz), tuple(onoff),
                           tuple(vcs), tuple(mcs), hit[0] if hit else L + 1)
