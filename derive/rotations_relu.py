@@ -345,6 +345,7 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
     w_u = w_u / w_u.sum()
     lam_m = float(w_u @ (lam_u - 1))
     f_tab, ey_tab, ey2_tab = _y_tables(s, Fbar, M + nG + s.z * S * Q, A_prev, I_off, lam_m)
+    kbar = float(w_u @ np.array([_kappa(s, int(lm)) for lm in lam_u]))
     kmax = P.shape[0] - 1
     nf = Q + 1
     nfft2 = 1 << int(math.ceil(math.log2(S * Q + 2)))
@@ -355,6 +356,10 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
         if js.size == 0:
             continue
         wj = P[kp, js]
+        if kbar < 1.0:                # the own erroneous links are capped like the others'
+            cw = _bin_linear(kbar * js, wj, int(js.max()) + 2)
+            js = np.flatnonzero(cw > 0)
+            wj = cw[js]
         if js.size > JMAX:            # coarsen the own term (mean-preserving split)
             stp = int(math.ceil(js.max() / JMAX))
             cw = _bin_linear(js / stp, wj, int(js.max() // stp) + 2)
