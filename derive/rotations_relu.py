@@ -202,6 +202,32 @@ def _group_polys_cached(D, T, S, z):
     return _group_polys(_setup(D, T, S, z))
 
 
+def _pair_Nm(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int) -> np.ndarray:
+    r"""N_m for two active circuits whose groups *overlap*: a circuit can meet both.
+
+    Groups of one circuit are disjoint, but a circuit of group ``m1`` (of ``v1``) is in a group
+    of ``v2`` with probability ~ ``g2/T``: the union of groups in ``M`` has
+    :math:`g_{M_1}+g_{M_2}-g_{M_1}g_{M_2}/T` circuits (mean overlap), so
+    :math:`N_m=\sum_{m_1+m_2=m}\sum_{g_1,g_2}C_1[m_1,g_1]C_2[m_2,g_2]
+    \binom{pop-g_\cup}{r}/\binom{pop}{r}` (binomial ratio through log-Gamma at real g).
+    """
+    from scipy.special import gammaln
+    C1, C1p = _group_polys_cached(D, T, S, z)
+    A = C1p if removed >= 1 else C1
+    B = C1p if removed >= 2 else C1
+    g1 = np.arange(A.shape[1])[:, None]
+    g2 = np.arange(B.shape[1])[None, :]
+    gu = np.maximum(g1 + g2 - g1 * g2 / T, 0.0)
+    lr = (gammaln(pop - gu + 1) - gammaln(pop - gu - r + 1) - gammaln(pop + 1)
+          + gammaln(pop - r + 1))
+    ratio = np.where(pop - gu >= r, np.exp(np.where(pop - gu >= r, lr, 0.0)), 0.0)
+    Nm = np.zeros(A.shape[0] + B.shape[0] - 1)
+    AR = A @ ratio                                                     # (m1, g2)
+    for m1 in range(A.shape[0]):
+        Nm[m1:m1 + B.shape[0]] += B @ AR[m1]
+    return Nm
+
+
 @functools.lru_cache(maxsize=8192)
 def _hits_law(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int,
               nact: int | None = None) -> np.ndarray:
@@ -220,10 +246,12 @@ def _hits_law(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int,
     for nu, wo in mix:
         o = z * S - int(nu)
         rem = min(removed + o, nact)
-        C = _union_poly(D, T, S, z, nact, rem)
-        K = C.shape[0] - 1
-        ratio = cis2._binom_ratio(pop - np.arange(C.shape[1]), pop, r)
-        Nm = C @ ratio
+        if nact == 2:
+            Nm = _pair_Nm(D, T, S, z, rem, r, pop)
+        else:
+            C = _union_poly(D, T, S, z, nact, rem)
+            Nm = C @ cis2._binom_ratio(pop - np.arange(C.shape[1]), pop, r)
+        K = Nm.size - 1
         px = np.array([sum((-1) ** (m - x) * math.comb(m, x) * Nm[m] for m in range(x, K + 1))
                        for x in range(K + 1)])
         pb = np.clip(px[::-1], 0, None)
