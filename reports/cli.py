@@ -125,7 +125,8 @@ def cmd_verify(args) -> int:
         for r in results:
             pred = "-" if r.predicted is None else f"{r.predicted:.6g}"
             print(f"{r.verdict:5s} {r.name}: predicted {pred}, measured {r.measured:.6g} "
-                  f"± {r.se:.2g} (n={r.n}, networks={r.n_networks})")
+                  f"± {r.se:.2g} (n={r.n}, networks={r.n_networks})"
+                  + (f"  [{r.note}]" if r.verdict == "skip" and r.note else ""))
     return 1 if any(r.verdict == "fail" for r in results) else 0
 
 
