@@ -1,0 +1,173 @@
+"""Seizure onset of the RiS rotation network: predicted layer against simulation over (tau, z, S, D).
+
+Onset (issue definition): the first layer at which more than 1% of inactive circuits read an
+on-indicator ``alpha_hat_u > 1/4``; ``L + 1`` when no layer up to ``L`` does.  The grid is
+``tau = T (d/D)^2`` in {0.001, 0.002, 0.004, 0.006, 0.008} (points above the allocation's
+capacity at that S are left out), z in {1, 2, 3}, S in {4, 6, 8}, D in {1000, 2000, 4000},
+d = 4, L = 6.  Each point is measured on the real factored ReLU network
+(``verify/rotations_fields.run_point``: networks redrawn every K passes, 300 sampled inactive
+circuits read per network, clustered SEs).
+
+Predictors (every one that the registry holds is judged, all by the same rule):
+
+* ``mf``: ``rotations.onset_layer_predicted`` (derive/rotations_meanfield.py);
+* ``relu``: ``rotations.onset_layer_relu`` (derive/rotations_relu.py), when present.
+
+Criterion, fixed before the run: a prediction is *exact* when it equals the measured layer and
+*within one* when it differs by at most one layer.  A measured onset is *borderline* when some
+layer's seized fraction is within ``c * se`` of the 1% threshold (``c`` =
+``verify.check.critical_value`` at the point's number of networks): there the measured layer
+itself is uncertain by one, and the table says so instead of counting it either way.
+
+Usage::
+
+    python bench/rotations_onset.py                 # the grid (about 10 min on one core)
+    python bench/rotations_onset.py --quick         # D = 1000 only
+
+Writes ``bench/results_rotations_onset.{json,md}``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from derive import cis2  # noqa: E402
+from derive.quantity import BadInput, get_quantity  # noqa: E402
+from verify.check import critical_value  # noqa: E402
+from verify.rotations_fields import n_circuits, run_point  # noqa: E402
+
+d, L = 4, 6
+TAUS = (0.001, 0.002, 0.004, 0.006, 0.008)
+ZS = (1, 2, 3)
+SS = (4, 6, 8)
+PREDICTORS = {"mf": "rotations.onset_layer_predicted", "relu": "rotations.onset_layer_relu"}
+THRESH = 0.01
+
+
+def grid(Ds) -> list[tuple[int, float, int, int, int]]:
+    """(D, tau, S, z, passes) for every grid point the allocation can hold (3 spare circuits)."""
+    pts = []
+    for D in Ds:
+        passes = 2000 if D <= 2000 else 1000
+        for S in SS:
+            cap = cis2.capacity(D, d, S)
+            for tau in TAUS:
+                T = n_circuits(D, tau)
+                if T > cap:
+                    continue
+                pts += [(D, tau, S, z, passes) for z in ZS if z <= T - 3]
+    return pts
+
+
+def predict(r: dict) -> dict:
+    """Every registered onset predictor at the measured point's (D, T, S, z), horizon L."""
+    out = {}
+    for key, qname in PREDICTORS.items():
+        try:
+            q = get_quantity(qname)
+        except BadInput:                      # predictor not registered (yet)
+            continue
+        else:
+            out[key] = int(round(float(q.evaluate({"l": r["L"], "z": r["z"], "D": r["D"],
+                                                   "T": r["T"], "S": r["S"]}))))
+    return out
+
+
+def borderline(r: dict) -> bool:
+    """Some layer's seized fraction is within c * se of the 1% threshold."""
+    c = critical_value(r["networks"])
+    return any(abs(v - THRESH) <= c * s for v, s in zip(r["seized"], r["seized_se"]))
+
+
+def summary(results: list[dict]) -> str:
+    keys = [k for k in PREDICTORS if any(k in r["pred"] for r in results)]
+    lines = ["| predictor | points | exact | within one | exact (clear-cut points) | "
+             "within one (clear-cut) | early / late (clear-cut) |", "|---|---|---|---|---|---|---|"]
+    for k in keys:
+        rs = [r for r in results if k in r["pred"]]
+        clear = [r for r in rs if not r["borderline"]]
+        ex = sum(r["pred"][k] == r["onset"] for r in rs)
+        w1 = sum(abs(r["pred"][k] - r["onset"]) <= 1 for r in rs)
+        exc = sum(r["pred"][k] == r["onset"] for r in clear)
+        w1c = sum(abs(r["pred"][k] - r["onset"]) <= 1 for r in clear)
+        early = sum(r["pred"][k] < r["onset"] for r in clear)
+        late = sum(r["pred"][k] > r["onset"] for r in clear)
+        lines.append(f"| {k} ({PREDICTORS[k]}) | {len(rs)} | {ex} | {w1} | {exc}/{len(clear)} | "
+                     f"{w1c}/{len(clear)} | {early} / {late} |")
+    return "\n".join(lines) + "\n"
+
+
+def table(results: list[dict]) -> str:
+    keys = [k for k in PREDICTORS if any(k in r["pred"] for r in results)]
+    head = ("| D | T | tau | S | z | seized fraction, layers 1..L (+-SE) | onset | "
+            + " | ".join(f"{k}" for k in keys) + " | borderline | passes |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in sorted(results, key=lambda r: (r["S"], r["z"], r["tau"], r["D"])):
+        sz = " ".join(f"{v:.2g}" for v in r["seized"])
+        lines.append(f"| {r['D']} | {r['T']} | {r['tau']} | {r['S']} | {r['z']} | {sz} | {r['onset']} | "
+                     + " | ".join(str(r["pred"].get(k, "-")) for k in keys)
+                     + f" | {'yes' if r['borderline'] else ''} | {r['passes']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _rev() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except Exception:  # noqa: BLE001 - provenance only
+        return "unknown"
+
+
+def write(results: list[dict], meta: dict, out: Path) -> None:
+    for r in results:
+        r["pred"] = predict(r)
+        r["borderline"] = borderline(r)
+    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    out.with_suffix(".md").write_text(
+        "# Seizure onset: predicted against measured (bench/rotations_onset.py)\n\n"
+        f"`{meta['command']}` (git {meta['git']}, {meta['seconds']:.0f} s)\n\n"
+        "Onset = first layer with more than 1% of inactive circuits at alpha_hat > 1/4 "
+        f"(L + 1 = {L + 1}: none up to L = {L}). Exact / within one layer; *clear-cut* points are "
+        "those where no layer's seized fraction is within c*se of 1% (c = critical value at the "
+        "point's number of networks).\n\n" + summary(results) + "\n" + table(results))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="D = 1000 only")
+    ap.add_argument("--rejudge", action="store_true",
+                    help="re-evaluate the predictors on the stored measurements (no simulation)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results_rotations_onset"))
+    a = ap.parse_args(argv)
+    out = Path(a.out)
+    if a.rejudge:
+        data = json.loads(out.with_suffix(".json").read_text())
+        write(data["results"], data["meta"], out)
+        print(summary(data["results"]))
+        return 0
+    pts = grid((1000,) if a.quick else (1000, 2000, 4000))
+    meta = {"command": " ".join(["python"] + sys.argv), "git": _rev(), "python": sys.version.split()[0],
+            "seconds": 0.0}
+    t0 = time.perf_counter()
+    results = []
+    for i, (D, tau, S, z, passes) in enumerate(pts):
+        r = run_point(D, tau, S, z, passes, L=L, K=max(1, passes // 10), seed=0)
+        results.append(r)
+        meta["seconds"] = time.perf_counter() - t0
+        print(f"[{i + 1}/{len(pts)}] D={D} tau={tau} S={S} z={z}: onset {r['onset']} "
+              f"({r['seconds']:.1f} s; {meta['seconds']:.0f} s total)", flush=True)
+        if (i + 1) % 10 == 0 or i + 1 == len(pts):
+            write(results, meta, out)
+    print(summary(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
