@@ -355,6 +355,7 @@ def _meanfield_quantities() -> list[Quantity]:
 
 
 from derive import rotations_kcopies  # noqa: E402  (k on-indicator copies, layer 1)
+from derive import rotations_relu  # noqa: E402  (ReLU-activation error model)
 
 
 def construction() -> Construction:
@@ -362,4 +363,5 @@ def construction() -> Construction:
         NAME, "Rotations in Superposition (mean-weight CiS2 construction)",
         "RiS's rotation circuits on the CiS2 prime-step allocation: published error lines "
         "(6.42), (6.43), (6.55), (6.57) beside our (H) recursion with exact allocation statistics.",
-        tuple(_quantities()) + tuple(rotations_kcopies.quantities()), source=SOURCE)
+        tuple(_quantities()) + tuple(rotations_relu.quantities())
+        + tuple(rotations_kcopies.quantities()), source=SOURCE)

@@ -564,10 +564,20 @@ _FIELDS = {
 }
 
 
+H_MIN = 4   # layers <= l do not depend on the horizon: one cached run to >= 4 layers serves l = 1..4
+
+
 def _pick(field: str):
     def f(l, z, D, T, S):
-        return getattr(predict(D, T, S, z, l), field)[l - 1]
+        return getattr(predict(D, T, S, z, max(l, H_MIN)), field)[l - 1]
     return f
+
+
+def _onset(l, z, D, T, S) -> int:
+    """First layer <= l with predicted seized fraction > 1% (l + 1 if none)."""
+    sz = predict(D, T, S, z, max(l, H_MIN)).seized[:l]
+    hit = [j + 1 for j, v in enumerate(sz) if v > ONSET_FRAC]    # nan compares False
+    return hit[0] if hit else l + 1
 
 
 def quantities() -> tuple:
@@ -589,16 +599,16 @@ def quantities() -> tuple:
             f"rotations.{short}", params, stat, "approximate", definition,
             compute=_pick(field), steps=steps, eq_label=f"eq:rot-{short.replace('_', '-')}",
             source="derived here (derive/rotations_relu.py; cis2.md §5-§7)", tolerance=TOL,
-            tolerance_reason=TOL_WHY, limit=LIMIT, constraint=rot._check,
+            tolerance_reason=TOL_WHY, limit=LIMIT, constraint=rot._check_inactive,
             doc="ReLU-activation error model: discrete law of the off-position links, "
                 "erroneous field propagated layer to layer"))
     out.append(Quantity(
         "rotations.onset_layer_relu", params, "value", "approximate",
         r"\min\{l:\Pr_u(\hat\alpha^l_u>1/4)>1\%\}",
-        compute=lambda l, z, D, T, S: predict(D, T, S, z, l).onset, integer=True,
+        compute=_onset, integer=True,
         eq_label="eq:rot-onset-relu", source="derived here (derive/rotations_relu.py)",
         tolerance=TOL, tolerance_reason="an integer: the check asks for the exact layer "
         "(and reports within-one-layer agreement); " + TOL_WHY, limit=LIMIT,
-        constraint=rot._check,
+        constraint=rot._check_inactive,
         doc="first layer <= l whose predicted seized fraction exceeds 1% (l + 1 if none)"))
     return tuple(out)

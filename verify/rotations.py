@@ -40,7 +40,7 @@ from derive import cis2_alloc
 from derive.quantity import Param
 from verify import cis2_engine as eng
 from verify import rotations_kcopies as kcopies
-from verify.check import Measurement
+from verify.check import Measurement, critical_value
 from verify.rng import stream
 from verify.stats import Estimate, clustered_mean
 
@@ -230,7 +230,8 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     for l in range(1, L + 1):
         qp = {"l": l, "z": z, "D": D, "T": T, "S": S}
         relu_skip = "" if l == 1 else ("ReLU activation error (off neurons switching on) is not "
-                                       "in the (H) model; the model itself is checked by *_h")
+                                       "in the (H) model; the model itself is checked by *_h, "
+                                       "the ReLU network by *_relu")
         note = f"relu network, onset layer {onset}" if inactive else "relu network"
         l1 = f"; {nets * n1} layer-1-only passes" if l == 1 else ""
         ls = f"{nets * ns} layer-1-only passes, every circuit read"
@@ -252,6 +253,7 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                                        none if sk else Estimate(mx[(var + tag, l)], 0.0, n, nets),
                                        skip=sk,
                                        note=f"max over {n} passes"))
+        out += _relu_model_checks(qp, est, none, onset if inactive else None, no_inactive, note)
         out.append(Measurement(f"{NAME}.frac_on", qp, est[("fon", l)]))
         if l == 1:
             out.append(Measurement(f"{NAME}.seizure_fraction_l1", qp, est.get(("seiz", 1), none),
@@ -260,4 +262,46 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                            Estimate(float(onset), 0.0, n, nets) if inactive else none,
                            label={"L": L}, skip=no_inactive,
                            note="first layer with > 1% of inactive alpha_hat > 1/4; L+1 = none"))
+    out.append(_onset_check({"l": L, "z": z, "D": D, "T": T, "S": S}, est, none, n, nets,
+                            onset if inactive else None, no_inactive))
     return out
+
+
+RELU_CHECKS = (("x_mse_active_relu", "xa"), ("x_mse_inactive_relu", "xi"),
+               ("alpha_mse_inactive_relu", "ai"), ("alpha_mse_active_relu", "aa"),
+               ("seized_fraction_relu", "seiz"))
+
+
+def _relu_model_checks(qp: dict, est: dict, none: Estimate, onset: int | None, no_inactive: str,
+                       note: str) -> list[Measurement]:
+    """The ReLU-activation error model (derive/rotations_relu.py) on the ReLU network.
+
+    Claimed up to seizure onset only (its declared limit), so layers past the *measured* onset
+    are ``skip``; the model needs inactive circuits (it propagates their erroneous field).
+    """
+    l = qp["l"]
+    past = (f"past seizure onset (measured layer {onset}): the ReLU model is claimed only up to "
+            "onset" if onset is not None and l > onset else "")
+    return [Measurement(f"{NAME}.{short}", qp, est.get((key, l), none), skip=no_inactive or past,
+                        note=note) for short, key in RELU_CHECKS]
+
+
+def _onset_check(qp: dict, est: dict, none: Estimate, n: int, nets: int, onset: int | None,
+                 no_inactive: str) -> Measurement:
+    """Measured onset against ``rotations.onset_layer_relu`` (integer: the exact layer).
+
+    Fixed rule: when some layer's seized fraction lies within ``c * se`` of the 1% threshold
+    (``c`` = check.critical_value at this number of networks) the measured layer itself is
+    uncertain by one, and the check is ``skip`` with that reason rather than judged.
+    """
+    if no_inactive:
+        return Measurement(f"{NAME}.onset_layer_relu", qp, none, label={"L": qp["l"]},
+                           skip=no_inactive)
+    c = critical_value(nets)
+    near = [l for l in range(1, qp["l"] + 1)
+            if abs(est[("seiz", l)].value - ONSET_FRAC) <= c * est[("seiz", l)].se]
+    skip = (f"measured onset is borderline: seized fraction within {c:.2f} SE of 1% at layer(s) "
+            f"{near}" if near else "")
+    return Measurement(f"{NAME}.onset_layer_relu", qp, Estimate(float(onset), 0.0, n, nets),
+                       label={"L": qp["l"]}, skip=skip,
+                       note="first layer with > 1% of inactive alpha_hat > 1/4; L+1 = none")
