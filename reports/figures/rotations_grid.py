@@ -6,7 +6,9 @@ ReLU network of ``verify/cis2_engine.py`` (``relu`` mode) through ``verify.rotat
 every inactive circuit is read.  Networks are redrawn every ``K`` passes; points are clustered
 means +-4 SE.  Lines (one per D): dashed = published (RiS (6.55), (6.57), (6.42), (6.43):
 ``rotations.*_published``), solid = ours (``rotations.x_mse_active`` etc., the (H) recursion
-with exact allocation statistics).  Also: worst-case errors and the fraction of neurons on.
+with exact allocation statistics), dotted = our ReLU-activation error model
+(``rotations.*_relu``, derive/rotations_relu.py).  Also: worst-case errors and the fraction of
+neurons on.
 
 Writes ``rotations_grid_{x_active,x_inactive,alpha_active,alpha_inactive,max,frac_on}``.
 """
@@ -30,7 +32,10 @@ CAPTION = (r"RiS rotation grid (Figs. 8--11 of the post), $d=4$, $S=6$, $L=4$, R
            r"columns $z$, against $T(d/D)^2$, for the authors' 41 $(D,T)$ pairs (paper scale: 500 "
            r"passes per $(D,T,z)$; points $\pm4$ SE clustered by network; $\bullet$ $Td>D$, "
            r"$\blacktriangle$ otherwise; colour $D$). Dashed: published lines (6.55), (6.57), (6.42), "
-           r"(6.43); solid: our (H) recursion (rotations.x\_mse\_active etc.). Extra panels: worst "
+           r"(6.43); solid: our (H) recursion (rotations.x\_mse\_active etc.); dotted: our ReLU-activation "
+           r"error model (rotations.*\_relu, claimed up to seizure onset; not drawn where it stops, "
+           r"past a predicted seized fraction of 0.3); a $D$ with one point has markers instead "
+           r"(published: Y-shaped tick, (H): dash, ReLU model: $\times$). Extra panels: worst "
            r"case $\max|\delta|$ and fraction of neurons on per layer. Errors that are exactly 0 "
            r"(active $\mathbf x$ at $l=1$, $z=1$) are not drawn on the log axes (the active "
            r"$\alpha$ panel is linear near 0).")
@@ -146,12 +151,13 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                             plots.errorbar(ax, [tau(r)], [r[key][li]], [r[key + "_se"][li]],
                                            color=col[D], fmt=mk, ms=2.5)
                         xs = [tau(r) for r in pts]
-                        for name, ls in ((f"{key.split('_')[0]}_mse_{key.split('_')[1]}_published", "--"),
-                                         (f"{key.split('_')[0]}_mse_{key.split('_')[1]}", "-")):
+                        base = f"{key.split('_')[0]}_mse_{key.split('_')[1]}"
+                        for name, ls, mk1 in ((f"{base}_published", "--", "1"), (base, "-", "_"),
+                                              (f"{base}_relu", ":", "x")):
                             ys = [_pred(name, li + 1, z, D, r["T"]) for r in pts]
                             if any(y > 0 for y in ys):
                                 ax.plot(xs, [max(y, 1e-7) for y in ys], ls, color=col[D], lw=0.8,
-                                        marker="_" if len(xs) == 1 else None, ms=6)
+                                        marker=mk1 if len(xs) == 1 else None, ms=5)
                     _fast_log(ax, symlog=key == "alpha_active")
                     if li == 0:
                         ax.set_title(f"$z={z}$")
