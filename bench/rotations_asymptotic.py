@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from multiprocessing import get_context
@@ -31,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from verify.provenance import git_revision  # noqa: E402
 from verify.rotations_fields import run_point  # noqa: E402
 
 TAUS = (0.002, 0.004, 0.008)
@@ -88,14 +88,6 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rev() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except Exception:  # noqa: BLE001 - provenance only
-        return "unknown"
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     g = ap.add_mutually_exclusive_group()
@@ -114,7 +106,7 @@ def main(argv=None) -> int:
     out = Path(a.out)
     results = json.loads(out.with_suffix(".json").read_text())["results"] if a.append and \
         out.with_suffix(".json").exists() else []
-    meta = {"command": " ".join(sys.argv), "git": _rev(), "python": sys.version.split()[0]}
+    meta = {"command": " ".join(sys.argv), "git": git_revision(), "python": sys.version.split()[0]}
     t0 = time.perf_counter()
 
     def save():

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from derive import cis2  # noqa: E402
 from derive.quantity import BadInput, get_quantity  # noqa: E402
 from verify.check import critical_value  # noqa: E402
+from verify.provenance import git_revision  # noqa: E402
 from verify.rotations_fields import n_circuits, run_point  # noqa: E402
 
 d, L = 4, 6
@@ -117,14 +117,6 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rev() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except Exception:  # noqa: BLE001 - provenance only
-        return "unknown"
-
-
 def write(results: list[dict], meta: dict, out: Path) -> None:
     for r in results:
         r["pred"] = predict(r)
@@ -153,7 +145,7 @@ def main(argv=None) -> int:
         print(summary(data["results"]))
         return 0
     pts = grid((1000,) if a.quick else (1000, 2000, 4000))
-    meta = {"command": " ".join(["python"] + sys.argv), "git": _rev(), "python": sys.version.split()[0],
+    meta = {"command": " ".join(["python"] + sys.argv), "git": git_revision(), "python": sys.version.split()[0],
             "seconds": 0.0}
     t0 = time.perf_counter()
     results = []

@@ -29,7 +29,6 @@ import math
 import multiprocessing
 import os
 import pkgutil
-import platform
 import re
 import shutil
 import subprocess
@@ -45,7 +44,8 @@ from typing import Any, Mapping, Sequence
 from derive import quantity as registry
 from derive.quantity import BadInput, snake
 from reports import latex, plots
-from verify import outdir
+from verify import outdir, provenance
+from verify.provenance import git_revision
 from verify.check import Z, run_checks, verify_module
 from verify.stats import round_sig
 
@@ -64,30 +64,9 @@ HOW_TO_GET_LATEX = (
 # ---------------------------------------------------------------------- provenance
 
 
-def git_revision() -> str:
-    """``git rev-parse HEAD`` of the source tree (``+dirty`` if modified), else ``unknown``."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10)
-        if rev.returncode != 0:
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10)
-        return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that make the numbers."""
-    out = {"python": platform.python_version()}
-    for p in PACKAGES:
-        try:
-            out[p] = importlib.metadata.version(p)
-        except importlib.metadata.PackageNotFoundError:
-            out[p] = "unknown"
-    return out
+    return provenance.versions(PACKAGES)
 
 
 def make_meta(scale: str, seed: int, names: Sequence[str],

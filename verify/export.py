@@ -27,14 +27,11 @@ folder's own code path, which :func:`load` reproduces bit for bit.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import io
 import json
 import math
 import os
-import platform
 import shutil
-import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -47,7 +44,8 @@ import scipy.sparse as sps
 from derive.cis2_alloc import capacity
 from derive.quantity import BadInput, Param, bind_params, get_construction
 from verify import cis2 as v_cis2
-from verify import outdir
+from verify import outdir, provenance
+from verify.provenance import git_revision
 from verify import cis2_engine as eng
 from verify import rotations as v_rot
 from verify import uand_random as v_ur
@@ -674,28 +672,8 @@ def _dense_guard(ex: Export, nbytes: int, what: str) -> None:
                        f"(limit {_fmt_bytes(DENSE_MAX_BYTES)})")
 
 
-def git_revision() -> str:
-    """``git rev-parse HEAD`` of the source tree (``+dirty`` if tracked files changed), else ``unknown``."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        if rev.returncode != 0:
-            return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10)
-        return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("superpose",) + PACKAGES:
-        try:
-            out[pkg] = importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
+    return provenance.versions(("superpose",) + PACKAGES)
 
 
 def make(name: str, raw_params: Mapping[str, Any], *, seed: int = 0, fmt: str = "dense",
