@@ -13,7 +13,7 @@ from tests.cis2_dense_ref import calW as ref_calW, kets as ref_kets
 from verify import cis2_engine as eng
 from verify import rotations_kcopies as V1
 from verify import rotations_kcopies_deep as M
-from verify.check import Z
+from verify.check import critical_value
 from verify.rng import stream
 
 
@@ -142,18 +142,19 @@ def test_shared_copies_stay_identical():
 
 @pytest.mark.parametrize("kets", M.KETS)
 def test_layer1_seized_fraction_matches_exact_law(kets):
-    """Layer-1 seized fraction vs rotations.kcopies_err_{kets} (exact): |m - p| <= Z se; the law
+    """Layer-1 seized fraction vs rotations.kcopies_err_{kets} (exact): |m - p| <= c se (check's rule); the law
     with the RiS width d = 4 loads (a wrong formula) fails at the same sample size."""
     k, D, S, z = 2, 720, 6, 3
     T = cis2_alloc.capacity(D, 2 * k + 2, S)
     pt = M.measure_point(k, kets, D, T, S, z, L=1, passes=400, K=40, seed=7)
     e = pt.est[("seiz", 1)]
     exact = R.err_rate(k, z, D, T, S, kets)
-    assert abs(e.value - exact) <= Z * e.se, (e, exact)
+    c = critical_value(e.n_networks)                                  # as check.judge
+    assert abs(e.value - exact) <= c * e.se, (e, exact)
     law = np.asarray(R.k_law(D // 4, S, T, z))                       # RiS width d = 4 loads
     law, lim = (law, R.THRESH * S) if kets == "shared" else (R._sum_law(law, k), R.THRESH * k * S)
     wrong = float(sum(p for j, p in enumerate(law) if j > lim))
-    assert abs(e.value - wrong) > Z * e.se, (e, wrong)
+    assert abs(e.value - wrong) > c * e.se, (e, wrong)
 
 
 def test_measure_point_is_deterministic():
