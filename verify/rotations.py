@@ -26,7 +26,11 @@ inactive circuits gets verdict ``skip`` ("no inactive circuits: z = T"), the act
 circuits read :math:`\hat\alpha_u>1/4`; ``L+1`` if none.  Our (H) recursion is checked on the
 (H) network (engine ``ideal`` mode, same networks and inputs) as ``*_h``; on the ReLU network it
 is judged at layer 1 only (exact there: no ReLU flips), deeper it is reported with verdict
-``skip`` because the ReLU activation error is not in the model.  Published lines are always reported (``info`` if off).
+``skip`` because the ReLU activation error is not in the model.  The ReLU-activation error model
+(derive/rotations_relu.py, ``*_relu``) is judged on the ReLU network at every layer up to the
+*measured* onset (its declared limit; deeper: ``skip``), and its onset layer must equal the
+measured one unless the measurement is borderline (:func:`_onset_check`).  Published lines are
+always reported (``info`` if off).
 """
 from __future__ import annotations
 
