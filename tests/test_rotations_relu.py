@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+from derive import cis2
 from derive import rotations as drot
 from derive import rotations_relu as rr
 from verify import rotations as vrot
@@ -114,3 +115,81 @@ def test_mc_point_agrees_up_to_onset(mc_point):
 def test_mutant_fails_at_mc_point(mc_point):
     meas, pred, L_on = mc_point
     assert _judge(1.15, meas, pred, L_on)
+
+
+# ------------------------------------------------------------------ covered positions, overlaps
+
+def test_covered_moments_z1_layer2_is_unclipped_payload():
+    """z = 1, layer 2: c = 1 exactly at every on position (no other active, no erroneous field)
+    and A_1 = 0 (one active circuit: exact at layer 1), so y = p with |p| = 1 never clipped
+    (p_i + 2c - 1 = cos(theta) + 1 >= 0): E|y|^2 = 1 and E y = 0, (H)'s K_1 (1 + A) term."""
+    D, T, z = 1200, 400, 1
+    s = rr._setup(D, T, S, z)
+    P = np.zeros((2, S * rr.Q + 1))
+    P[:, 0] = s.klaw
+    A1 = drot.ideal_recursion(D, T, S, z, 1).x_active[0]
+    assert A1 == 0.0
+    EU = float(s.nU @ s.wU)
+    _, _, _, on = rr._layer(s, P, EU, A1, 0.0)
+    ey2, e1 = rr._covered_moments(s, on, EU, A1)
+    assert abs(ey2 - 1) < 1e-9 and abs(e1) < 1e-9
+
+
+def test_first_order_overlap_matches_pair_formula():
+    """z = 2: the first-order pairwise overlap of _union_Nm (used for z >= 3) against the exact
+    mean-overlap union size of _pair_Nm: the first-order law recovers > 90% of the overlap's
+    effect on the link law (max abs difference vs the disjoint-groups law)."""
+    D, T, z = 1600, 900, 2
+    C1, _ = rr._group_polys_cached(D, T, S, z)
+    pop = T - z
+    law = lambda Nm: rr._ie_matrix(Nm.size - 1) @ Nm           # noqa: E731
+    for r in (5, 12, 20):
+        exact = law(rr._pair_Nm(D, T, S, z, 0, r, pop))
+        first = law(rr._union_Nm([C1, C1], pop, np.array([r]), T)[:, 0])
+        C = rr._conv2(C1, C1)                                     # disjoint groups (no overlap)
+        disjoint = law(C @ cis2._binom_ratio(pop - np.arange(C.shape[1]), pop, r))
+        assert np.max(np.abs(exact - first)) < 0.1 * np.max(np.abs(exact - disjoint)), r
+
+
+def _covered_split(D, T, z, nets, K, seed=0):
+    """Per pass: mean over inactive u of |sum over u's covered positions of y_n|^2 / S^2 (layer 2),
+    y_n = (a_2, a_3) - (a_0 - a_1) at position n of the real ReLU network (the read-out's
+    per-position term, verify.cis2_engine.readout / family.decode)."""
+    from verify import cis2_engine as eng
+    rows, groups = [], []
+    for g in range(nets):
+        rng = stream(seed, "test-relu-covered", D, T, z, g)
+        net = eng.Network.build(D, 4, S, T, 2, eng.rotation_family(T, 2, rng), rng)
+        active = eng.sample_active(T, z, K, rng)
+        x = net.family.sample_x(rng, K, z)
+        A = eng.embed_input(net, active, net.family.encode(active, x))
+        A = np.maximum(A.reshape(K, 4, net.N) + net.family.b[1][None, :, None], 0).reshape(K, -1)
+        P3 = eng.preactivation(net, 2, A, bias=False).reshape(K, 4, net.N)
+        A3 = np.maximum(P3 + net.family.b[2][None, :, None], 0.0)
+        y = A3[:, 2:, :] - (A3[:, 0, :] - A3[:, 1, :])[:, None, :]          # (K, 2, N)
+        on = np.zeros((K, net.N), bool)
+        on[np.arange(K)[:, None, None], net.alloc[2][active]] = True
+        pos = net.alloc[2]                                                  # (T, S)
+        cov = on[:, pos]                                                    # (K, T, S)
+        ycov = (y[:, :, pos] * cov[:, None]).sum(-1) / S                    # (K, 2, T)
+        inact = ~(np.arange(T)[None, :, None] == active[:, None, :]).any(-1)
+        val = (ycov**2).sum(1)
+        rows += ((val * inact).sum(1) / inact.sum(1)).tolist()
+        groups += [g] * K
+    return clustered_mean(rows, groups)
+
+
+def test_covered_part_of_inactive_x_matches_network():
+    """z = 2, layer 2: the covered-position part of inactive x (exact ReLU moments over the law of
+    c) against the real network, grid criterion; (H)'s form (no payload clipping) must fail."""
+    D, T, z = 1600, 1100, 2
+    e = _covered_split(D, T, z, nets=40, K=10)
+    p = rr.predict(D, T, S, z, 2)
+    tol = lambda v: abs(v - e.value) <= max(critical_value(e.n_networks) * e.se,  # noqa: E731
+                                            0.10 * e.value)
+    assert tol(p.x_covered[1]), (p.x_covered[1], e)
+    r = drot.rot_stats(D, T, S, z)
+    A, I = p.x_active[0], p.x_inactive[0]
+    h_form = ((r.k1 * (1 + A) + (r.lam_cov + r.k2) * I
+               + 8 * r.k1 * (z - 1) * r.pivar / (1 - r.pix) ** 2 / S) / S**2 + 8 * r.ptri / S**2)
+    assert not tol(h_form), (h_form, e)
