@@ -193,3 +193,19 @@ def test_covered_part_of_inactive_x_matches_network():
     h_form = ((r.k1 * (1 + A) + (r.lam_cov + r.k2) * I
                + 8 * r.k1 * (z - 1) * r.pivar / (1 - r.pix) ** 2 / S) / S**2 + 8 * r.ptri / S**2)
     assert not tol(h_form), (h_form, e)
+
+
+@pytest.mark.parametrize("D,T,z", [(1200, 600, 1), (1600, 900, 2), (2000, 600, 3)])
+def test_pass_classes_mix_to_exact_k_law(D, T, z):
+    """The (off by default) layer-2 pass classes: class weights per k' sum to the exact k law
+    (renormalised), u's class-wise on-set hit laws mix to it without renormalisation (inclusion-
+    exclusion is linear in the group polynomial), and every link law is normalised."""
+    s = rr._setup(D, T, S, z)
+    _, classes = rr._pass_classes(D, T, S, z)
+    w = np.zeros(s.klaw.size)
+    for W, kp, blaw in classes:
+        w[kp] += W
+        assert np.allclose(blaw.sum(1), 1.0, atol=1e-12)
+    assert np.allclose(w, s.klaw, atol=1e-12)
+    mix = sum(wu * pk for wu, pk, _ in rr._u_classes(D, T, S, z))
+    assert np.allclose(mix, s.klaw, atol=1e-9)
