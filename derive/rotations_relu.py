@@ -226,6 +226,21 @@ def _setup(D: int, T: int, S: int, z: int) -> _Setup:
                   lam.astype(np.int64), cnt.astype(float), z * S - o, wo, (D, T, S, z))
 
 
+def _polys(g: np.ndarray, gmax: int) -> np.ndarray:
+    """Group polynomials of V circuits: out[v, m, x] = #{M, |M| = m, sum_{i in M} g[v, i] = x}."""
+    V, k = g.shape
+    c = np.zeros((V, k + 1, gmax))
+    c[:, 0, 0] = 1.0
+    rows = np.arange(V)
+    for j in range(k):
+        new = c.copy()
+        for sh in np.unique(g[:, j]):
+            sel = rows[g[:, j] == sh]
+            new[sel, 1:, sh:] += c[sel, :-1, :gmax - sh]
+        c = new
+    return c
+
+
 def _group_polys(s: _Setup) -> tuple[np.ndarray, np.ndarray]:
     r"""Averaged group polynomials of one active circuit: C1[m, g] = E_v #{M: |M| = m, g_M = g}.
 
@@ -238,26 +253,13 @@ def _group_polys(s: _Setup) -> tuple[np.ndarray, np.ndarray]:
     g = lam_n[sub] - 1                                             # (T, S)
     gmax = int(g.sum(1).max()) + 1
 
-    def poly(gs: np.ndarray) -> np.ndarray:                        # gs (V, k) -> (V, k+1, gmax)
-        V, k = gs.shape
-        c = np.zeros((V, k + 1, gmax))
-        c[:, 0, 0] = 1.0
-        rows = np.arange(V)
-        for j in range(k):
-            new = c.copy()
-            for sh in np.unique(gs[:, j]):
-                sel = rows[gs[:, j] == sh]
-                new[sel, 1:, sh:] += c[sel, :-1, :gmax - sh]
-            c = new
-        return c
-
-    C1 = poly(g).mean(0)
+    C1 = _polys(g, gmax).mean(0)
     tot = g.sum(1, keepdims=True).astype(float)
     C1p = np.zeros((s.S, gmax))
     for j in range(s.S):
         rest = np.delete(g, j, axis=1)
         wgt = np.where(tot[:, 0] > 0, g[:, j] / np.maximum(tot[:, 0], 1), 1.0 / s.S)
-        C1p += (wgt[:, None, None] * poly(rest)).sum(0) / s.T
+        C1p += (wgt[:, None, None] * _polys(rest, gmax)).sum(0) / s.T
     return C1, C1p
 
 
@@ -346,21 +348,6 @@ def _hits_law(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int,
 
 NB_U = 5                      # classes of an inactive circuit's subset (layer-2 positions)
 NB_V = {1: 5, 2: 4, 3: 3, 0: 2}   # classes per active circuit, by z (0: z >= 4)
-
-
-def _polys(g: np.ndarray, gmax: int) -> np.ndarray:
-    """Group polynomials of V circuits: out[v, m, x] = #{M, |M| = m, sum_{i in M} g[v, i] = x}."""
-    V, k = g.shape
-    c = np.zeros((V, k + 1, gmax))
-    c[:, 0, 0] = 1.0
-    rows = np.arange(V)
-    for j in range(k):
-        new = c.copy()
-        for sh in np.unique(g[:, j]):
-            sel = rows[g[:, j] == sh]
-            new[sel, 1:, sh:] += c[sel, :-1, :gmax - sh]
-        c = new
-    return c
 
 
 @functools.lru_cache(maxsize=64)
