@@ -195,20 +195,25 @@ def ideal_recursion(D: int, T: int, S: int, z: int, L: int) -> RotRecursion:
 
 
 def layer1_seizure_fraction(D: int, T: int, S: int, z: int) -> float:
-    r"""P(alpha_u > 1/4) at layer 1 for inactive u (leading order in the sharing probability).
+    r"""P(alpha_u > 1/4) at layer 1 for inactive u, exact from the loads.
 
-    :math:`\hat\alpha^1_u=k_u/S`; for ``S < 8``, ``k_u >= 2`` suffices, and ``k_u >= 2`` needs two
-    active circuits sharing *different* positions with ``u``:
-    :math:`\binom z2(P_3-P_{\rm tri})` (+ O(P_3^2)).  General S: ``k* = floor(S/4) + 1``
-    positions; only ``k* = 2`` is implemented here (others return the k*-th order term 0 if z < k*).
+    :math:`\hat\alpha^1_u=K_u/S` with ``K_u`` the number of ``u``'s positions covered by active
+    circuits; its law is the exact inclusion-exclusion over the group sizes ``lambda_n - 1`` of
+    ``u``'s positions (derive/rotations_kcopies.k_law: the k = 1, shared-ket case is RiS's own
+    network).  To leading order in the sharing probability (S < 8, where ``K >= 2`` suffices) it is
+    :func:`layer1_seizure_fraction_leading` :math:`\binom z2(P_3-P_{\rm tri})`, which is 9% high at
+    z = 3 and 20% high at z = 4 (D = 1000, T = 557): it double-counts three-way coverings.
     """
+    from derive import rotations_kcopies as kc      # local: rotations_kcopies imports this module
+    return kc.err_rate(1, z, D, T, S, "shared")
+
+
+def layer1_seizure_fraction_leading(D: int, T: int, S: int, z: int) -> float:
+    """The leading-order form of :func:`layer1_seizure_fraction` (S < 8 only; NaN otherwise)."""
     r = rot_stats(D, T, S, z)
-    kstar = S // 4 + 1
-    if kstar <= 1:
-        return 1 - (1 - r.k1 / S) ** 1 if z >= 1 else 0.0   # any covered position
-    if kstar == 2:
-        return z * (z - 1) / 2 * (r.p3 - r.ptri)
-    return 0.0 if z < kstar else math.nan
+    if S // 4 + 1 != 2:
+        return math.nan
+    return z * (z - 1) / 2 * (r.p3 - r.ptri)
 
 
 # --------------------------------------------------------------------------- quantities
@@ -283,11 +288,16 @@ def _quantities() -> list[Quantity]:
         _q("alpha_mse_active", "mean-square", "approximate", _DEF["alpha_active"],
            compute=_pick("alpha_active"), eq_label="eq:rot-alpha-active", source="= RiS (6.42)",
            doc="0 under (H) (f = 1 on the whole on-set)", **ours),
-        _q("seizure_fraction_l1", "probability", "approximate",
+        _q("seizure_fraction_l1", "probability", "exact",
            r"\Pr(\hat\alpha^1_u>1/4),\ u\notin\mathcal V",
            compute=lambda l, z, D, T, S: layer1_seizure_fraction(D, T, S, z),
-           tolerance=0.15, tolerance_reason="leading order in P_3 (drops three-way coverings)",
-           eq_label="eq:rot-seizure-l1", doc="binom(z,2)(P_3 - P_tri) for S < 8; layer 1 only"),
+           eq_label="eq:rot-seizure-l1",
+           doc="Pr(K > S/4), K = covered positions of u: exact inclusion-exclusion over the loads; "
+               "layer 1 only (the leading-order form binom(z,2)(P_3 - P_tri) was 20% high at z = 4)",
+           steps=(Step(r"\Pr(S-K=x)", r"\sum_{m\ge x}(-1)^{m-x}\binom mx N_m",
+                       "N_m: probability that m given groups of u's positions are all missed"),
+                  Step(r"\Pr(\hat\alpha^1_u>1/4)", r"\Pr(K>S/4)\approx\binom z2(P_3-P_{\rm tri})",
+                       "leading order for S < 8 (K >= 2); drops three-way coverings"))),
     ]
     for short, field in (("x_mse_active_h", "x_active"), ("x_mse_inactive_h", "x_inactive"),
                          ("alpha_mse_inactive_h", "alpha_inactive")):
