@@ -733,8 +733,12 @@ def _alpha_stats(s: _Setup, P: np.ndarray):
     return float((P * a**2).sum()), float(P[a > THRESH + 1e-12].sum())
 
 
-def _active_alpha(s: _Setup, on: dict, Fbar: float) -> float:
-    """E(alpha_hat_t - 1)^2 from the law of c at on positions (independent positions)."""
+def _on_c(s: _Setup, on: dict, Fbar: float):
+    """The law of c at a position of an active circuit, by load: (Pb, Ym, c).
+
+    ``Pb`` (nlam, nb): links to the other actives' groups; ``Ym`` (nlam, M): erroneous links;
+    ``c`` (nb, M): the pre-activation for each pair of counts (capped calW, (5.20)).
+    """
     S, z = s.S, s.z
     v = np.arange(on["M"]) / Q
     nb = (z - 1) * S + 1
@@ -742,6 +746,13 @@ def _active_alpha(s: _Setup, on: dict, Fbar: float) -> float:
                    else np.array([1.0]) for lm in on["lam"]])        # (nlam, nb)
     Ym = np.array([on["Y"](int(lm) - 1, int(lm)) for lm in on["lam"]])  # (nlam, M)
     c = (S + np.arange(nb)[:, None] + v[None, :]) / (S * (1 - s.pi)) - s.chi * Fbar
+    return Pb, Ym, c
+
+
+def _active_alpha(s: _Setup, on: dict, Fbar: float) -> float:
+    """E(alpha_hat_t - 1)^2 from the law of c at on positions (independent positions)."""
+    S = s.S
+    Pb, Ym, c = _on_c(s, on, Fbar)
     dd = 1 - step(c)                                                  # (nb, M)
     m1 = ((Ym @ dd.T) * Pb).sum(1) @ on["w"]
     m2 = ((Ym @ (dd**2).T) * Pb).sum(1) @ on["w"]
@@ -762,13 +773,7 @@ def _covered_moments(s: _Setup, on: dict, Fbar: float, A_prev: float) -> tuple[f
     ``c < 1`` the ReLU clips the payload (``2c - 1 < 1``), which (H)'s ``K_1(1+A)`` and
     ``8 K_1 Var(c)`` terms do not see.
     """
-    S, z = s.S, s.z
-    v = np.arange(on["M"]) / Q
-    nb = (z - 1) * S + 1
-    Pb = np.array([_hits_law(*s.key, 0, int(lm) - 1, on["pop"], z - 1)[:nb] if z > 1
-                   else np.array([1.0]) for lm in on["lam"]])        # (nlam, nb)
-    Ym = np.array([on["Y"](int(lm) - 1, int(lm)) for lm in on["lam"]])  # (nlam, M)
-    c = (S + np.arange(nb)[:, None] + v[None, :]) / (S * (1 - s.pi)) - s.chi * Fbar
+    Pb, Ym, c = _on_c(s, on, Fbar)
     pc = np.einsum("l,lb,lm->bm", on["w"], Pb, Ym).ravel()          # law of c (nb*M,)
     keep = pc > 1e-14
     c, pc = c.ravel()[keep], pc[keep]
