@@ -16,9 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from derive.quantity import available
-from verify.audit import calibrate, standardised_errors
-from verify.check import Z, nominal_false_alarm, run_checks, verify_module
+from superpose.derive.quantity import available
+from superpose.verify.audit import calibrate, standardised_errors
+from superpose.verify.check import Z, nominal_false_alarm, run_checks, verify_module
 
 
 def main(argv=None) -> int:

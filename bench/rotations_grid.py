@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from reports.figures import rotations_grid as G  # noqa: E402
-from verify import cis2_engine as eng  # noqa: E402
-from verify.rng import stream  # noqa: E402
+from superpose.reports.figures import rotations_grid as G  # noqa: E402
+from superpose.verify import cis2_engine as eng  # noqa: E402
+from superpose.verify.rng import stream  # noqa: E402
 
 SUBSET = [(800, 200), (1200, 400), (1600, 900), (2000, 1000), (2000, 1600), (2000, 2000)]
 ZS = (1, 2, 3, 4)

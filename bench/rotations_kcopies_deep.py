@@ -37,10 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derive import rotations_kcopies as theory  # noqa: E402
-from verify import rotations_kcopies as layer1  # noqa: E402
-from verify.check import Z, critical_value  # noqa: E402
-from verify.rotations_kcopies_deep import KETS, measure_point  # noqa: E402
+from superpose.derive import rotations_kcopies as theory  # noqa: E402
+from superpose.verify import rotations_kcopies as layer1  # noqa: E402
+from superpose.verify.check import Z, critical_value  # noqa: E402
+from superpose.verify.rotations_kcopies_deep import KETS, measure_point  # noqa: E402
 
 S, L = 6, 4
 KS, ZS = (1, 2, 4), (1, 2, 3)

@@ -43,14 +43,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from derive import rotations as drot  # noqa: E402
-from derive import rotations_meanfield as mf  # noqa: E402
-from derive import rotations_relu as rr  # noqa: E402
-from reports.figures.rotations_grid import SWEEP  # noqa: E402
-from verify import rotations as vrot  # noqa: E402
-from verify.check import critical_value  # noqa: E402
-from verify.rng import stream  # noqa: E402
-from verify.stats import clustered_mean  # noqa: E402
+from superpose.derive import rotations as drot  # noqa: E402
+from superpose.derive import rotations_meanfield as mf  # noqa: E402
+from superpose.derive import rotations_relu as rr  # noqa: E402
+from superpose.reports.figures.rotations_grid import SWEEP  # noqa: E402
+from superpose.verify import rotations as vrot  # noqa: E402
+from superpose.verify.check import critical_value  # noqa: E402
+from superpose.verify.rng import stream  # noqa: E402
+from superpose.verify.stats import clustered_mean  # noqa: E402
 
 S, L, TOL, MUTANT = 6, 4, 0.10, 1.15
 QTY = ("xa", "xi", "ai", "aa", "sz")

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import sympy as sp
 
-from derive.quantity import Construction, Param, Quantity, Step
+from superpose.derive.quantity import Construction, Param, Quantity, Step
 
 BLM = "Boucheron-Lugosi-Massart 2013, Concentration Inequalities, §2"
 MU = "Mitzenmacher-Upfal 2005, Probability and Computing, Thms 4.4-4.5"

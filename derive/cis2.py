@@ -52,7 +52,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derive.quantity import BadInput, Construction, Param, Quantity, Step
+from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 # ----------------------------------------------------------------- allocation access
 
@@ -60,9 +60,9 @@ from derive.quantity import BadInput, Construction, Param, Quantity, Step
 def _alloc():
     """The prime-step allocation module (``derive/cis2_alloc.py``)."""
     try:
-        from derive import cis2_alloc
+        from superpose.derive import cis2_alloc
     except ModuleNotFoundError as exc:  # pragma: no cover - only while the module is missing
-        if exc.name != "derive.cis2_alloc":
+        if exc.name != "superpose.derive.cis2_alloc":
             raise
         raise BadInput("the cis2 allocation module derive/cis2_alloc.py is not available") from None
     return cis2_alloc

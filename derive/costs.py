@@ -30,9 +30,9 @@ import sys
 import sympy as sp
 from scipy import integrate, special
 
-from derive.bounds import gauss_abs_max_mean_bound
-from derive.cache import cached
-from derive.quantity import BadInput, Construction, Param, Quantity, Step
+from superpose.derive.bounds import gauss_abs_max_mean_bound
+from superpose.derive.cache import cached
+from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 NAME = "costs"
 SOURCE = "Linsefors, Some costs of superposition (uand.md §6)"

@@ -39,7 +39,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from derive.quantity import Construction, Param, Quantity, Step
+from superpose.derive.quantity import Construction, Param, Quantity, Step
 
 NAME = "pingpong"
 SOURCE = "Gibson, Ping-pong computation in superposition (cis2.md §9)"

@@ -371,7 +371,7 @@ _CACHE: dict[str, Construction] = {}
 
 def available() -> list[str]:
     """Names of the constructions whose module exists, in report order."""
-    return [n for n in KNOWN if importlib.util.find_spec(f"derive.{snake(n)}") is not None]
+    return [n for n in KNOWN if importlib.util.find_spec(f"superpose.derive.{snake(n)}") is not None]
 
 
 def get_construction(name: str) -> Construction:
@@ -380,7 +380,7 @@ def get_construction(name: str) -> Construction:
             f"unknown construction {name!r} (known: {', '.join(available())})"
         )
     if name not in _CACHE:
-        module = importlib.import_module(f"derive.{snake(name)}")
+        module = importlib.import_module(f"superpose.derive.{snake(name)}")
         _CACHE[name] = module.construction()
     return _CACHE[name]
 

@@ -54,8 +54,8 @@ import math
 
 import numpy as np
 
-from derive import cis2_alloc
-from derive.quantity import Param, Quantity, Step
+from superpose.derive import cis2_alloc
+from superpose.derive.quantity import Param, Quantity, Step
 
 NAME = "rotations"
 SOURCE = "derived here (cis2.md §10 proposal; RiS circuits §7)"

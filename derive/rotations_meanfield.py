@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive import cis2
+from superpose.derive import cis2
 
 d_ROT = 4
 G = 48            # read-out grid: alpha in {j/G}
@@ -100,7 +100,7 @@ def offfield_var_onestep(D: int, T: int, S: int, z: int, alpha_ms_prev: float) -
     :math:`\mathrm{Var}(c^l)\approx\kappa_{\rm cap}\,\bar\lambda\,\mathbb E(\hat\alpha^{l-1}_u)^2/(1-\pi)^2`,
     :math:`\bar\lambda=TS/N` (mean load).  Linear in N at fixed tau once E alpha^2 is O(1).
     """
-    from derive import rotations as rot
+    from superpose.derive import rotations as rot
     pi = rot.rot_stats(D, T, S, z).pix
     return cap_factor(pi) * (T * S / (D // d_ROT)) * alpha_ms_prev / (1 - pi) ** 2
 
@@ -160,7 +160,7 @@ def _alpha_law(cv, pc, p_prev, pi, S, pk):
 @functools.lru_cache(maxsize=256)
 def predict(D: int, T: int, S: int, z: int, L: int) -> MeanField:
     """The mean-field recursion of the module docstring at (D, T, S, z), layers 1..L."""
-    from derive import rotations as rot     # local: rotations imports this module
+    from superpose.derive import rotations as rot     # local: rotations imports this module
     N = D // d_ROT
     r = rot.rot_stats(D, T, S, z)
     pi = r.pix

@@ -160,9 +160,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from derive import cis2
-from derive import rotations as rot
-from derive import rotations_kcopies as kc
+from superpose.derive import cis2
+from superpose.derive import rotations as rot
+from superpose.derive import rotations_kcopies as kc
 
 d_ROT = 4
 Q = 240                       # grid: link sums / f / G in units of 1/Q
@@ -891,7 +891,7 @@ def _onset(l, z, D, T, S) -> int:
 
 def quantities() -> tuple:
     """``rotations.*_relu``: the ReLU-network predictions (register in derive/rotations.py)."""
-    from derive.quantity import Quantity, Step
+    from superpose.derive.quantity import Quantity, Step
     params = rot.PARAMS
     steps = (
         Step(r"c_n", r"\frac{L_n}{S(1-\pi)}-\chi\bar F,\ L_n=\sum_m\mathrm{cap}_{nm}f_m",

@@ -65,9 +65,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from derive import cache as _cache
-from derive import gaussian as _gaussian
-from derive.quantity import BadInput, Construction, Param, Quantity, Step
+from superpose.derive import cache as _cache
+from superpose.derive import gaussian as _gaussian
+from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 WEIGHTS = ("gaussian", "rademacher")
 TARGETS = {"and": (0, 0, 0, 1), "xor": (0, 1, 1, 0), "feature": (0, 0, 1, 1)}  # at 00, 01, 10, 11
@@ -466,7 +466,7 @@ def build(d: dict) -> Construction:
                  [Step(r"C^\pm/C", _lx(ratio), "quotient of the two rms_error_constant closed forms")],
                  r"C^\pm/C", "Rademacher over Gaussian RMS constant of the AND readoff (< 1: "
                  "Rademacher is better).", constraint=_on_le_l))
-    from derive import uand_random_max as _max  # local: uand_random_max imports this module
+    from superpose.derive import uand_random_max as _max  # local: uand_random_max imports this module
 
     qs += list(_max.quantities())
     return Construction("uand-random", "U-AND read off a frozen random layer",

@@ -63,9 +63,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from derive import bounds as _bounds
-from derive import uand_random as _ur
-from derive.quantity import BadInput, Param, Quantity, Step
+from superpose.derive import bounds as _bounds
+from superpose.derive import uand_random as _ur
+from superpose.derive.quantity import BadInput, Param, Quantity, Step
 
 SOURCE = "uand.md §5 (open question); TMF thread, Kaarel's reply (max error Theta(log N / sqrt N))"
 L = _ur.L

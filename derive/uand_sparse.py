@@ -32,8 +32,8 @@ import numpy as np
 import sympy as sp
 from scipy import optimize, special
 
-from derive.bounds import union_bound
-from derive.quantity import BadInput, Construction, Param, Quantity, Step
+from superpose.derive.bounds import union_bound
+from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 NAME = "uand-sparse"
 SOURCE_TMF = "TMF §1.2 (uand.md §2)"

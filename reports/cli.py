@@ -11,9 +11,9 @@ import math
 import sys
 from typing import Any, Sequence
 
-from derive.quantity import BadInput, available, get_construction, get_quantity
-from reports.params import int_flag as _int
-from reports.params import parse_params
+from superpose.derive.quantity import BadInput, available, get_construction, get_quantity
+from superpose.reports.params import int_flag as _int
+from superpose.reports.params import parse_params
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_int("--seed", 0), default=0)
     s.add_argument("--only", action="append", metavar="CONSTRUCTION")
     s.add_argument("--json", action="store_true")
-    from reports.export_cli import add_parser as add_export
+    from superpose.reports.export_cli import add_parser as add_export
 
     add_export(sub)
     return p
@@ -83,7 +83,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_derive(args) -> int:
-    from reports import latex
+    from superpose.reports import latex
 
     c = get_construction(args.name)
     print(latex.construction_latex(c) if args.latex else latex.construction_text(c))
@@ -109,14 +109,14 @@ def cmd_eval(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from verify.check import run_checks
+    from superpose.verify.check import run_checks
 
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
     params, results, _ = run_checks(args.name, parse_params(args.param), trials=args.trials,
                                     seed=args.seed, progress=progress)
     trials = args.trials
     if trials is None:
-        from verify.check import verify_module
+        from superpose.verify.check import verify_module
         trials = verify_module(args.name).DEFAULT_TRIALS
     if args.json:
         print(json.dumps({"construction": args.name, "params": params, "seed": args.seed,
@@ -131,14 +131,14 @@ def cmd_verify(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from reports.report import build_report
+    from superpose.reports.report import build_report
 
     return build_report(args.out, scale=args.scale, seed=args.seed, only=args.only)
 
 
 def cmd_audit(args) -> int:
-    from verify.audit import audit_construction
-    from verify.check import verify_module
+    from superpose.verify.audit import audit_construction
+    from superpose.verify.check import verify_module
 
     if args.scale not in ("default", "smoke", "quick"):
         raise BadInput(f"audit --scale takes default, smoke or quick, got {args.scale!r}")
@@ -167,7 +167,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from reports.export_cli import cmd_export as run_export
+    from superpose.reports.export_cli import cmd_export as run_export
 
     return run_export(args)
 

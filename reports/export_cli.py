@@ -15,16 +15,16 @@ import argparse
 import sys
 from typing import Sequence
 
-from derive.quantity import BadInput
-from reports.params import int_flag as _int
-from reports.params import parse_params
+from superpose.derive.quantity import BadInput
+from superpose.reports.params import int_flag as _int
+from superpose.reports.params import parse_params
 
 HELP = "write a constructed network and its ground truth (arrays.npz + manifest.json)"
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
     """Add ``export`` to ``sub`` (the object returned by ``add_subparsers``)."""
-    from verify.export import DENSE_MAX_BYTES, exportable
+    from superpose.verify.export import DENSE_MAX_BYTES, exportable
 
     s = sub.add_parser("export", help=HELP, description=HELP + ". Exportable: "
                        + ", ".join(exportable()) + f". Dense is refused above "
@@ -38,7 +38,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def cmd_export(args) -> int:
-    from verify.export import export, load
+    from superpose.verify.export import export, load
 
     raw = parse_params(args.param)
     cmd = (f"superpose export {args.name} " + "".join(f"--param {k}={v} " for k, v in sorted(raw.items()))

@@ -32,7 +32,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import sympy as sp
 
-from derive.quantity import Construction, Param, Quantity
+from superpose.derive.quantity import Construction, Param, Quantity
 
 # ------------------------------------------------------------------- safe strings
 

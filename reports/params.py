@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from derive.quantity import BadInput
+from superpose.derive.quantity import BadInput
 
 
 def parse_params(pairs: Sequence[str] | None) -> dict[str, str]:

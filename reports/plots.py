@@ -34,7 +34,7 @@ matplotlib.use("Agg")  # files only, never a window (and no display needed)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from verify.check import Z  # noqa: E402
+from superpose.verify.check import Z  # noqa: E402
 
 DPI = 200
 PRODUCER = "superpose (matplotlib)"

@@ -41,13 +41,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from derive import quantity as registry
-from derive.quantity import BadInput, snake
-from reports import latex, plots
-from verify import outdir, provenance
-from verify.provenance import git_revision
-from verify.check import Z, run_checks, verify_module
-from verify.stats import round_sig
+from superpose.derive import quantity as registry
+from superpose.derive.quantity import BadInput, snake
+from superpose.reports import latex, plots
+from superpose.verify import outdir, provenance
+from superpose.verify.provenance import git_revision
+from superpose.verify.check import Z, run_checks, verify_module
+from superpose.verify.stats import round_sig
 
 SCALES = ("smoke", "quick", "paper")
 MARKER = ".superpose-report"
@@ -148,8 +148,7 @@ def figure_modules(name: str) -> list[str]:
     A script belongs to the construction with the longest matching prefix, so that
     ``uand_sparse_x`` never counts as a figure of a construction called ``uand``.
     """
-    import reports.figures as pkg
-
+    import superpose.reports.figures as pkg
     prefixes = sorted({snake(n) for n in (*registry.KNOWN, *registry.available())},
                       key=len, reverse=True)
     mine = []
@@ -260,7 +259,7 @@ def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> Non
     for modname in figure_modules(name):
         clock(f"{name}: figure {modname}")
         try:
-            fmod = importlib.import_module(f"reports.figures.{modname}")
+            fmod = importlib.import_module(f"superpose.reports.figures.{modname}")
             paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"    {m}"))
             rel = sorted(Path(p).resolve().relative_to(tmp.resolve()).as_posix() for p in paths)
             part.figures.append(latex.Figure(modname, rel, str(getattr(fmod, "CAPTION", ""))))

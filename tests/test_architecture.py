@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derive import quantity as registry
-from derive.quantity import ACCURACIES, KNOWN, STATISTICS, Step, bind_params, snake
+from superpose.derive import quantity as registry
+from superpose.derive.quantity import ACCURACIES, KNOWN, STATISTICS, Step, bind_params, snake
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("derive", "verify", "reports")
@@ -71,11 +71,23 @@ def imported(path: Path, root: Path = ROOT) -> set[str]:
     return out
 
 
+def layer(module: str) -> str:
+    """The layer a module name belongs to: ``superpose.verify.check`` -> ``verify``.
+
+    Internal imports all use the installed ``superpose.`` names, so the prefix is stripped
+    before the layer is read (otherwise every import would look like the facade's).
+    """
+    parts = module.split(".")
+    if parts[0] == "superpose" and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_import_direction(path):
     """derive imports neither verify nor reports; verify does not import reports."""
     top = path.relative_to(ROOT).parts[0]
-    bad = sorted(m for m in imported(path) if m.split(".")[0] in FORBIDDEN[top])
+    bad = sorted(m for m in imported(path) if layer(m) in FORBIDDEN[top])
     assert bad == [], f"{path.relative_to(ROOT)} imports {bad} against the data flow"
 
 
@@ -85,9 +97,34 @@ def test_import_scan_sees_violations(tmp_path):
     pkg.mkdir()
     f = pkg / "bad.py"
     f.write_text("import verify.check\nfrom reports import latex\nfrom ..verify import rng\n"
-                 "import importlib\nimportlib.import_module('reports.report')\n")
+                 "import importlib\nimportlib.import_module('superpose.reports.report')\n")
     got = imported(f, root=tmp_path)
-    assert {"verify.check", "reports", "verify", "reports.report"} <= got
+    assert {"verify.check", "reports", "verify", "superpose.reports.report"} <= got
+    # and the direction rule flags every one of them once the prefix is stripped
+    assert {layer(m) for m in got if m != "importlib"} == {"verify", "reports"}
+
+
+def test_direction_rule_fails_on_a_planted_violation(tmp_path):
+    """A derive module importing superpose.verify is reported, prefix and all."""
+    pkg = tmp_path / "derive"
+    pkg.mkdir()
+    f = pkg / "planted.py"
+    f.write_text("from superpose.verify.check import Z\n")
+    bad = sorted(m for m in imported(f, root=tmp_path) if layer(m) in FORBIDDEN["derive"])
+    assert bad == ["superpose.verify.check", "superpose.verify.check.Z"]
+
+
+def test_old_top_level_names_are_not_installed(tmp_path):
+    """``import derive`` fails outside the source tree; ``import superpose`` works."""
+    import subprocess
+    import sys
+
+    code = ("import importlib.util as u, superpose; "
+            "print([u.find_spec(n) is None for n in ('derive', 'verify', 'reports')], "
+            "superpose.__version__)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("[True, True, True]")
 
 
 # ----------------------------------------------------------------------- randomness
@@ -220,9 +257,9 @@ def verify_modules():
     out = []
     for name in registry.available():
         try:
-            out.append((name, importlib.import_module(f"verify.{snake(name)}")))
+            out.append((name, importlib.import_module(f"superpose.verify.{snake(name)}")))
         except ModuleNotFoundError as exc:
-            if exc.name != f"verify.{snake(name)}":
+            if exc.name != f"superpose.verify.{snake(name)}":
                 raise
     return out
 
@@ -244,7 +281,7 @@ def test_verify_module_interface(name, mod):
 
 
 def figure_scripts():
-    import reports.figures as pkg
+    import superpose.reports.figures as pkg
     return sorted(p.stem for p in Path(pkg.__file__).parent.glob("*.py")
                   if p.name != "__init__.py")
 
@@ -253,7 +290,7 @@ def figure_scripts():
 def test_figure_script_interface(stem):
     """A figure script is named after a known construction and has CAPTION and make."""
     assert any(stem.startswith(snake(n) + "_") for n in KNOWN), stem
-    mod = importlib.import_module(f"reports.figures.{stem}")
+    mod = importlib.import_module(f"superpose.reports.figures.{stem}")
     assert isinstance(mod.CAPTION, str) and mod.CAPTION.strip()
     params = list(inspect.signature(mod.make).parameters)
     assert params[:3] == ["outdir", "scale", "seed"] and "progress" in params

@@ -15,12 +15,12 @@ import math
 
 import pytest
 
-from derive.quantity import get_quantity
-from reports.cli import main
-from verify import audit
-from verify.check import run_checks
-from verify.stats import Estimate
-from verify.check import Measurement
+from superpose.derive.quantity import get_quantity
+from superpose.reports.cli import main
+from superpose.verify import audit
+from superpose.verify.check import run_checks
+from superpose.verify.stats import Estimate
+from superpose.verify.check import Measurement
 
 
 def test_audit_smoke_runs_for_uand_random():

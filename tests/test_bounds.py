@@ -23,10 +23,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from derive import bounds as B
-from derive.quantity import BadInput, get_construction, get_quantity
-from verify import bounds as VB
-from verify.check import Z, bind_verify_params, judge, run_checks
+from superpose.derive import bounds as B
+from superpose.derive.quantity import BadInput, get_construction, get_quantity
+from superpose.verify import bounds as VB
+from superpose.verify.check import Z, bind_verify_params, judge, run_checks
 
 C = get_construction("bounds")
 QUANTITIES = {q.short: q for q in C.quantities}

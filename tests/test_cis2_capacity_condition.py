@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import pytest
 
-from derive.quantity import BadInput, get_quantity
-from verify import cis2 as vc
-from verify.check import bind_verify_params, judge
+from superpose.derive.quantity import BadInput, get_quantity
+from superpose.verify import cis2 as vc
+from superpose.verify.check import bind_verify_params, judge
 
 SEED = 7
 EPS = 0.2

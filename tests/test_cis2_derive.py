@@ -15,8 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from derive import cis2, cis2_alloc
-from derive.quantity import BadInput, get_quantity
+from superpose.derive import cis2, cis2_alloc
+from superpose.derive.quantity import BadInput, get_quantity
 
 
 def reference_subsets(N: int, S: int) -> list[tuple[int, ...]]:

@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive import quantity as registry
-from derive.quantity import Construction, Param, Quantity, Step
-from reports import cli, report
-from reports.cli import main
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import clustered_mean
+from superpose.derive import quantity as registry
+from superpose.derive.quantity import Construction, Param, Quantity, Step
+from superpose.reports import cli, report
+from superpose.reports.cli import main
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import clustered_mean
 
 SIGMA = Param("sigma", float, default=1.0, lo=0.1, hi=10.0, doc="noise scale")
 K = Param("k", int, default=4, lo=1, hi=64, doc="coordinates")
@@ -50,7 +50,7 @@ def demo(name: str = "cli-demo", factor: int = 1) -> Construction:
 
 
 def demo_verify(name: str) -> types.ModuleType:
-    mod = types.ModuleType(f"verify.{registry.snake(name)}")
+    mod = types.ModuleType(f"superpose.verify.{registry.snake(name)}")
     mod.PARAMS, mod.DEFAULT_TRIALS = (SIGMA, K), 2000
     mod.SCALES = {s: [({"sigma": 1.0}, 2000)] for s in ("smoke", "quick", "paper")}
 
@@ -73,7 +73,7 @@ def fake(monkeypatch):
     monkeypatch.setattr(cli, "available", names)         # cli imported the function
     for name, factor in (("cli-demo", 1), ("cli-bad", 2)):
         monkeypatch.setitem(registry._CACHE, name, demo(name, factor))
-        monkeypatch.setitem(sys.modules, f"verify.{registry.snake(name)}", demo_verify(name))
+        monkeypatch.setitem(sys.modules, f"superpose.verify.{registry.snake(name)}", demo_verify(name))
 
 
 def run(capsys, *argv):
@@ -232,6 +232,6 @@ def test_bad_input(fake, capsys, tmp_path, monkeypatch, argv, pattern):
 
 def test_bad_input_in_a_subprocess():
     """The installed entry point itself: exit 2, one stderr line, no traceback."""
-    proc = subprocess.run([sys.executable, "-m", "reports.cli", "eval", "no-such.q",
+    proc = subprocess.run([sys.executable, "-m", "superpose.reports.cli", "eval", "no-such.q",
                            "--json"], capture_output=True, text=True, timeout=120)
     assert_bad_input(proc.returncode, proc.stdout, proc.stderr, "unknown construction")

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive.quantity import all_quantities, available, get_construction
-from reports.cli import main
+from superpose.derive.quantity import all_quantities, available, get_construction
+from superpose.reports.cli import main
 
 QUANTITIES = [q.name for q in all_quantities()]
 PARAM_NAMES = sorted({p.name for q in all_quantities() for p in q.params}) or ["l"]
@@ -77,8 +77,7 @@ def test_eval_never_tracebacks(name, ps):
        trials=st.sampled_from(["1", "0", "-5", "x", "2.5", None]))
 def test_verify_validation_never_tracebacks(monkeypatch, name, ps, trials):
     """verify: parameter validation answers in one line; the MC itself is stubbed out."""
-    import verify.check as check
-
+    import superpose.verify.check as check
     real = check.verify_module
 
     def stubbed(n):
@@ -115,7 +114,7 @@ def test_verify_edge_sizes_run_clean(data):
     """Real (tiny) verify runs of cis2 / rotations at edge sizes: smallest D, S = 2, T = 1, T = 2,
     z = T (no inactive circuit): a result (exit 0/1) or one clear line, never a traceback.
     Sizes are drawn within the allocation's capacity so that most draws actually run."""
-    from derive.cis2_alloc import capacity
+    from superpose.derive.cis2_alloc import capacity
 
     name = data.draw(st.sampled_from(["cis2", "rotations"]))
     D = data.draw(st.sampled_from([8, 24, 48] if name == "cis2" else [24, 48]))

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.quantity import BadInput, Param, Quantity, bind_params
-from verify import stats
-from verify.check import Z, Measurement, judge, nominal_false_alarm
-from verify.rng import spawn, stream
+from superpose.derive.quantity import BadInput, Param, Quantity, bind_params
+from superpose.verify import stats
+from superpose.verify.check import Z, Measurement, judge, nominal_false_alarm
+from superpose.verify.rng import spawn, stream
 
 N = Param("N", int, default=4, lo=1, hi=10**9)
 X = Param("x", float, default=0.5, lo=0.0, hi=1.0)

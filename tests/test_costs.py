@@ -12,10 +12,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from derive import costs as Cm
-from derive.quantity import BadInput, get_construction, get_quantity
-from verify import costs as V
-from verify.check import bind_verify_params, judge
+from superpose.derive import costs as Cm
+from superpose.derive.quantity import BadInput, get_construction, get_quantity
+from superpose.verify import costs as V
+from superpose.verify.check import bind_verify_params, judge
 
 C = get_construction("costs")
 
@@ -157,6 +157,6 @@ def test_determinism():
 @pytest.mark.parametrize("case", V.SCALES["quick"] + V.SCALES["paper"])
 def test_scales_pass(case):
     """The quick and paper points pass (slow)."""
-    from verify.check import run_checks
+    from superpose.verify.check import run_checks
     _, results, _ = run_checks("costs", case[0], trials=case[1], seed=6)
     assert [] == [r.name for r in results if r.verdict == "fail"]

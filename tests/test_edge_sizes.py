@@ -17,8 +17,8 @@ import json
 
 import pytest
 
-from derive.cis2_alloc import capacity
-from reports.cli import main
+from superpose.derive.cis2_alloc import capacity
+from superpose.reports.cli import main
 
 NO_INACTIVE = "no inactive circuits: z = T"
 

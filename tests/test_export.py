@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sps
 
-from derive.quantity import BadInput, get_quantity
-from reports import export_cli
-from verify import cis2_engine as eng
-from verify import export as E
-from verify import uand_random as v_ur
-from verify.rng import stream
+from superpose.derive.quantity import BadInput, get_quantity
+from superpose.reports import export_cli
+from superpose.verify import cis2_engine as eng
+from superpose.verify import export as E
+from superpose.verify import uand_random as v_ur
+from superpose.verify.rng import stream
 
 REL = 1e-12  # float64 agreement of two exact code paths (different summation order)
 CASES = {
@@ -131,7 +131,7 @@ def test_uand_random_equals_verify_readoff(made):
 
 def test_uand_sparse_equals_verify_readoffs(made):
     """Outputs are verify.uand_sparse's readoffs (0 where the intersection is empty)."""
-    vus = pytest.importorskip("verify.uand_sparse")
+    vus = pytest.importorskip("superpose.verify.uand_sparse")
     ex, _, _ = made["uand-sparse"]
     W, (i, j) = ex.arrays["weight_in"], ex.arrays["and_pairs"].T
     s = ex.sample_inputs(12, stream(5, "test"))

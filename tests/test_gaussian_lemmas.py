@@ -17,7 +17,7 @@ import pytest
 import sympy as sp
 from scipy import special
 
-from derive import gaussian as g
+from superpose.derive import gaussian as g
 
 TOL = 1e-10   # lemma agreement (float64 quadrature)
 QERR = 1e-12  # allowed quadrature error estimate (node doubling)

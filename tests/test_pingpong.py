@@ -12,11 +12,11 @@ import math
 import numpy as np
 import pytest
 
-from derive import pingpong as P
-from derive.quantity import BadInput, get_construction, get_quantity
-from verify import pingpong as V
-from verify.check import bind_verify_params, judge
-from verify.rng import stream
+from superpose.derive import pingpong as P
+from superpose.derive.quantity import BadInput, get_construction, get_quantity
+from superpose.verify import pingpong as V
+from superpose.verify.check import bind_verify_params, judge
+from superpose.verify.rng import stream
 
 C = get_construction("pingpong")
 
@@ -152,6 +152,6 @@ def test_determinism():
 @pytest.mark.parametrize("case", V.SCALES["quick"] + V.SCALES["paper"])
 def test_scales_pass(case):
     """Quick and paper points: no z = 1 failure (slow)."""
-    from verify.check import run_checks
+    from superpose.verify.check import run_checks
     _, results, _ = run_checks("pingpong", case[0], trials=case[1], seed=7)
     assert [] == [r.name for r in results if r.verdict == "fail"]

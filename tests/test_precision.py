@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from derive.quantity import all_quantities
+from superpose.derive.quantity import all_quantities
 
 CASES = [q for q in all_quantities()
          if q.closed_form is not None and all(p.default is not None for p in q.params)]

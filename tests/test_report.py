@@ -24,14 +24,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import reports.figures
-from derive import quantity as registry
-from derive.quantity import BadInput, Construction, Param, Quantity, Step
-from reports import latex, report
-from reports.cli import main
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import clustered_mean
+import superpose.reports.figures
+from superpose.derive import quantity as registry
+from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
+from superpose.reports import latex, report
+from superpose.reports.cli import main
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import clustered_mean
 
 HAS_LATEX = shutil.which("latexmk") is not None
 CHECK_KEYS = {"name", "quantity", "params", "statistic", "accuracy", "predicted",
@@ -81,7 +81,7 @@ def fake_construction(name: str = "fake-demo", factor: int = 1) -> Construction:
 
 def fake_verify(name: str = "fake-demo") -> types.ModuleType:
     """A verify module measuring the fake construction from its definitions."""
-    mod = types.ModuleType(f"verify.{registry.snake(name)}")
+    mod = types.ModuleType(f"superpose.verify.{registry.snake(name)}")
     mod.PARAMS = (SIGMA, K)
     mod.DEFAULT_TRIALS = 4000
     mod.SCALES = {s: [({"sigma": 1.0, "k": 4}, 4000), ({"sigma": 2.5, "k": 8}, 4000)]
@@ -113,8 +113,8 @@ def fake_verify(name: str = "fake-demo") -> types.ModuleType:
 
 FIGURE = '''
 """Histogram of the fake construction's samples (test figure)."""
-from reports import plots
-from verify.rng import stream
+from superpose.reports import plots
+from superpose.verify.rng import stream
 
 CAPTION = "Samples of $x\\\\sim\\\\mathcal{N}(0,1)$ (fake_demo, 2000 draws)."
 
@@ -133,13 +133,13 @@ def register(mp: pytest.MonkeyPatch, tmp: Path, name: str = "fake-demo", factor:
     current = registry.available                     # may already be patched: chain it
     mp.setattr(registry, "available", lambda: [*current(), name])
     mp.setitem(registry._CACHE, name, fake_construction(name, factor))
-    mp.setitem(sys.modules, f"verify.{registry.snake(name)}", fake_verify(name))
+    mp.setitem(sys.modules, f"superpose.verify.{registry.snake(name)}", fake_verify(name))
     figdir = tmp / "figure-scripts"
     figdir.mkdir(exist_ok=True)
     (figdir / f"{registry.snake(name)}_hist.py").write_text(
         FIGURE.replace("fake-demo", name).replace("fake_demo", registry.snake(name)))
-    mp.setattr(reports.figures, "__path__", [*reports.figures.__path__, str(figdir)])
-    mp.delitem(sys.modules, f"reports.figures.{registry.snake(name)}_hist", raising=False)
+    mp.setattr(superpose.reports.figures, "__path__", [*superpose.reports.figures.__path__, str(figdir)])
+    mp.delitem(sys.modules, f"superpose.reports.figures.{registry.snake(name)}_hist", raising=False)
 
 
 @pytest.fixture
@@ -417,7 +417,7 @@ def test_broken_author_latex_falls_back_to_source_text(tmp_path, monkeypatch, no
     broken = dataclasses.replace(q, steps=(Step(r"\mathbb{E}[x^2]", r"\frac{1}{", "oops"),))
     monkeypatch.setitem(registry._CACHE, "fake-demo",
                         dataclasses.replace(good, quantities=(broken,)))
-    monkeypatch.setattr(sys.modules["verify.fake_demo"], "SCALES", {"smoke": []})
+    monkeypatch.setattr(sys.modules["superpose.verify.fake_demo"], "SCALES", {"smoke": []})
     out = tmp_path / "rep"
     assert report.build_report(out, scale="smoke", only=["fake-demo"]) == 0
     assert (out / "report.pdf").is_file()
@@ -451,8 +451,8 @@ def test_interrupt_stops_worker_processes(tmp_path, monkeypatch, no_figures):
 
     def stuck(params, *, trials, seed, progress=None):
         time.sleep(60)
-    monkeypatch.setattr(sys.modules["verify.fake_demo"], "measure", stuck)
-    monkeypatch.setattr(sys.modules["verify.fake_bad"], "measure", stuck)
+    monkeypatch.setattr(sys.modules["superpose.verify.fake_demo"], "measure", stuck)
+    monkeypatch.setattr(sys.modules["superpose.verify.fake_bad"], "measure", stuck)
 
     def ctrl_c(signum, frame):
         raise KeyboardInterrupt

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive import rotations as rot
-from derive.cis2 import subsets_array
-from derive.quantity import BadInput, get_quantity
-from verify import rotations as vr
-from verify.check import bind_verify_params, judge, run_checks
+from superpose.derive import rotations as rot
+from superpose.derive.cis2 import subsets_array
+from superpose.derive.quantity import BadInput, get_quantity
+from superpose.verify import rotations as vr
+from superpose.verify.check import bind_verify_params, judge, run_checks
 
 SEED = 3
 

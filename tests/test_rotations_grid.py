@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from derive.cis2_alloc import capacity
-from reports.figures import rotations_grid as G
+from superpose.derive.cis2_alloc import capacity
+from superpose.reports.figures import rotations_grid as G
 
 
 def test_sweep_is_the_authors_41_pairs_within_capacity():

@@ -9,12 +9,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from derive import cis2_alloc
-from derive import rotations_kcopies as R
-from derive.quantity import BadInput
-from verify import rotations_kcopies as V
-from verify.check import judge
-from verify.rng import stream
+from superpose.derive import cis2_alloc
+from superpose.derive import rotations_kcopies as R
+from superpose.derive.quantity import BadInput
+from superpose.verify import rotations_kcopies as V
+from superpose.verify.check import judge
+from superpose.verify.rng import stream
 
 
 def _brute_k_law(N, S, T, z):

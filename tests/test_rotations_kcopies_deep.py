@@ -7,14 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from derive import cis2_alloc
-from derive import rotations_kcopies as R
+from superpose.derive import cis2_alloc
+from superpose.derive import rotations_kcopies as R
 from tests.cis2_dense_ref import calW as ref_calW, kets as ref_kets
-from verify import cis2_engine as eng
-from verify import rotations_kcopies as V1
-from verify import rotations_kcopies_deep as M
-from verify.check import critical_value
-from verify.rng import stream
+from superpose.verify import cis2_engine as eng
+from superpose.verify import rotations_kcopies as V1
+from superpose.verify import rotations_kcopies_deep as M
+from superpose.verify.check import critical_value
+from superpose.verify.rng import stream
 
 
 def _unit_x(rng, B, z):

@@ -13,13 +13,13 @@ import math
 import numpy as np
 import pytest
 
-from derive import cis2
-from derive import rotations as drot
-from derive import rotations_relu as rr
-from verify import rotations as vrot
-from verify.check import critical_value
-from verify.rng import stream
-from verify.stats import clustered_mean
+from superpose.derive import cis2
+from superpose.derive import rotations as drot
+from superpose.derive import rotations_relu as rr
+from superpose.verify import rotations as vrot
+from superpose.verify.check import critical_value
+from superpose.verify.rng import stream
+from superpose.verify.stats import clustered_mean
 
 S = 6
 
@@ -60,7 +60,7 @@ def _link_counts(D, T, z, nets, reps, seed=0):
 def test_layer2_link_law_matches_direct_count():
     D, T, z = 800, 200, 1
     s = rr._setup(D, T, S, z)
-    from derive import cis2
+    from superpose.derive import cis2
     w = s.cnt * cis2._binom_ratio(T - s.lam, T, z)
     w = w / w.sum()
     law = sum(wi * rr._hits_law(D, T, S, z, 0, int(lm), T - z) for lm, wi in zip(s.lam, w))
@@ -155,7 +155,7 @@ def _covered_split(D, T, z, nets, K, seed=0):
     """Per pass: mean over inactive u of |sum over u's covered positions of y_n|^2 / S^2 (layer 2),
     y_n = (a_2, a_3) - (a_0 - a_1) at position n of the real ReLU network (the read-out's
     per-position term, verify.cis2_engine.readout / family.decode)."""
-    from verify import cis2_engine as eng
+    from superpose.verify import cis2_engine as eng
     rows, groups = [], []
     for g in range(nets):
         rng = stream(seed, "test-relu-covered", D, T, z, g)

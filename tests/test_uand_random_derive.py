@@ -20,9 +20,9 @@ import pytest
 import sympy as sp
 from scipy import special
 
-from derive import uand_random as ur
-from derive.quantity import BadInput, get_construction
-from reports import cli
+from superpose.derive import uand_random as ur
+from superpose.derive.quantity import BadInput, get_construction
+from superpose.reports import cli
 
 LS = (2, 3, 4, 7)
 TOL = 1e-9

@@ -14,11 +14,11 @@ import pytest
 import sympy as sp
 from scipy import integrate, optimize
 
-from derive import bounds
-from derive import uand_random_max as d
-from derive.quantity import BadInput
-from verify import uand_random_max as v
-from verify.check import judge
+from superpose.derive import bounds
+from superpose.derive import uand_random_max as d
+from superpose.derive.quantity import BadInput
+from superpose.verify import uand_random_max as v
+from superpose.verify.check import judge
 
 Q = {q.short: q for q in d.quantities()}
 
@@ -111,7 +111,7 @@ def test_published_ratio_is_info(runs):
 
 def test_simulation_matches_a_direct_loop():
     # one network, all pairs by an explicit double loop over the readoff definition
-    from derive import uand_random as c
+    from superpose.derive import uand_random as c
     coefs = c.coefficients("and", 3, "gaussian")
     rng1, rng2 = np.random.default_rng(5), np.random.default_rng(5)
     fast = v.network_max(rng1, 32, 3, 9, 1, coefs)[0]

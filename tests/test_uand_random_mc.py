@@ -23,11 +23,11 @@ import re
 import numpy as np
 import pytest
 
-from derive import uand_random as du
-from derive.quantity import BadInput, get_quantity
-from verify import uand_random as vu
-from verify.check import Z, bind_verify_params, judge, run_checks
-from verify.rng import stream
+from superpose.derive import uand_random as du
+from superpose.derive.quantity import BadInput, get_quantity
+from superpose.verify import uand_random as vu
+from superpose.verify.check import Z, bind_verify_params, judge, run_checks
+from superpose.verify.rng import stream
 
 DEFAULTS = {p.name: p.default for p in vu.PARAMS}
 SEED = 0
@@ -223,7 +223,7 @@ def test_clustering_matters():
     params = _params(K=16)
     res, cl = vu.simulate_pairs(params, "gaussian", "pair", 0, ("and",), 8192, SEED)
     r = res["and"][0]
-    from verify.stats import clustered_mean
+    from superpose.verify.stats import clustered_mean
 
     clustered, naive = clustered_mean(r, cl).se, clustered_mean(r).se
     # the on = 0 terms r_n h_n of two trials of one network correlate at 1/pi
@@ -271,7 +271,7 @@ def test_cli_verify_json(capsys):
     parameter exits 2."""
     import json
 
-    from reports.cli import main
+    from superpose.reports.cli import main
 
     rc = main(["verify", "uand-random", "--param", "N=32", "--param", "l=2", "--trials", "2048",
                "--json"])
@@ -289,7 +289,7 @@ def test_figure_smoke_deterministic(tmp_path, modname):
     """The figure writes a PDF and a PNG at smoke scale, byte-identical on a rerun."""
     import importlib
 
-    mod = importlib.import_module(f"reports.figures.{modname}")
+    mod = importlib.import_module(f"superpose.reports.figures.{modname}")
     assert isinstance(mod.CAPTION, str) and mod.CAPTION
     a = mod.make(tmp_path / "a", "smoke", 0)
     b = mod.make(tmp_path / "b", "smoke", 0)

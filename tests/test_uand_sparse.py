@@ -16,10 +16,10 @@ import pytest
 import sympy as sp
 from scipy import stats
 
-from derive import uand_sparse as U
-from derive.quantity import BadInput, get_construction, get_quantity
-from verify import uand_sparse as V
-from verify.check import judge
+from superpose.derive import uand_sparse as U
+from superpose.derive.quantity import BadInput, get_construction, get_quantity
+from superpose.verify import uand_sparse as V
+from superpose.verify.check import judge
 
 C = get_construction("uand-sparse")
 P_RAT = [sp.Rational(1, 7), sp.Rational(1, 3), sp.Rational(3, 5)]
@@ -195,7 +195,7 @@ SMOKE = V.SCALES["smoke"][0]
 
 @pytest.fixture(scope="module")
 def smoke_measurements():
-    from verify.check import bind_verify_params
+    from superpose.verify.check import bind_verify_params
     params = bind_verify_params("uand-sparse", SMOKE[0])
     return V.measure(params, trials=SMOKE[1], seed=3)
 
@@ -211,7 +211,7 @@ def test_smoke_checks_pass(smoke_measurements):
 @pytest.fixture(scope="module")
 def default_measurements():
     """The default verify run (default parameters, DEFAULT_TRIALS networks)."""
-    from verify.check import bind_verify_params
+    from superpose.verify.check import bind_verify_params
     return V.measure(bind_verify_params("uand-sparse", {}), trials=V.DEFAULT_TRIALS, seed=3)
 
 
@@ -243,7 +243,7 @@ def test_approximate_misfire_detects_wrong_scale(default_measurements):
 @pytest.fixture(scope="module")
 def empty_measurements():
     """The quick point built for the empty-intersection checks (Chen-Stein certifies Poisson)."""
-    from verify.check import bind_verify_params
+    from superpose.verify.check import bind_verify_params
     params, trials = V.SCALES["quick"][1]
     ms = V.measure(bind_verify_params("uand-sparse", params), trials=trials, seed=4)
     return {m.quantity.split(".")[1]: m for m in ms if "empty" in m.quantity}
@@ -264,7 +264,7 @@ def test_empty_intersection_checks(empty_measurements):
 def test_p_empty_detects_5_percent():
     """At the quick point with many empty pairs (d=64, m=64, p=0.2) p_empty passes and its
     x1.05 / x0.95 mutants fail."""
-    from verify.check import bind_verify_params
+    from superpose.verify.check import bind_verify_params
     params, trials = V.SCALES["quick"][2]
     ms = V.measure(bind_verify_params("uand-sparse", params), trials=trials, seed=4)
     pe = next(m for m in ms if m.quantity.endswith(".p_empty"))
@@ -293,7 +293,7 @@ def test_empty_pairs_bitset_matches_counts():
 
 def test_determinism():
     """Same seed, same numbers."""
-    from verify.check import bind_verify_params
+    from superpose.verify.check import bind_verify_params
     params = bind_verify_params("uand-sparse", dict(SMOKE[0], m_sup=32, d0=8))
     a = V.measure(params, trials=5, seed=11)
     b = V.measure(params, trials=5, seed=11)
@@ -320,6 +320,6 @@ def test_readoff_matches_dense_definition():
 @pytest.mark.parametrize("case", V.SCALES["quick"])
 def test_quick_scale_passes(case):
     """The quick-scale points pass (slow)."""
-    from verify.check import run_checks
+    from superpose.verify.check import run_checks
     _, results, _ = run_checks("uand-sparse", case[0], trials=case[1], seed=5)
     assert [] == [r.name for r in results if r.verdict == "fail"]

@@ -37,8 +37,8 @@ from typing import Callable, Iterable
 
 import sympy as sp
 
-from derive.quantity import Quantity, get_quantity
-from verify.check import (CheckResult, Measurement, critical_value, judge,
+from superpose.derive.quantity import Quantity, get_quantity
+from superpose.verify.check import (CheckResult, Measurement, critical_value, judge,
                           nominal_false_alarm, run_checks)
 
 SCALE_STEP = 0.05

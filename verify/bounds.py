@@ -33,10 +33,10 @@ from typing import Callable
 
 import numpy as np
 
-from derive.quantity import Param
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import Estimate, clustered_mean, round_sig
+from superpose.derive.quantity import Param
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import Estimate, clustered_mean, round_sig
 
 PARAMS: tuple[Param, ...] = (
     Param("n", int, default=128, lo=1, hi=2**16, doc="Gaussians per draw / vector length / events"),

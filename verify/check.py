@@ -33,7 +33,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping
 
-from derive.quantity import (
+from superpose.derive.quantity import (
     BadInput,
     Param,
     Quantity,
@@ -42,7 +42,7 @@ from derive.quantity import (
     get_quantity,
     snake,
 )
-from verify.stats import Estimate, round_sig
+from superpose.verify.stats import Estimate, round_sig
 
 #: The one constant of every Monte Carlo test (see module docstring).
 Z = 4.0
@@ -216,9 +216,9 @@ def verify_module(name: str):
     """The verify module of a construction (``BadInput`` if it has none)."""
     get_construction(name)  # validates the name
     try:
-        return importlib.import_module(f"verify.{snake(name)}")
+        return importlib.import_module(f"superpose.verify.{snake(name)}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"verify.{snake(name)}":
+        if exc.name == f"superpose.verify.{snake(name)}":
             raise BadInput(f"construction {name!r} has no Monte Carlo verification yet") from None
         raise
 

@@ -49,13 +49,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive import cis2 as theory
-from derive import cis2_alloc
-from derive.quantity import Param, get_quantity
-from verify import cis2_engine as eng
-from verify.check import Z, Measurement, critical_value
-from verify.rng import stream
-from verify.stats import Estimate, clustered_mean, sample_max
+from superpose.derive import cis2 as theory
+from superpose.derive import cis2_alloc
+from superpose.derive.quantity import Param, get_quantity
+from superpose.verify import cis2_engine as eng
+from superpose.verify.check import Z, Measurement, critical_value
+from superpose.verify.rng import stream
+from superpose.verify.stats import Estimate, clustered_mean, sample_max
 
 NAME = "cis2"
 PARAMS = (

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.quantity import Param
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import from_cluster_sums
+from superpose.derive.quantity import Param
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import from_cluster_sums
 
 NAME = "costs"
 

@@ -41,15 +41,15 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import scipy.sparse as sps
 
-from derive.cis2_alloc import capacity
-from derive.quantity import BadInput, Param, bind_params, get_construction
-from verify import cis2 as v_cis2
-from verify import outdir, provenance
-from verify.provenance import git_revision
-from verify import cis2_engine as eng
-from verify import rotations as v_rot
-from verify import uand_random as v_ur
-from verify.rng import stream
+from superpose.derive.cis2_alloc import capacity
+from superpose.derive.quantity import BadInput, Param, bind_params, get_construction
+from superpose.verify import cis2 as v_cis2
+from superpose.verify import outdir, provenance
+from superpose.verify.provenance import git_revision
+from superpose.verify import cis2_engine as eng
+from superpose.verify import rotations as v_rot
+from superpose.verify import uand_random as v_ur
+from superpose.verify.rng import stream
 
 FORMAT, SCHEMA_VERSION = "superpose-export", 1
 ARRAYS, MANIFEST = "arrays.npz", "manifest.json"
@@ -63,7 +63,7 @@ PACKAGES = ("numpy", "scipy", "sympy", "mpmath")
 
 def _uand_sparse():
     try:
-        from verify import uand_sparse
+        from superpose.verify import uand_sparse
     except ModuleNotFoundError:  # pragma: no cover - optional construction
         return None
     return uand_sparse
@@ -149,7 +149,7 @@ def _cis2_build(p: dict, rng: np.random.Generator, rotation: bool) -> Built:
             "input": "x[t*d:(t+1)*d] = a^0_t for active t, 0 for inactive t",
             "target": "y[t*d:(t+1)*d] = a^L_t, a^l_t = relu(circuit_w[l, t] @ a^{l-1}_t + circuit_b[l]);"
                       " 0 for inactive t",
-            "sampler": "verify.export.Export.sample_inputs(n, rng)"},
+            "sampler": "superpose.verify.export.Export.sample_inputs(n, rng)"},
         "ground_truth": {
             "layout": f"hidden layer l has D = d N = {D} neurons; neuron i*N + n is small neuron i "
                       "at position n (d blocks of length N, cis2.md §1); dims = (D, d, N, S, T, L)",
@@ -284,7 +284,7 @@ def _pairs(m: int) -> np.ndarray:
 def _uand_inputs(m: int, l: int, extra: str) -> dict:
     return {"kind": f"exactly l = {l} of m = {m} inputs equal 1, the others 0 (uniform l-subset)",
             "target": "y[p] = x[i] x[j] for pair p = and_pairs[p] = (i, j)", "note": extra,
-            "sampler": "verify.export.Export.sample_inputs(n, rng)"}
+            "sampler": "superpose.verify.export.Export.sample_inputs(n, rng)"}
 
 
 def _ur_sizes(p: dict) -> tuple[int, int]:
@@ -294,7 +294,7 @@ def _ur_sizes(p: dict) -> tuple[int, int]:
 
 
 def _ur_build(p: dict, rng: np.random.Generator) -> Built:
-    from derive import uand_random as theory
+    from superpose.derive import uand_random as theory
 
     N, l, m = p["N"], p["l"], p["m"]
     weights = "rademacher" if p["rademacher"] else "gaussian"

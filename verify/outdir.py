@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from derive.quantity import BadInput
+from superpose.derive.quantity import BadInput
 
 
 def check_target(out, is_ours: Callable[[Path], bool], what: str) -> Path:

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.pingpong import bits_needed, gate_constants, rounding_bounds
-from derive.quantity import Param
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import Estimate, clustered_mean, from_cluster_sums
+from superpose.derive.pingpong import bits_needed, gate_constants, rounding_bounds
+from superpose.derive.quantity import Param
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import Estimate, clustered_mean, from_cluster_sums
 
 NAME = "pingpong"
 TOL = 1e-12  # z = 2: an output counts as broken beyond 1e-12 max(1, |y|_inf)

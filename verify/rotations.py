@@ -39,14 +39,14 @@ import time
 
 import numpy as np
 
-from derive import cis2 as cis2_theory
-from derive import cis2_alloc
-from derive.quantity import Param
-from verify import cis2_engine as eng
-from verify import rotations_kcopies as kcopies
-from verify.check import Measurement, critical_value
-from verify.rng import stream
-from verify.stats import Estimate, clustered_mean
+from superpose.derive import cis2 as cis2_theory
+from superpose.derive import cis2_alloc
+from superpose.derive.quantity import Param
+from superpose.verify import cis2_engine as eng
+from superpose.verify import rotations_kcopies as kcopies
+from superpose.verify.check import Measurement, critical_value
+from superpose.verify.rng import stream
+from superpose.verify.stats import Estimate, clustered_mean
 
 NAME = "rotations"
 d = 4

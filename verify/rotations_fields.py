@@ -27,9 +27,9 @@ import time
 
 import numpy as np
 
-from verify import cis2_engine as eng
-from verify.rng import stream
-from verify.stats import clustered_mean
+from superpose.verify import cis2_engine as eng
+from superpose.verify.rng import stream
+from superpose.verify.stats import clustered_mean
 
 d = 4
 THRESH, ONSET_FRAC = 0.25, 0.01

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive import cis2_alloc
-from derive import rotations_kcopies as theory
-from derive.quantity import BadInput, Param, get_quantity
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import Estimate, clustered_mean
+from superpose.derive import cis2_alloc
+from superpose.derive import rotations_kcopies as theory
+from superpose.derive.quantity import BadInput, Param, get_quantity
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import Estimate, clustered_mean
 
 NAME = "rotations"
 KETS = ("shared", "block")

@@ -69,10 +69,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from derive import cis2_alloc
-from verify.rng import stream
-from verify.rotations_kcopies import circuit_weights, decode, encode
-from verify.stats import Estimate, clustered_mean
+from superpose.derive import cis2_alloc
+from superpose.verify.rng import stream
+from superpose.verify.rotations_kcopies import circuit_weights, decode, encode
+from superpose.verify.stats import Estimate, clustered_mean
 
 NAME = "rotations-kcopies-deep"
 KETS = ("shared", "block")

@@ -47,12 +47,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from derive import uand_random as construction
-from derive.quantity import BadInput, Param
-from verify import uand_random_max as maxlaw
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import Estimate, clustered_mean
+from superpose.derive import uand_random as construction
+from superpose.derive.quantity import BadInput, Param
+from superpose.verify import uand_random_max as maxlaw
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import Estimate, clustered_mean
 
 NAME = "uand-random"
 Progress = Callable[[str], None] | None

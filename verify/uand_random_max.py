@@ -23,11 +23,11 @@ from typing import Callable
 
 import numpy as np
 
-from derive import uand_random as construction
-from derive.quantity import BadInput, Param
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import clustered_mean
+from superpose.derive import uand_random as construction
+from superpose.derive.quantity import BadInput, Param
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import clustered_mean
 
 NAME = "uand-random"
 Progress = Callable[[str], None] | None

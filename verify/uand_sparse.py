@@ -24,10 +24,10 @@ import math
 
 import numpy as np
 
-from derive.quantity import BadInput, Param, get_quantity
-from verify.check import Measurement
-from verify.rng import stream
-from verify.stats import Estimate, clustered_mean, from_cluster_sums
+from superpose.derive.quantity import BadInput, Param, get_quantity
+from superpose.verify.check import Measurement
+from superpose.verify.rng import stream
+from superpose.verify.stats import Estimate, clustered_mean, from_cluster_sums
 
 NAME = "uand-sparse"
 

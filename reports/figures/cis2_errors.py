@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import cis2 as vc
-from verify.check import bind_verify_params
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import cis2 as vc
+from superpose.verify.check import bind_verify_params
 
 CAPTION = (r"CiS2, $D=1000$, $d=4$, $S=6$, $L=4$, isotropic zero-mean circuits. Left: active "
            r"mean-square error at layer $L$ (ideal mode, points $\pm4$ SE) vs $T(d/D)^2$ for "

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import cis2 as vc
-from verify.check import bind_verify_params
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import cis2 as vc
+from superpose.verify.check import bind_verify_params
 
 ZS = (1, 2, 3, 4)
 TRIALS = {"smoke": 32, "quick": 320, "paper": 3200}

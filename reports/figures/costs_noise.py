@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import costs as V
-from verify.check import Z
-from verify.rng import stream
-from verify.stats import from_cluster_sums
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import costs as V
+from superpose.verify.check import Z
+from superpose.verify.rng import stream
+from superpose.verify.stats import from_cluster_sums
 
 NAME = "costs_noise"
 M = 1024

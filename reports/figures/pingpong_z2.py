@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import pingpong as V
-from verify.check import Z
-from verify.rng import stream
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import pingpong as V
+from superpose.verify.check import Z
+from superpose.verify.rng import stream
 
 NAME = "pingpong_z2"
 DS = (2, 4, 8)

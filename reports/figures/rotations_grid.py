@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from matplotlib import ticker
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import rotations as rot
-from verify.rng import stream
-from verify.stats import clustered_mean
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import rotations as rot
+from superpose.verify.rng import stream
+from superpose.verify.stats import clustered_mean
 
 CAPTION = (r"RiS rotation grid (Figs. 8--11 of the post), $d=4$, $S=6$, $L=4$, ReLU network: mean-square "
            r"error of $\mathbf x$ and $\alpha$ of active and inactive circuits, rows layer $l=1..4$, "

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import uand_random as vu
-from verify.rng import stream
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import uand_random as vu
+from superpose.verify.rng import stream
 
 NAME = "uand_random_hist"
 L = 3

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from derive import uand_random_max as d
-from reports import plots
-from verify import uand_random_max as vm
-from verify.check import Z
+from superpose.derive import uand_random_max as d
+from superpose.reports import plots
+from superpose.verify import uand_random_max as vm
+from superpose.verify.check import Z
 
 NAME = "uand_random_maxlaw"
 L = 3

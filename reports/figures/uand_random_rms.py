@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import uand_random as vu
-from verify.check import Z
-from verify.rng import stream
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import uand_random as vu
+from superpose.verify.check import Z
+from superpose.verify.rng import stream
 
 NAME = "uand_random_rms"
 L = 3

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import uand_random as VR
-from verify import uand_sparse as VS
-from verify.check import Z
-from verify.rng import stream
-from verify.stats import from_cluster_sums
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import uand_random as VR
+from superpose.verify import uand_sparse as VS
+from superpose.verify.check import Z
+from superpose.verify.rng import stream
+from superpose.verify.stats import from_cluster_sums
 
 NAME = "uand_sparse_compare"
 L, M, DELTA, NX = 3, 32, 0.1, 8

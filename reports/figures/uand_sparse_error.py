@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 from matplotlib import ticker
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify import uand_sparse as V
-from verify.check import Z
-from verify.rng import stream
-from verify.stats import from_cluster_sums
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify import uand_sparse as V
+from superpose.verify.check import Z
+from superpose.verify.rng import stream
+from superpose.verify.stats import from_cluster_sums
 
 NAME = "uand_sparse_error"
 M, L, NX, DELTA = 32, 3, 4, 0.1

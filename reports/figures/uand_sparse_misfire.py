@@ -15,11 +15,11 @@ import numpy as np
 import sympy as sp
 from scipy import special, stats
 
-from derive.quantity import get_quantity
-from reports import plots
-from verify.check import Z
-from verify.rng import stream
-from verify.stats import from_cluster_sums
+from superpose.derive.quantity import get_quantity
+from superpose.reports import plots
+from superpose.verify.check import Z
+from superpose.verify.rng import stream
+from superpose.verify.stats import from_cluster_sums
 
 NAME = "uand_sparse_misfire"
 D0, L, P, D = 64, 4, 0.05, 256
