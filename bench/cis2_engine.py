@@ -39,8 +39,8 @@ try:  # noqa: E402
 except ImportError:  # the environment variables above do the job
     threadpool_limits = None
 
-from superpose.derive.cis2_alloc import capacity  # noqa: E402
-from superpose.verify import cis2_engine as ce  # noqa: E402
+from superpose.derive.cis2.alloc import capacity  # noqa: E402
+from superpose.verify.cis2 import engine as ce  # noqa: E402
 
 d, S, z, L, SEED = 4, 6, 2, 4, 20240601
 

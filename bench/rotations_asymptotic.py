@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from superpose.verify.provenance import git_revision  # noqa: E402
-from superpose.verify.rotations_fields import run_point  # noqa: E402
+from superpose.verify.rotations.fields import run_point  # noqa: E402
 
 TAUS = (0.002, 0.004, 0.008)
 
@@ -59,7 +59,7 @@ def _one(pt):
 def predictions(r: dict) -> dict:
     """Mean-field predictions at a measured point (derive/rotations_meanfield.py)."""
     try:
-        from superpose.derive import rotations_meanfield as mf
+        from superpose.derive.rotations import meanfield as mf
     except ImportError:
         return {}
     p = mf.predict(r["D"], r["T"], r["S"], r["z"], r["L"])

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from superpose.reports.figures import rotations_grid as G  # noqa: E402
-from superpose.verify import cis2_engine as eng  # noqa: E402
+from superpose.verify.cis2 import engine as eng  # noqa: E402
 from superpose.verify.rng import stream  # noqa: E402
 
 SUBSET = [(800, 200), (1200, 400), (1600, 900), (2000, 1000), (2000, 1600), (2000, 2000)]

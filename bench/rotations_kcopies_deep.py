@@ -37,10 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from superpose.derive import rotations_kcopies as theory  # noqa: E402
-from superpose.verify import rotations_kcopies as layer1  # noqa: E402
+from superpose.derive.rotations import kcopies as theory  # noqa: E402
+from superpose.verify.rotations import kcopies as layer1  # noqa: E402
 from superpose.verify.check import Z, critical_value  # noqa: E402
-from superpose.verify.rotations_kcopies_deep import KETS, measure_point  # noqa: E402
+from superpose.verify.rotations.kcopies_deep import KETS, measure_point  # noqa: E402
 
 S, L = 6, 4
 KS, ZS = (1, 2, 4), (1, 2, 3)

@@ -41,7 +41,7 @@ from superpose.derive import cis2  # noqa: E402
 from superpose.derive.quantity import BadInput, get_quantity  # noqa: E402
 from superpose.verify.check import critical_value  # noqa: E402
 from superpose.verify.provenance import git_revision  # noqa: E402
-from superpose.verify.rotations_fields import n_circuits, run_point  # noqa: E402
+from superpose.verify.rotations.fields import n_circuits, run_point  # noqa: E402
 
 d, L = 4, 6
 TAUS = (0.001, 0.002, 0.004, 0.006, 0.008)

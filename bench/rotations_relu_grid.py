@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from superpose.derive import rotations as drot  # noqa: E402
-from superpose.derive import rotations_meanfield as mf  # noqa: E402
-from superpose.derive import rotations_relu as rr  # noqa: E402
+from superpose.derive.rotations import meanfield as mf  # noqa: E402
+from superpose.derive.rotations import relu as rr  # noqa: E402
 from superpose.reports.figures.rotations_grid import SWEEP  # noqa: E402
 from superpose.verify import rotations as vrot  # noqa: E402
 from superpose.verify.check import critical_value  # noqa: E402

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from superpose.derive.quantity import get_quantity
-from superpose.verify.uand_random_max import measure_max
+from superpose.verify.uand_random.maxlaw import measure_max
 
 POINTS = [(0.5, n, t) for n, t in ((16, 1000), (64, 1000), (256, 1000), (1024, 600), (4096, 300),
                                    (16384, 60))] \

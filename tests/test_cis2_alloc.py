@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from superpose.derive import cis2_alloc as ca
+from superpose.derive.cis2 import alloc as ca
 
 
 def literal_subsets(N: int, S: int) -> list[list[int]]:

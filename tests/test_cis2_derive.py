@@ -15,7 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from superpose.derive import cis2, cis2_alloc
+from superpose.derive import cis2
+from superpose.derive.cis2 import alloc as cis2_alloc
 from superpose.derive.quantity import BadInput, get_quantity
 
 

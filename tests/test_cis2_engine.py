@@ -16,8 +16,8 @@ import pathlib
 import numpy as np
 import pytest
 
-from superpose.derive.cis2_alloc import capacity
-from superpose.verify import cis2_engine as ce
+from superpose.derive.cis2.alloc import capacity
+from superpose.verify.cis2 import engine as ce
 
 _spec = importlib.util.spec_from_file_location(
     "cis2_dense_ref", pathlib.Path(__file__).with_name("cis2_dense_ref.py"))

@@ -114,7 +114,7 @@ def test_verify_edge_sizes_run_clean(data):
     """Real (tiny) verify runs of cis2 / rotations at edge sizes: smallest D, S = 2, T = 1, T = 2,
     z = T (no inactive circuit): a result (exit 0/1) or one clear line, never a traceback.
     Sizes are drawn within the allocation's capacity so that most draws actually run."""
-    from superpose.derive.cis2_alloc import capacity
+    from superpose.derive.cis2.alloc import capacity
 
     name = data.draw(st.sampled_from(["cis2", "rotations"]))
     D = data.draw(st.sampled_from([8, 24, 48] if name == "cis2" else [24, 48]))

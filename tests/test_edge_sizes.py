@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from superpose.derive.cis2_alloc import capacity
+from superpose.derive.cis2.alloc import capacity
 from superpose.reports.cli import main
 
 NO_INACTIVE = "no inactive circuits: z = T"

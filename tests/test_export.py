@@ -21,7 +21,7 @@ import scipy.sparse as sps
 
 from superpose.derive.quantity import BadInput, get_quantity
 from superpose.reports import export_cli
-from superpose.verify import cis2_engine as eng
+from superpose.verify.cis2 import engine as eng
 from superpose.verify import export as E
 from superpose.verify import uand_random as v_ur
 from superpose.verify.rng import stream

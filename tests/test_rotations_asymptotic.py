@@ -15,10 +15,10 @@ import math
 
 import pytest
 
-from superpose.derive import rotations_meanfield as mf
+from superpose.derive.rotations import meanfield as mf
 from superpose.derive.quantity import get_quantity
 from superpose.verify.check import Z
-from superpose.verify.rotations_fields import n_circuits, run_point
+from superpose.verify.rotations.fields import n_circuits, run_point
 
 D, TAU, S, ZA = 2000, 0.004, 6, 1
 TOL = 0.25

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from superpose.derive.cis2_alloc import capacity
+from superpose.derive.cis2.alloc import capacity
 from superpose.reports.figures import rotations_grid as G
 
 

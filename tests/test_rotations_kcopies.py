@@ -9,10 +9,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from superpose.derive import cis2_alloc
-from superpose.derive import rotations_kcopies as R
+from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.rotations import kcopies as R
 from superpose.derive.quantity import BadInput
-from superpose.verify import rotations_kcopies as V
+from superpose.verify.rotations import kcopies as V
 from superpose.verify.check import judge
 from superpose.verify.rng import stream
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superpose.derive import cis2_alloc
-from superpose.derive import rotations_kcopies as R
+from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.rotations import kcopies as R
 from tests.cis2_dense_ref import calW as ref_calW, kets as ref_kets
-from superpose.verify import cis2_engine as eng
-from superpose.verify import rotations_kcopies as V1
-from superpose.verify import rotations_kcopies_deep as M
+from superpose.verify.cis2 import engine as eng
+from superpose.verify.rotations import kcopies as V1
+from superpose.verify.rotations import kcopies_deep as M
 from superpose.verify.check import critical_value
 from superpose.verify.rng import stream
 

@@ -15,7 +15,7 @@ import pytest
 
 from superpose.derive import cis2
 from superpose.derive import rotations as drot
-from superpose.derive import rotations_relu as rr
+from superpose.derive.rotations import relu as rr
 from superpose.verify import rotations as vrot
 from superpose.verify.check import critical_value
 from superpose.verify.rng import stream
@@ -155,7 +155,7 @@ def _covered_split(D, T, z, nets, K, seed=0):
     """Per pass: mean over inactive u of |sum over u's covered positions of y_n|^2 / S^2 (layer 2),
     y_n = (a_2, a_3) - (a_0 - a_1) at position n of the real ReLU network (the read-out's
     per-position term, verify.cis2_engine.readout / family.decode)."""
-    from superpose.verify import cis2_engine as eng
+    from superpose.verify.cis2 import engine as eng
     rows, groups = [], []
     for g in range(nets):
         rng = stream(seed, "test-relu-covered", D, T, z, g)

@@ -15,9 +15,9 @@ import sympy as sp
 from scipy import integrate, optimize
 
 from superpose.derive import bounds
-from superpose.derive import uand_random_max as d
+from superpose.derive.uand_random import maxlaw as d
 from superpose.derive.quantity import BadInput
-from superpose.verify import uand_random_max as v
+from superpose.verify.uand_random import maxlaw as v
 from superpose.verify.check import judge
 
 Q = {q.short: q for q in d.quantities()}

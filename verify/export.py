@@ -41,12 +41,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import scipy.sparse as sps
 
-from superpose.derive.cis2_alloc import capacity
+from superpose.derive.cis2.alloc import capacity
 from superpose.derive.quantity import BadInput, Param, bind_params, get_construction
 from superpose.verify import cis2 as v_cis2
 from superpose.verify import outdir, provenance
 from superpose.verify.provenance import git_revision
-from superpose.verify import cis2_engine as eng
+from superpose.verify.cis2 import engine as eng
 from superpose.verify import rotations as v_rot
 from superpose.verify import uand_random as v_ur
 from superpose.verify.rng import stream

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
-from superpose.verify.rotations_fields import n_circuits, run_point
+from superpose.verify.rotations.fields import n_circuits, run_point
 
 CAPTION = (r"RiS rotations at fixed $T(d/D)^2=0.004$, $d=4$, $S=6$, $z=1$, ReLU network. Left: "
            r"active $\mathbb E|\delta\mathbf x^l|^2$ vs $D$ for $l=2..4$ (points $\pm4$ SE; lines: "

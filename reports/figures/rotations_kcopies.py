@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from superpose.derive import rotations_kcopies as R
+from superpose.derive.rotations import kcopies as R
 from superpose.reports import plots
-from superpose.verify import rotations_kcopies as V
+from superpose.verify.rotations import kcopies as V
 
 CAPTION = (r"RiS rotations with $k$ copies of the 2-ReLU on-indicator (width $d'=2k+2$, payload "
            r"gated by the mean indicator), $D=1200$, $S=6$, layer 1: rate at which an inactive "

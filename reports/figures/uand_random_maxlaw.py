@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from superpose.derive import uand_random_max as d
+from superpose.derive.uand_random import maxlaw as d
 from superpose.reports import plots
-from superpose.verify import uand_random_max as vm
+from superpose.verify.uand_random import maxlaw as vm
 from superpose.verify.check import Z
 
 NAME = "uand_random_maxlaw"

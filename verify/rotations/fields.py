@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from superpose.verify import cis2_engine as eng
+from superpose.verify.cis2 import engine as eng
 from superpose.verify.rng import stream
 from superpose.verify.stats import clustered_mean
 

@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from superpose.derive.cis2_alloc import allocate, capacity
+from superpose.derive.cis2.alloc import allocate, capacity
 
 try:  # accumulate-in-place sparse kernels (no per-chunk result allocation); public path otherwise
     from scipy.sparse._sparsetools import csc_matvecs as _csc_mv, csr_matvecs as _csr_mv

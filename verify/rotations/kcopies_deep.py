@@ -69,9 +69,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from superpose.derive import cis2_alloc
+from superpose.derive.cis2 import alloc as cis2_alloc
 from superpose.verify.rng import stream
-from superpose.verify.rotations_kcopies import circuit_weights, decode, encode
+from superpose.verify.rotations.kcopies import circuit_weights, decode, encode
 from superpose.verify.stats import Estimate, clustered_mean
 
 NAME = "rotations-kcopies-deep"

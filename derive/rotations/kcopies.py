@@ -54,7 +54,7 @@ import math
 
 import numpy as np
 
-from superpose.derive import cis2_alloc
+from superpose.derive.cis2 import alloc as cis2_alloc
 from superpose.derive.quantity import Param, Quantity, Step
 
 NAME = "rotations"

@@ -60,9 +60,9 @@ from superpose.derive.quantity import BadInput, Construction, Param, Quantity, S
 def _alloc():
     """The prime-step allocation module (``derive/cis2_alloc.py``)."""
     try:
-        from superpose.derive import cis2_alloc
+        from superpose.derive.cis2 import alloc as cis2_alloc
     except ModuleNotFoundError as exc:  # pragma: no cover - only while the module is missing
-        if exc.name != "superpose.derive.cis2_alloc":
+        if exc.name != "superpose.derive.cis2.alloc":
             raise
         raise BadInput("the cis2 allocation module derive/cis2_alloc.py is not available") from None
     return cis2_alloc

@@ -50,9 +50,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from superpose.derive import cis2 as theory
-from superpose.derive import cis2_alloc
+from superpose.derive.cis2 import alloc as cis2_alloc
 from superpose.derive.quantity import Param, get_quantity
-from superpose.verify import cis2_engine as eng
+from superpose.verify.cis2 import engine as eng
 from superpose.verify.check import Z, Measurement, critical_value
 from superpose.verify.rng import stream
 from superpose.verify.stats import Estimate, clustered_mean, sample_max

@@ -162,7 +162,7 @@ from scipy.special import ndtr
 
 from superpose.derive import cis2
 from superpose.derive import rotations as rot
-from superpose.derive import rotations_kcopies as kc
+from superpose.derive.rotations import kcopies as kc
 
 d_ROT = 4
 Q = 240                       # grid: link sums / f / G in units of 1/Q

@@ -49,7 +49,7 @@ import numpy as np
 
 from superpose.derive import uand_random as construction
 from superpose.derive.quantity import BadInput, Param
-from superpose.verify import uand_random_max as maxlaw
+from superpose.verify.uand_random import maxlaw as maxlaw
 from superpose.verify.check import Measurement
 from superpose.verify.rng import stream
 from superpose.verify.stats import Estimate, clustered_mean

@@ -40,10 +40,10 @@ import time
 import numpy as np
 
 from superpose.derive import cis2 as cis2_theory
-from superpose.derive import cis2_alloc
+from superpose.derive.cis2 import alloc as cis2_alloc
 from superpose.derive.quantity import Param
-from superpose.verify import cis2_engine as eng
-from superpose.verify import rotations_kcopies as kcopies
+from superpose.verify.cis2 import engine as eng
+from superpose.verify.rotations import kcopies as kcopies
 from superpose.verify.check import Measurement, critical_value
 from superpose.verify.rng import stream
 from superpose.verify.stats import Estimate, clustered_mean

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from superpose.derive import cis2_alloc
-from superpose.derive import rotations_kcopies as theory
+from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.rotations import kcopies as theory
 from superpose.derive.quantity import BadInput, Param, get_quantity
 from superpose.verify.check import Measurement
 from superpose.verify.rng import stream

@@ -466,7 +466,7 @@ def build(d: dict) -> Construction:
                  [Step(r"C^\pm/C", _lx(ratio), "quotient of the two rms_error_constant closed forms")],
                  r"C^\pm/C", "Rademacher over Gaussian RMS constant of the AND readoff (< 1: "
                  "Rademacher is better).", constraint=_on_le_l))
-    from superpose.derive import uand_random_max as _max  # local: uand_random_max imports this module
+    from superpose.derive.uand_random import maxlaw as _max  # local: uand_random_max imports this module
 
     qs += list(_max.quantities())
     return Construction("uand-random", "U-AND read off a frozen random layer",

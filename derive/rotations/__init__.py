@@ -48,7 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from superpose.derive import cis2, cis2_alloc
+from superpose.derive import cis2
+from superpose.derive.cis2 import alloc as cis2_alloc
 from superpose.derive.quantity import Construction, Param, Quantity, Step
 
 NAME = "rotations"
@@ -204,7 +205,7 @@ def layer1_seizure_fraction(D: int, T: int, S: int, z: int) -> float:
     :func:`layer1_seizure_fraction_leading` :math:`\binom z2(P_3-P_{\rm tri})`, which is 9% high at
     z = 3 and 20% high at z = 4 (D = 1000, T = 557): it double-counts three-way coverings.
     """
-    from superpose.derive import rotations_kcopies as kc      # local: rotations_kcopies imports this module
+    from superpose.derive.rotations import kcopies as kc      # local: rotations_kcopies imports this module
     return kc.err_rate(1, z, D, T, S, "shared")
 
 
@@ -325,7 +326,7 @@ def _quantities() -> list[Quantity]:
 
 def _mf(field: str):
     def f(l, z, D, T, S):
-        from superpose.derive import rotations_meanfield as mf
+        from superpose.derive.rotations import meanfield as mf
         return getattr(mf.predict(D, T, S, z, l), field)[l - 1]
     return f
 
@@ -356,7 +357,7 @@ def _meanfield_quantities() -> list[Quantity]:
            doc="(H) recursion + 8 Var_on(c)/S (indicator noise from erroneously-on read-outs)"),
         _q("onset_layer_predicted", "value", "approximate",
            r"\min\{l:\Pr_u(\hat\alpha^l_u>1/4)>1\%\}", integer=True,
-           compute=lambda l, z, D, T, S: __import__("superpose.derive.rotations_meanfield",
+           compute=lambda l, z, D, T, S: __import__("superpose.derive.rotations.meanfield",
                                                      fromlist=["predict"]).predict(D, T, S, z, l).onset,
            tolerance=0.34, tolerance_reason="+-1 layer at onset 3 (mean-field over-predicts seizure "
            "at small loads, i.e. small D)", eq_label="eq:rot-onset-pred", source="derived here",
@@ -364,8 +365,8 @@ def _meanfield_quantities() -> list[Quantity]:
     ]
 
 
-from superpose.derive import rotations_kcopies  # noqa: E402  (k on-indicator copies, layer 1)
-from superpose.derive import rotations_relu  # noqa: E402  (ReLU-activation error model)
+from superpose.derive.rotations import kcopies as rotations_kcopies  # noqa: E402  (k on-indicator copies, layer 1)
+from superpose.derive.rotations import relu as rotations_relu  # noqa: E402  (ReLU-activation error model)
 
 
 def construction() -> Construction:
