@@ -6,10 +6,10 @@ was derived (``closed_form``, a SymPy expression in the parameter symbols, or a
 ``compute`` function for algorithmic quantities), how the two relate (``accuracy``),
 and the derivation (``steps``).
 
-Constructions register themselves in modules ``derive/<snake_name>.py`` that define a
-function ``construction() -> Construction``.  The registry imports them lazily, so a
-slow derivation only runs when its construction is asked for (and its result is
-cached on disk, see :mod:`derive.cache`).
+Constructions are discovered through the entry-point group ``superpose.constructions``
+(:mod:`superpose.derive.protocol`); each names a module whose ``construction()`` returns a
+:class:`Construction`.  The registry imports it lazily, so a slow derivation only runs when its
+construction is asked for (and its result is cached on disk, see :mod:`superpose.derive.cache`).
 
 Example
 -------
@@ -25,6 +25,7 @@ import dataclasses
 import importlib
 import importlib.util
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -33,11 +34,6 @@ import sympy as sp
 
 STATISTICS = ("value", "mean", "mean-square", "rms", "max", "probability", "count")
 ACCURACIES = ("exact", "approximate", "upper-bound", "lower-bound", "asymptotic")
-
-#: Known constructions, in report order.  Only those whose module exists are loaded,
-#: so the list can name constructions that later work adds.
-KNOWN = ("uand-random", "uand-sparse", "costs", "pingpong", "cis2", "rotations", "bounds")
-
 
 class BadInput(ValueError):
     """Bad user input.  The command line prints the message on one line and exits 2."""
@@ -107,9 +103,10 @@ class Param:
                         ) from None
                 else:
                     raise BadInput(f"parameter {self.name}: expected a number, got {raw!r}") from None
-        elif isinstance(raw, int):
-            value = raw if self.kind is int else float(raw)
-        elif isinstance(raw, float):
+        elif isinstance(raw, numbers.Integral):        # int, numpy integers
+            value = int(raw) if self.kind is int else float(raw)
+        elif isinstance(raw, numbers.Real):            # float, numpy floats
+            raw = float(raw)
             if self.kind is int:
                 if not (math.isfinite(raw) and raw == int(raw)):
                     raise BadInput(f"parameter {self.name}: expected an integer, got {raw!r}")
@@ -370,18 +367,28 @@ _CACHE: dict[str, Construction] = {}
 
 
 def available() -> list[str]:
-    """Names of the constructions whose module exists, in report order."""
-    return [n for n in KNOWN if importlib.util.find_spec(f"superpose.derive.{snake(n)}") is not None]
+    """Names of the registered constructions (entry-point group ``superpose.constructions``),
+    in report order."""
+    from superpose.derive.protocol import entries
+
+    return list(entries())
 
 
 def get_construction(name: str) -> Construction:
+    """The construction registered under ``name`` (imported and built on first use)."""
     if not isinstance(name, str) or name not in available():
         raise BadInput(
             f"unknown construction {name!r} (known: {', '.join(available())})"
         )
     if name not in _CACHE:
-        module = importlib.import_module(f"superpose.derive.{snake(name)}")
-        _CACHE[name] = module.construction()
+        from superpose.derive.protocol import entries
+
+        module = importlib.import_module(entries()[name].derive)
+        built = module.construction()
+        if not isinstance(built, Construction) or built.name != name:
+            raise TypeError(f"{entries()[name].derive}.construction() must return the "
+                            f"Construction {name!r}")
+        _CACHE[name] = built
     return _CACHE[name]
 
 

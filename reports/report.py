@@ -149,7 +149,7 @@ def figure_modules(name: str) -> list[str]:
     ``uand_sparse_x`` never counts as a figure of a construction called ``uand``.
     """
     import superpose.reports.figures as pkg
-    prefixes = sorted({snake(n) for n in (*registry.KNOWN, *registry.available())},
+    prefixes = sorted({snake(n) for n in registry.available()},
                       key=len, reverse=True)
     mine = []
     for info in pkgutil.iter_modules(pkg.__path__):

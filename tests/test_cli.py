@@ -64,14 +64,22 @@ def demo_verify(name: str) -> types.ModuleType:
     return mod
 
 
+def add_entry(mp: pytest.MonkeyPatch, name: str) -> None:
+    """Register ``name`` through the construction protocol (as an entry point would)."""
+    from superpose.derive import protocol
+
+    current = protocol.entries()                  # may already be patched: chain it
+    snake_name = registry.snake(name)
+    entry = protocol.ConstructionEntry(name, derive=f"superpose.derive.{snake_name}",
+                                       verify=f"superpose.verify.{snake_name}")
+    mp.setattr(protocol, "entries", lambda: {**current, name: entry})
+
+
 @pytest.fixture
 def fake(monkeypatch):
     """Register cli-demo (right) and cli-bad (second moment off by 2x)."""
-    current = registry.available
-    names = lambda: [*current(), "cli-demo", "cli-bad"]  # noqa: E731
-    monkeypatch.setattr(registry, "available", names)
-    monkeypatch.setattr(cli, "available", names)         # cli imported the function
     for name, factor in (("cli-demo", 1), ("cli-bad", 2)):
+        add_entry(monkeypatch, name)
         monkeypatch.setitem(registry._CACHE, name, demo(name, factor))
         monkeypatch.setitem(sys.modules, f"superpose.verify.{registry.snake(name)}", demo_verify(name))
 

@@ -128,10 +128,20 @@ def make(outdir, scale, seed, progress=None):
 '''
 
 
+def add_entry(mp: pytest.MonkeyPatch, name: str) -> None:
+    """Register ``name`` through the construction protocol (as an entry point would)."""
+    from superpose.derive import protocol
+
+    current = protocol.entries()                  # may already be patched: chain it
+    snake_name = registry.snake(name)
+    entry = protocol.ConstructionEntry(name, derive=f"superpose.derive.{snake_name}",
+                                       verify=f"superpose.verify.{snake_name}")
+    mp.setattr(protocol, "entries", lambda: {**current, name: entry})
+
+
 def register(mp: pytest.MonkeyPatch, tmp: Path, name: str = "fake-demo", factor: int = 1):
     """Add a fake construction (registry, verify module, figure script) for this test."""
-    current = registry.available                     # may already be patched: chain it
-    mp.setattr(registry, "available", lambda: [*current(), name])
+    add_entry(mp, name)
     mp.setitem(registry._CACHE, name, fake_construction(name, factor))
     mp.setitem(sys.modules, f"superpose.verify.{registry.snake(name)}", fake_verify(name))
     figdir = tmp / "figure-scripts"
@@ -417,7 +427,7 @@ def test_broken_author_latex_falls_back_to_source_text(tmp_path, monkeypatch, no
     broken = dataclasses.replace(q, steps=(Step(r"\mathbb{E}[x^2]", r"\frac{1}{", "oops"),))
     monkeypatch.setitem(registry._CACHE, "fake-demo",
                         dataclasses.replace(good, quantities=(broken,)))
-    monkeypatch.setattr(sys.modules["superpose.verify.fake_demo"], "SCALES", {"smoke": []})
+    monkeypatch.setattr(sys.modules["superpose.verify.fake_demo"], "SCALES", {"smoke": [], "quick": [], "paper": []})
     out = tmp_path / "rep"
     assert report.build_report(out, scale="smoke", only=["fake-demo"]) == 0
     assert (out / "report.pdf").is_file()

@@ -213,14 +213,24 @@ def judge(
 
 
 def verify_module(name: str):
-    """The verify module of a construction (``BadInput`` if it has none)."""
+    """The verify module of a construction (``BadInput`` if it has none).
+
+    The module is the one its :class:`~superpose.derive.protocol.ConstructionEntry` names; it
+    must follow :class:`superpose.verify.protocol.VerifyModule`.
+    """
+    from superpose.derive.protocol import entries
+    from superpose.verify.protocol import conformance_errors
+
     get_construction(name)  # validates the name
-    try:
-        return importlib.import_module(f"superpose.verify.{snake(name)}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"superpose.verify.{snake(name)}":
-            raise BadInput(f"construction {name!r} has no Monte Carlo verification yet") from None
-        raise
+    path = entries()[name].verify
+    if path is None:
+        raise BadInput(f"construction {name!r} has no Monte Carlo verification yet")
+    mod = importlib.import_module(path)
+    problems = conformance_errors(mod)
+    if problems:
+        raise TypeError(f"verify module {path} of {name!r} does not follow the protocol: "
+                        + "; ".join(problems))
+    return mod
 
 
 def bind_verify_params(name: str, raw: Mapping[str, Any]) -> dict:
