@@ -31,7 +31,7 @@ from __future__ import annotations
 import importlib
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from superpose.derive.quantity import (
     BadInput,
@@ -240,6 +240,14 @@ def bind_verify_params(name: str, raw: Mapping[str, Any]) -> dict:
                        constraint=getattr(mod, "constraint", None))
 
 
+class CheckRun(NamedTuple):
+    """What :func:`run_checks` returns; unpacks as ``params, results, measurements``."""
+
+    params: dict
+    results: list[CheckResult]
+    measurements: list[Measurement]
+
+
 def run_checks(
     name: str,
     raw_params: Mapping[str, Any],
@@ -248,10 +256,11 @@ def run_checks(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     mutate: Callable[[Quantity], Quantity] | None = None,
-) -> tuple[dict, list[CheckResult], list[Measurement]]:
+) -> CheckRun:
     """Measure a construction and judge every measurement.
 
-    Returns ``(bound params, results, measurements)``.  ``mutate`` maps each registry
+    Returns a :class:`CheckRun` ``(params, results, measurements)``: the bound parameters,
+    one :class:`CheckResult` per measurement, and the measurements.  ``mutate`` maps each registry
     quantity to a mutant before judging (the measurement is unchanged).
     """
     mod = verify_module(name)
@@ -267,4 +276,4 @@ def run_checks(
     for m in measurements:
         q = get_quantity(m.quantity)
         results.append(judge(m, seed, quantity=mutate(q) if mutate else None))
-    return params, results, measurements
+    return CheckRun(params, results, measurements)
