@@ -268,9 +268,9 @@ def run_checks(
     if trials is None:
         trials = mod.DEFAULT_TRIALS
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise BadInput(f"--trials must be a positive integer, got {trials!r}")
+        raise BadInput(f"trials must be a positive integer, got {trials!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise BadInput(f"--seed must be a non-negative integer, got {seed!r}")
+        raise BadInput(f"seed must be a non-negative integer, got {seed!r}")
     measurements = mod.measure(params, trials=trials, seed=seed, progress=progress)
     results = []
     for m in measurements:
