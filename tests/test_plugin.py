@@ -103,6 +103,15 @@ def test_wrong_closed_form_fails(tmp_path):
     assert {"relu-neuron.mean": "fail", "relu-neuron.mean_square": "pass"} == verdicts
 
 
+def test_example_survives_the_mutation_audit(site):
+    """`superpose audit --only relu-neuron`: every mutant of both closed forms is caught."""
+    r = superpose(site, "audit", "--only", NAME, "--json")
+    assert 0 == r.returncode, r.stderr
+    rows = json.loads(r.stdout)
+    assert ["relu-neuron.mean", "relu-neuron.mean_square"] == [a["quantity"] for a in rows]
+    assert all("all-caught" == a["status"] for a in rows), rows
+
+
 def test_example_closed_forms_match_their_definitions(monkeypatch):
     """Each closed form equals its definition, integrated by quadrature (mpmath, 30 digits)."""
     import mpmath
