@@ -49,7 +49,7 @@ Z = 4.0
 
 
 def nominal_false_alarm(z: float = Z, sided: str = "two") -> float:
-    """P(|N(0,1)| > z) (two-sided) or P(N(0,1) > z) (one-sided)."""
+    """``P(|N(0,1)| > z)`` (two-sided) or ``P(N(0,1) > z)`` (one-sided)."""
     p = math.erfc(z / math.sqrt(2))
     return p if sided == "two" else p / 2
 

@@ -85,14 +85,14 @@ def from_cluster_sums(sums, counts) -> Estimate:
 
 
 def mean_square(errors, clusters=None) -> Estimate:
-    """E[|e|^2] for scalar errors, or squared norms along the last axis if 2-D."""
+    """``E[|e|^2]`` for scalar errors, or squared norms along the last axis if 2-D."""
     e = np.asarray(errors, dtype=float)
     sq = e**2 if e.ndim <= 1 else np.sum(e**2, axis=-1)
     return clustered_mean(sq, clusters)
 
 
 def rms(errors, clusters=None) -> Estimate:
-    """sqrt(E[|e|^2]) with a delta-method SE."""
+    """``sqrt(E[|e|^2])`` with a delta-method SE."""
     return mean_square(errors, clusters).sqrt()
 
 
