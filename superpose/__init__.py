@@ -10,8 +10,6 @@ stays light (no SymPy, NumPy, SciPy or matplotlib until a function is called)::
 ``superpose.verify`` is also the name of the subpackage :mod:`superpose.verify`; that module
 object is callable and calling it is :func:`superpose.api.verify`.
 """
-from __future__ import annotations
-
 import sys as _sys
 import types as _types
 
@@ -48,10 +46,10 @@ _sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
-    if name == "verify":
+    if name in ("verify", "api"):
         import importlib
 
-        return importlib.import_module(f"{__name__}.verify")   # bound by the import: callable
+        return importlib.import_module(f"{__name__}.{name}")   # verify: bound callable
     if name in _API:
         from superpose import api
 
