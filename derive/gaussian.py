@@ -43,14 +43,16 @@ asin(rho)/(2*pi) + 1/4
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import sympy as sp
 
 __all__ = [
     "Lemma", "LEMMAS", "phi0", "orthant", "condition", "trunc_moment", "relu_mean",
-    "relu_second_moment", "std_normal_pdf", "std_normal_cdf",
+    "relu_second_moment", "std_normal_pdf", "std_normal_cdf", "lemma", "relu_moments",
 ]
 
 _2PI = 2 * sp.pi
@@ -241,3 +243,34 @@ def lemma(name: str) -> Lemma:
         if lem.name == name:
             return lem
     raise KeyError(name)
+
+
+# ------------------------------------------------------------ numeric use of the table
+
+
+@functools.lru_cache(maxsize=None)
+def _numeric_relu(name: str) -> Callable:
+    """The closed form of G2 or G3 as a vectorised NumPy/SciPy function of ``(mu, sigma)``.
+
+    SymPy keeps :math:`\Phi(\mu/\sigma)` as ``1 - erfc(mu/(sqrt(2) sigma))/2``, which cancels
+    for very negative ``mu/sigma``; with ``mu = -nu`` substituted it is
+    ``erfc(nu/(sqrt(2) sigma))/2``, accurate to a few ulp everywhere (as ``scipy.special.ndtr``).
+    """
+    lem = lemma(name)
+    mu, sigma = lem.symbols
+    nu = sp.Symbol("nu", real=True)
+    f = sp.lambdify((nu, sigma), lem.closed_form.xreplace({mu: -nu}), modules=["scipy", "numpy"])
+    return lambda m, s: f(-m, s)
+
+
+def relu_moments(mu, var) -> tuple[np.ndarray, np.ndarray]:
+    r"""G2 and G3 on arrays: :math:`\mathbb E\,\mathrm{ReLU}(\mu+h)` and
+    :math:`\mathbb E\,\mathrm{ReLU}(\mu+h)^2` for :math:`h\sim\mathcal N(0,\mathrm{var})`
+    (elementwise, broadcast; ``var = 0`` is the deterministic limit ``max(mu, 0)``, ``mu^2`` of it).
+    """
+    mu = np.asarray(mu, dtype=float)
+    sd = np.sqrt(np.maximum(var, 0.0))
+    safe = np.where(sd > 0, sd, 1.0)
+    m1 = np.where(sd > 0, _numeric_relu("G2")(mu, safe), np.maximum(mu, 0.0))
+    m2 = np.where(sd > 0, _numeric_relu("G3")(mu, safe), np.maximum(mu, 0.0) ** 2)
+    return m1, m2

@@ -193,6 +193,32 @@ def test_G2_G3_relu_moments(name, mu, sigma):
         assert abs(val - closed) < mpmath.mpf(10) ** -25, (name, mu, sigma, val, closed)
 
 
+def test_relu_moments_evaluates_G2_G3_on_arrays():
+    """relu_moments (the numeric form of G2/G3 used by the rotations ReLU model) against the
+    lemmas at 30 digits (mpmath) and against Phi/phi written with scipy's ndtr; var = 0 is the
+    deterministic limit.  Checked for mu/sigma >= -4: below, mu Phi + sigma phi cancels (by
+    mu^2/sigma^2) in any double-precision evaluation of the closed forms."""
+    mu = np.array([-1.2, -0.3, 0.0, 0.7, 1.9, -1.5, 0.4])
+    var = np.array([0.16, 0.5, 2.0, 0.01, 0.3, 0.0, 0.0])
+    m1, m2 = g.relu_moments(mu, var)
+    with mpmath.workdps(30):
+        for i in range(mu.size):
+            if var[i] == 0:
+                assert m1[i] == max(mu[i], 0.0) and m2[i] == max(mu[i], 0.0) ** 2
+                continue
+            m, sd = mpmath.mpf(mu[i]), mpmath.sqrt(mpmath.mpf(var[i]))
+            t = m / sd
+            Phi, phi = mpmath.erfc(-t / mpmath.sqrt(2)) / 2, mpmath.npdf(t)
+            assert abs(m1[i] - (m * Phi + sd * phi)) <= 1e-13 * abs(m1[i])
+            assert abs(m2[i] - ((m * m + sd * sd) * Phi + m * sd * phi)) <= 1e-13 * abs(m2[i])
+    t = np.linspace(-4, 5, 2001)
+    sd = 0.7
+    r1, r2 = g.relu_moments(t * sd, np.full(t.size, sd * sd))
+    Phi, phi = special.ndtr(t), np.exp(-t * t / 2) / math.sqrt(2 * math.pi)
+    assert np.allclose(r1, t * sd * Phi + sd * phi, rtol=1e-12, atol=0)
+    assert np.allclose(r2, (t * t * sd * sd + sd * sd) * Phi + t * sd * sd * phi, rtol=1e-12, atol=0)
+
+
 # ---------------------------------------------------------------- G4, G6, G7
 
 

@@ -1,4 +1,4 @@
-"""The ReLU-activation error model (derive/rotations_relu.py) against its definitions.
+"""The ReLU-activation error model (derive/rotations/relu.py) against its definitions.
 
 * layer 1 is exact: equal to the (H) layer-1 values (no ReLU flips at layer 1);
 * the layer-2 law of the off-position link count ``L_n`` (inclusion-exclusion over the
@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from superpose.derive import cis2
 from superpose.derive import rotations as drot
+from superpose.derive.common import binom_ratio
 from superpose.derive.rotations import relu as rr
 from superpose.verify import rotations as vrot
 from superpose.verify.check import critical_value
@@ -60,8 +60,7 @@ def _link_counts(D, T, z, nets, reps, seed=0):
 def test_layer2_link_law_matches_direct_count():
     D, T, z = 800, 200, 1
     s = rr._setup(D, T, S, z)
-    from superpose.derive import cis2
-    w = s.cnt * cis2._binom_ratio(T - s.lam, T, z)
+    w = s.cnt * binom_ratio(T - s.lam, T, z)
     w = w / w.sum()
     law = sum(wi * rr._hits_law(D, T, S, z, 0, int(lm), T - z) for lm, wi in zip(s.lam, w))
     pred = np.append(law[:5], law[5:].sum())
@@ -117,7 +116,7 @@ def test_mutant_fails_at_mc_point(mc_point):
     assert _judge(1.15, meas, pred, L_on)
 
 
-# ------------------------------------------------------------------ covered positions, overlaps
+# ------------------------------------------------------------------------- covered positions
 
 def test_covered_moments_z1_layer2_is_unclipped_payload():
     """z = 1, layer 2: c = 1 exactly at every on position (no other active, no erroneous field)
@@ -133,22 +132,6 @@ def test_covered_moments_z1_layer2_is_unclipped_payload():
     _, _, _, on = rr._layer(s, P, EU, A1, 0.0)
     ey2, e1 = rr._covered_moments(s, on, EU, A1)
     assert abs(ey2 - 1) < 1e-9 and abs(e1) < 1e-9
-
-
-def test_first_order_overlap_matches_pair_formula():
-    """z = 2: the first-order pairwise overlap of _union_Nm (used for z >= 3) against the exact
-    mean-overlap union size of _pair_Nm: the first-order law recovers > 90% of the overlap's
-    effect on the link law (max abs difference vs the disjoint-groups law)."""
-    D, T, z = 1600, 900, 2
-    C1, _ = rr._group_polys_cached(D, T, S, z)
-    pop = T - z
-    law = lambda Nm: rr._ie_matrix(Nm.size - 1) @ Nm           # noqa: E731
-    for r in (5, 12, 20):
-        exact = law(rr._pair_Nm(D, T, S, z, 0, r, pop))
-        first = law(rr._union_Nm([C1, C1], pop, np.array([r]), T)[:, 0])
-        C = rr._conv2(C1, C1)                                     # disjoint groups (no overlap)
-        disjoint = law(C @ cis2._binom_ratio(pop - np.arange(C.shape[1]), pop, r))
-        assert np.max(np.abs(exact - first)) < 0.1 * np.max(np.abs(exact - disjoint)), r
 
 
 def _covered_split(D, T, z, nets, K, seed=0):
@@ -193,19 +176,3 @@ def test_covered_part_of_inactive_x_matches_network():
     h_form = ((r.k1 * (1 + A) + (r.lam_cov + r.k2) * I
                + 8 * r.k1 * (z - 1) * r.pivar / (1 - r.pix) ** 2 / S) / S**2 + 8 * r.ptri / S**2)
     assert not tol(h_form), (h_form, e)
-
-
-@pytest.mark.parametrize("D,T,z", [(1200, 600, 1), (1600, 900, 2), (2000, 600, 3)])
-def test_pass_classes_mix_to_exact_k_law(D, T, z):
-    """The (off by default) layer-2 pass classes: class weights per k' sum to the exact k law
-    (renormalised), u's class-wise on-set hit laws mix to it without renormalisation (inclusion-
-    exclusion is linear in the group polynomial), and every link law is normalised."""
-    s = rr._setup(D, T, S, z)
-    _, classes = rr._pass_classes(D, T, S, z)
-    w = np.zeros(s.klaw.size)
-    for W, kp, blaw in classes:
-        w[kp] += W
-        assert np.allclose(blaw.sum(1), 1.0, atol=1e-12)
-    assert np.allclose(w, s.klaw, atol=1e-12)
-    mix = sum(wu * pk for wu, pk, _ in rr._u_classes(D, T, S, z))
-    assert np.allclose(mix, s.klaw, atol=1e-9)

@@ -52,39 +52,19 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.common import CIRCUIT_WIDTH, binom_ratio
 from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 # ----------------------------------------------------------------- allocation access
 
 
-def _alloc():
-    """The prime-step allocation module (``derive/cis2_alloc.py``)."""
-    try:
-        from superpose.derive.cis2 import alloc as cis2_alloc
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while the module is missing
-        if exc.name != "superpose.derive.cis2.alloc":
-            raise
-        raise BadInput("the cis2 allocation module derive/cis2_alloc.py is not available") from None
-    return cis2_alloc
-
-
 def subsets_array(N: int, S: int, T: int) -> np.ndarray:
     """The first ``T`` subsets of the prime-step allocation, shape (T, S), int64."""
-    sub = np.asarray(_alloc().subsets(N, S, limit=T), dtype=np.int64)
+    sub = np.asarray(cis2_alloc.subsets(N, S, limit=T), dtype=np.int64)
     if sub.shape[0] < T:
         raise BadInput(f"the allocation at N={N}, S={S} holds only {sub.shape[0]} circuits, asked T={T}")
     return sub
-
-
-def _binom_ratio(a, b: int, z: int):
-    """C(a, z) / C(b, z) elementwise for integer arrays a <= b (a product, no big integers).
-
-    Zero where a < z (fewer than z circuits left to choose from)."""
-    a = np.asarray(a, dtype=np.int64)
-    r = np.ones(a.shape)
-    for j in range(z):
-        r *= np.clip(a - j, 0, None) / (b - j)
-    return r
 
 
 @dataclass(frozen=True)
@@ -118,7 +98,7 @@ def stats_from_subsets(sub: np.ndarray, N: int, z: int) -> AllocStats:
     if not 1 <= z <= T - 1:
         return AllocStats(N, S, T, z, psh, p3, math.nan, math.nan, math.nan)
     # q1[lam] = P(a fixed position with load lam, held by u, is NOT covered by V), V ~ z of T-1
-    q1 = _binom_ratio(T - np.arange(int(lam.max()) + 1), T - 1, z)
+    q1 = binom_ratio(T - np.arange(int(lam.max()) + 1), T - 1, z)
     k1 = float(np.sum(lam * (1 - q1[lam]))) / T
     # pairs of positions n != n' of the same subset: held by disjoint sets of other circuits
     lsub = lam[sub]                                                 # (T, S)
@@ -128,11 +108,11 @@ def stats_from_subsets(sub: np.ndarray, N: int, z: int) -> AllocStats:
             if a == b:
                 continue
             la, lb = lsub[:, a], lsub[:, b]
-            neither = _binom_ratio(T + 1 - la - lb, T - 1, z)
+            neither = binom_ratio(T + 1 - la - lb, T - 1, z)
             both += float(np.sum(1 - q1[la] - q1[lb] + neither))
     k2 = k1 + both / T
     if T >= 3 and z <= T - 2:
-        cov = np.where(lam >= 2, 1 - _binom_ratio(T - lam, T - 2, z), 0.0)
+        cov = np.where(lam >= 2, 1 - binom_ratio(T - lam, T - 2, z), 0.0)
         c = float(np.sum(lam * (lam - 1) * cov)) / (T * (T - 1))
     else:
         c = math.nan
@@ -151,7 +131,7 @@ def alloc_stats(N: int, S: int, T: int, z: int = 1) -> AllocStats:
 def capacity(D: int, d: int, S: int) -> int:
     """T_max: the number of subsets the prime-step allocation emits at N = D/d (cis2.md §4)."""
     try:
-        return int(_alloc().capacity(D, d, S))
+        return int(cis2_alloc.capacity(D, d, S))
     except ValueError as exc:
         raise BadInput(str(exc)) from None
 
@@ -278,7 +258,7 @@ def max_circuits(D: int, d: int, S: int, z: int, L: int, eps: float, g: float) -
 NAME = "cis2"
 SOURCE = "CiS2 (Linsefors & Bushnaq 2025) / RiS; shared/math/cis2.md"
 PD = Param("D", int, 1000, lo=2, hi=10**6, doc="network width (neurons per layer)")
-Pd = Param("d", int, 4, lo=1, hi=10**4, doc="circuit width; must divide D")
+Pd = Param("d", int, CIRCUIT_WIDTH, lo=1, hi=10**4, doc="circuit width; must divide D")
 PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy: large neurons per small neuron")
 PT = Param("T", int, 557, lo=1, hi=10**6, doc="number of circuits, <= capacity(D, d, S)")
 Pz = Param("z", int, 2, lo=1, hi=10**4, doc="active circuits per forward pass, <= T")
@@ -326,7 +306,7 @@ def _check_inactive(p: dict) -> str | None:
     msg = _check(p)
     if msg or "z" not in p or "T" not in p:
         return msg
-    return _alloc().inactive_error(p["T"], p["z"])
+    return cis2_alloc.inactive_error(p["T"], p["z"])
 
 
 def _check_pairs(p: dict) -> str | None:
@@ -334,12 +314,14 @@ def _check_pairs(p: dict) -> str | None:
     return _check(p) or (f"no circuit pairs: T = {p['T']}" if p.get("T", 2) < 2 else None)
 
 
-def _q(short, params, statistic, accuracy, definition, **kw) -> Quantity:
-    # quantities about inactive circuits refuse z = T, pair statistics T = 1 (one message each)
-    check = (_check_inactive if "inactive" in short else
-             _check_pairs if short in ("share_prob", "overlap_mean", "overlap_ms") else _check)
+#: The size check of a quantity by what it needs: ``inactive`` (a statistic of inactive
+#: circuits refuses z = T), ``pairs`` (a statistic of circuit pairs refuses T = 1).
+_NEEDS = {"": _check, "inactive": _check_inactive, "pairs": _check_pairs}
+
+
+def _q(short, params, statistic, accuracy, definition, *, needs: str = "", **kw) -> Quantity:
     return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
-                    constraint=check, source=kw.pop("source", SOURCE), **kw)
+                    constraint=_NEEDS[needs], source=kw.pop("source", SOURCE), **kw)
 
 
 def _st(D, d, S, T, z=1) -> AllocStats:
@@ -389,15 +371,18 @@ def _overlap_quantities() -> list[Quantity]:
     base = (PD, Pd, PS, PT)
     return [
         _q("share_prob", base, "probability", "exact", r"\Pr_{t\ne u}(o_{tu}=1)",
+           needs="pairs",
            compute=lambda D, d, S, T: _st(D, d, S, T).psh, eq_label="eq:cis2-psh",
            doc="exact sharing probability of two distinct circuits (from the loads)",
            steps=(Step(r"P_{\rm sh}", r"\frac{\sum_{t\ne u}o_{tu}}{T(T-1)}", "uniform permutation"),
                   Step("", r"\frac{\sum_n\lambda_n(\lambda_n-1)}{T(T-1)}", "o_tu <= 1: a shared pair shares one position"))),
         _q("overlap_mean", base, "mean", "exact", r"\mathbb E_{t\ne u}[o_{tu}/S]",
+           needs="pairs",
            compute=lambda D, d, S, T: _st(D, d, S, T).psh / S, eq_label="eq:cis2-overlap-mean",
            doc="mean of o/S: P_sh/S (~ S d/D, not zero-mean)",
            steps=(Step(r"\mathbb E[o/S]", r"P_{\rm sh}/S", "o in {0,1}"),)),
         _q("overlap_ms", base, "mean-square", "exact", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
+           needs="pairs",
            compute=lambda D, d, S, T: _st(D, d, S, T).psh / S**2, eq_label="eq:cis2-overlap-ms",
            doc="exact mean square of o/S: P_sh/S^2 (corrects the d/D and q approximations)",
            steps=(Step(r"\mathbb E[(o/S)^2]", r"P_{\rm sh}/S^2", "o^2 = o"),)),
@@ -438,6 +423,7 @@ def _error_quantities() -> list[Quantity]:
                        "v = v': P_sh; v != v': P_3 and independent circuits"))),
         _q("overlap_ms_inactive", (PD, Pd, PS, PT, Pz, Prho, Pm2), "mean-square", "exact",
            r"\mathbb E\big|\tfrac1S\sum_{v\in\mathcal V}o^l_{uv}\mathbf a^l_v\big|^2,\ u\notin\mathcal V",
+           needs="inactive",
            compute=lambda D, d, S, T, z, rho, mu2: (
                z * _st(D, d, S, T, z).psh * rho + z * (z - 1) * _st(D, d, S, T, z).p3 * mu2) / S**2,
            eq_label="eq:cis2-overlap-inactive", source="corrects (6.2)/(6.4) (cis2.md §6)",
@@ -446,6 +432,7 @@ def _error_quantities() -> list[Quantity]:
                        r"\frac{zP_{\rm sh}\rho_l+z(z-1)P_3|\bar{\mathbf a}|^2}{S^2}", "as for active, z sources"),)),
         _q("worst_overlap_inactive", (PS, Pz, Pamax), "max", "upper-bound",
            r"\max_{u\notin\mathcal V,i}\big|\tfrac1S\sum_{v\in\mathcal V}o_{uv}(\mathbf a_v)_i\big|",
+           needs="inactive",
            closed_form=z * Pamax.symbol / S, eq_label="eq:cis2-worst-inactive",
            doc="tight: attained when u shares one position with each of z active circuits of equal sign",
            steps=(Step(r"|\mathring\epsilon_{u,i}|", r"\frac1S\sum_v o_{uv}|(\mathbf a_v)_i|\le\frac zS\max_v\|\mathbf a_v\|_\infty",
@@ -464,6 +451,7 @@ def _error_quantities() -> list[Quantity]:
                        "o^l independent of layer l-1; distinct circuits' weights independent, zero mean"),)),
         _q("propagation_ms_inactive", rec, "mean-square", "exact",
            r"\mathbb E\big|\tfrac1S\sum_{n\in\mathcal S_u\cap\mathcal A}\sum_{u'\ni n}w_{u'}\delta^{l-1}_{u'}\big|^2,\ u\notin\mathcal V",
+           needs="inactive",
            compute=pick("propagation_inactive"), eq_label="eq:cis2-prop-inactive",
            doc=model + _EXACT_WHY + "; the inactive error's carried part (dropped by the notes)",
            steps=(Step(r"\mathbb E|\tilde\epsilon^l_u|^2",
@@ -477,16 +465,19 @@ def _error_quantities() -> list[Quantity]:
                        "own carried error + overlap + propagation, cross terms zero-mean"),)),
         _q("total_ms_inactive", rec, "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^l_u|^2,\ u\notin\mathcal V\ (\text{ideal})",
+           needs="inactive",
            compute=pick("total_inactive"), eq_label="eq:cis2-total-inactive",
            doc=model + _EXACT_WHY,
            steps=(Step(r"I_l", r"\frac{zP_{\rm sh}}{S^2}\rho_l+\mathbb E|\tilde\epsilon^l_u|^2", "overlap + propagation"),)),
         # --- the notes' / sources' forms, registered beside ours
         _q("overlap_ms_inactive_dD", (PD, Pd, Pz, Prho), "mean-square", "approximate",
            r"\mathbb E|\delta\mathbf a^l_u|^2", closed_form=z * d / D * rho, published=True,
+           needs="inactive",
            tolerance=0.05, tolerance_reason="leading order; deviation reported as info",
            eq_label="eq:ris-6.2", source="CiS2 (6.2) [restated]", doc="z d/D rho"),
         _q("overlap_ms_inactive_q", (PD, Pd, PS, PT, Pz, Prho), "mean-square", "approximate",
            r"\mathbb E|\delta\mathbf a^l_u|^2", closed_form=z * q * rho, published=True,
+           needs="inactive",
            tolerance=0.05, tolerance_reason="leading order; deviation reported as info",
            eq_label="eq:ris-6.4", source="RiS (6.4)", doc="z q rho"),
         _q("overlap_ms_active_dD", (PD, Pd, Pz, Psw2), "mean-square", "approximate",
@@ -512,6 +503,7 @@ def _error_quantities() -> list[Quantity]:
            eq_label="eq:cis2-relu-active", doc="ReLU activation error, measured only (no prediction)"),
         _q("relu_ms_inactive", (PD, Pd, PS, PT, Pz, Pl), "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^{l,\rm relu}_u-\hat{\mathbf a}^{l,\rm ideal}_u|^2,\ u\notin\mathcal V",
+           needs="inactive",
            eq_label="eq:cis2-relu-inactive", doc="ReLU activation error, measured only (no prediction)"),
     ]
     return out

@@ -50,16 +50,16 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 
 import numpy as np
 
 from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.common import THRESH, binom_ratio, inclusion_exclusion
 from superpose.derive.quantity import Param, Quantity, Step
 
 NAME = "rotations"
 SOURCE = "derived here (cis2.md §10 proposal; RiS circuits §7)"
-THRESH = 0.25   # erroneous activation: averaged indicator readout > 1/4 (the step's dead zone)
+# THRESH (common): erroneous activation is an averaged indicator read-out > 1/4 (the step's dead zone)
 
 Pk = Param("k", int, 2, lo=1, hi=16, doc="copies of the 2-ReLU on-indicator (width d' = 2k + 2)")
 Pz = Param("z", int, 2, lo=1, hi=64, doc="active circuits per forward pass")
@@ -100,21 +100,11 @@ def k_law(N: int, S: int, T: int, z: int) -> tuple[float, ...]:
     for m in range(S + 1):
         for M in itertools.combinations(range(S), m):
             gM = g[:, list(M)].sum(1) if m else np.zeros(T, np.int64)
-            Nm[m] += _binom_ratio(T - 1 - gM, T - 1, z).mean()
-    px = np.zeros(S + 1)                                         # P(X = x), X = S - K missed
-    for x in range(S + 1):
-        px[x] = sum((-1) ** (m - x) * math.comb(m, x) * Nm[m] for m in range(x, S + 1))
+            Nm[m] += binom_ratio(T - 1 - gM, T - 1, z, divide_last=True).mean()
+    px = inclusion_exclusion(Nm)                                 # P(X = x), X = S - K missed
     pk = np.clip(px[::-1], 0.0, None)                            # P(K = k)
     pk[min(z, S) + 1:] = 0.0                                     # K <= z exactly (round-off)
     return tuple((pk / pk.sum()).tolist())
-
-
-def _binom_ratio(a: np.ndarray, b: int, z: int) -> np.ndarray:
-    """C(a, z) / C(b, z) elementwise (0 where a < z)."""
-    r = np.ones(np.shape(a))
-    for j in range(z):
-        r = r * np.clip(np.asarray(a) - j, 0, None) / (b - j)
-    return r
 
 
 def _law(k: int, D: int, T: int, S: int, z: int) -> np.ndarray:

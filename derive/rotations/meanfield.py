@@ -1,7 +1,7 @@
 r"""RiS rotations beyond (H): the indicator-field mean-field model of seizure (derived here).
 
 Math reference: ``shared/math/cis2.md`` §5 (loads), §7 (mean-weight construction (5.20),
-capped :math:`\mathcal W`, :math:`\chi`); the reduction of ``derive/rotations.py`` (indicator
+capped :math:`\mathcal W`, :math:`\chi`); the reduction of :mod:`superpose.derive.rotations.model` (indicator
 field ``f``, pre-activation ``c = calW f``, ``f = step(c)``).
 
 **Key identity.**  With the capped mean-weight matrix, :math:`(\mathcal W)_{nm}=1/S` on links and
@@ -43,7 +43,7 @@ the non-(H) read-outs (links of an active position to the on-set are capped: its
 already links them).  Neglected: the payload channel ``h`` at off
 positions, correlations between positions of one circuit other than its own term, doubly
 linked pairs; so it is a **qualitative-to-semi-quantitative** model (tolerances stated on the
-registered quantities in ``derive/rotations.py``).
+registered quantities in :mod:`superpose.derive.rotations`).
 """
 from __future__ import annotations
 
@@ -53,11 +53,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from superpose.derive import cis2
+from superpose.derive.common import CIRCUIT_WIDTH as d_ROT
+from superpose.derive.common import ONSET_FRAC, THRESH
+from superpose.derive.rotations import model as rot
 
-d_ROT = 4
 G = 48            # read-out grid: alpha in {j/G}
 GF = 24           # per-position f grid: f in {j/GF}
-THRESH, ONSET_FRAC = 0.25, 0.01
 
 
 def step(c):
@@ -100,7 +101,6 @@ def offfield_var_onestep(D: int, T: int, S: int, z: int, alpha_ms_prev: float) -
     :math:`\mathrm{Var}(c^l)\approx\kappa_{\rm cap}\,\bar\lambda\,\mathbb E(\hat\alpha^{l-1}_u)^2/(1-\pi)^2`,
     :math:`\bar\lambda=TS/N` (mean load).  Linear in N at fixed tau once E alpha^2 is O(1).
     """
-    from superpose.derive import rotations as rot
     pi = rot.rot_stats(D, T, S, z).pix
     return cap_factor(pi) * (T * S / (D // d_ROT)) * alpha_ms_prev / (1 - pi) ** 2
 
@@ -160,7 +160,6 @@ def _alpha_law(cv, pc, p_prev, pi, S, pk):
 @functools.lru_cache(maxsize=256)
 def predict(D: int, T: int, S: int, z: int, L: int) -> MeanField:
     """The mean-field recursion of the module docstring at (D, T, S, z), layers 1..L."""
-    from superpose.derive import rotations as rot     # local: rotations imports this module
     N = D // d_ROT
     r = rot.rot_stats(D, T, S, z)
     pi = r.pix

@@ -1,155 +1,23 @@
 r"""RiS rotations on the ReLU network: a model of the ReLU-activation error (derived here).
 
-Math reference: ``shared/math/cis2.md`` §5 (loads, sharing), §6 (the ReLU-activation error
-:math:`\ddot\epsilon`), §7 (mean-weight construction (5.20), capped :math:`\mathcal W`, its
-balancing constant :math:`\chi` (5.24)); the reduction of ``derive/rotations.py`` (module
-docstring): per position ``n`` of layer ``l``
+Sources: Linsefors & Bushnaq, "Rotations in Superposition" (RiS, Dec 2025), the rotation
+circuits, the two-ReLU step (3.3) and the mean-weight construction (5.20) with its balancing
+constant :math:`\chi` (5.24); maths in ``shared/math/cis2.md`` §5-§7.  The reduction of the
+network to an indicator field ``f`` and a payload field ``y`` is in
+:mod:`superpose.derive.rotations.model`.  Per position ``n`` of layer ``l``
 
 .. math::
-   c_n=(\mathcal W^lf^{l-1})_n=\big(\tfrac1S+\chi\big)\sum_m\mathrm{cap}_{nm}f^{l-1}_m-\chi F^{l-1},
-   \quad f_n=\mathrm{step}(c_n)=\mathrm{clip}(2c_n-\tfrac12,0,1),\quad
-   y_n=\mathrm{ReLU}(2c_n-1+h_n)-f_n,
+   c_n=\tfrac{1}{S(1-\pi)}\sum_m\mathrm{cap}_{nm}f^{l-1}_m-\chi F^{l-1},\qquad
+   f_n=\mathrm{clip}(2c_n-\tfrac12,0,1),\qquad y_n=\mathrm{ReLU}(2c_n-1+h_n)-f_n .
 
-with :math:`\tfrac1S+\chi=\frac1{S(1-\pi)}` (``pi = rot_stats(...).pix``), :math:`F=\sum_mf_m`
-and :math:`h_n=\sum_{t\ni n}r_t\hat{\mathbf x}^{l-1}_t`.
-
-**Links of an off position** (exact structure).  Write :math:`L_n=\sum_m\mathrm{cap}_{nm}f_m`
-(each linked position counted once).  ``m`` is linked to ``n`` iff one of the circuits through
-``n`` at layer ``l`` holds ``m`` at layer ``l-1``.  Layers use independent uniform permutations
-of the same subsets, so the circuits through an off ``n`` are a uniform subset of size
-``lambda_n`` of the inactive circuits, independent of everything at layer ``l-1``.  Split
-:math:`f^{l-1}=\mathbb 1_{\mathcal U}+g` (on-set :math:`\mathcal U`, where ``f = 1`` up to
-onset; ``g`` = erroneous field at off positions):
-
-* *on-set part*: position ``m`` of an active circuit is linked iff its group (the
-  :math:`g_m=\lambda_m-1` inactive circuits through ``m``) is hit.  Groups of different ``m``
-  are disjoint (two subsets share at most one position, cis2.md §4), so with ``r`` random
-  circuits through ``n`` the count is a sum of Bernoullis with
-  :math:`p(r)=1-\mathbb E_g\binom{T'-g}{r}/\binom{T'}{r}` (hypergeometric zero class, ``g``
-  size-biased over the loads; averaging over the active set makes the indicators i.i.d.):
-  :math:`b\sim\mathrm{Bin}(|\mathcal U|,p(r))` -- a *discrete* law (capping is exact: a
-  group hit twice is one link);
-  The exact law is inclusion-exclusion over the groups (as ``rotations_kcopies.k_law``):
-  independent Bernoullis are *wrong* here (hypergeometric dependence: ``r |groups| / T`` is
-  not small; they overstate P(L = 3) by 25% at D = 800, T = 200).  A circuit can sit in
-  groups of several active circuits: for ``z = 2`` the union size uses the mean overlap
-  :math:`g_1g_2/T` (:func:`_pair_Nm`); for ``z >= 3`` groups of different active circuits
-  are taken disjoint (the first-order overlap of :func:`_union_Nm` is available behind
-  ``OVERLAP``, see "Tried");
-* *erroneous part*: circuit ``t`` through ``n`` adds :math:`G_t=\sum_{m\in\mathcal S^{l-1}_t,
-  m\notin\mathcal U}f_m` (its off-position sum); the ``G_t`` are i.i.d. with the layer-(l-1)
-  law (FFT powers).  An erroneous ``m`` held by ``h_m`` circuits of :math:`\mathcal C_n` is
-  linked once but summed ``h_m`` times, :math:`h_m\sim\mathrm{Bin}(\lambda_m,\lambda_n/T)`:
-  the sum (own term included) is scaled by the capping factor
-  :math:`\kappa=\sum_m\Pr(h_m\ge1)/\sum_m\mathbb Eh_m` (:func:`_kappa`; ~0.9 at
-  ``S^2 tau = 0.2``; derived from the loads, not fitted).
-
-For a position of an *inactive* ``u`` the circuit ``u`` itself is one of the ``lambda_n``:
-it brings its whole state ("own term", :math:`k'_u+G'_u`, ``k'`` = its on-set hits at layer
-``l-1``), the other ``lambda_n - 1`` bring :math:`b\sim\mathrm{Bin}(|\mathcal U|-k',p)` and
-:math:`\sum G_t`.  So, with :math:`v=k'+G'+b+\sum_tG_t`,
-
-.. math:: c=\frac{v}{S(1-\pi)}-\chi\bar F^{l-1},\qquad
-   \hat\alpha^l_u=\frac1S\Big(k_u+\sum_{j=1}^{S-k_u}f_j\Big),
-
-``k_u`` = on-set hits at layer ``l`` (exact law, ``rotations_kcopies.k_law``; independent of
-layer ``l-1`` since the permutations are), the ``S - k_u`` off values i.i.d. given the own
-term.  **State**: the joint law ``P_l[k, G]`` (``G`` on a grid of step ``1/Q``); layer 1 is
-exact (:math:`G=0`, ``k ~ k_law``).  The at-layer-2 law of ``c`` is exact up to the
-within-pass correlation of group sizes; from layer 3 on, the i.i.d. closure for the
-``G_t`` is the approximation.
-
-**Payload** (x errors).  At an off position ``y = ReLU(2c - 1 + h) - f``; ``h`` is taken
-isotropic Gaussian with :math:`\mathbb E|h|^2=(k'+b)(1+A_{l-1})/S^2+(\lambda-1)I^{\rm off}_{l-1}`
-(each on-set hit carries one active payload :math:`r_v\hat{\mathbf x}_v/S`), so the moments of
-``y`` are the Gaussian ReLU moments.  Inactive x gains
-:math:`\frac1{S^2}\mathbb E\big[(S-k)\mathbb E|y|^2+(S-k)(S-k-1)|\mathbb E[y\,|\,\text{own}]|^2\big]`
-(off positions of ``u`` correlated through the own term).  At on positions the erroneous
-links shift ``c``: :math:`\Delta c=\sum_{t}G_t/(S(1-\pi))-\chi\bar F_{\rm off}`, entering
-:math:`\frac2S\sum_n(c_n-1)(1,1)` of active ``x`` as :math:`8\mathrm{Var}(\Delta c)/S+
-8(\mathbb E\Delta c)^2`; the rest of the active recursion is (H)'s
-(``rotations.ideal_recursion``) fed with the ReLU values of :math:`A_{l-1}, I_{l-1}`.
-
-**Covered positions** (inactive x).  At a position of ``u`` covered by an active ``v`` the
-read-out term is :math:`y_i=\mathrm{ReLU}(p_i+2c-1+\epsilon_i)-\mathrm{step}(c)`, ``p`` = the
-active payload (unit circle, uniform angle), :math:`\epsilon_i\sim N(0,A_{l-1}/2)`, and ``c``
-with the law of the on positions (links to the other actives' groups ``b``, erroneous links:
-as for active alpha).  (H)'s :math:`K_1(1+A)+8K_1(z-1)\kappa v/S` assumes ``y = p + 2(c-1)``;
-for ``z >= 2``, ``c < 1`` where ``b`` is small (:math:`c(b=0)=(1-z\pi)/(1-\pi)` at
-:math:`\bar F=zS`) and the ReLU clips the payload (:func:`_covered_moments`, angle quadrature and the
-Gaussian ReLU moments).  Covered part of inactive x:
-:math:`[K_1\mathbb E|y|^2+(K_2-K_1)|\mathbb Ey|^2+(\Lambda_{\rm cov}+K_2)I_{l-1}]/S^2
-+8\binom z2P_{\rm tri}/S^2` (different covered positions: different actives, independent
-angles, so pairs enter through the means), plus the covered x off cross term through the means,
-:math:`4\,\mathbb E y_1^{\rm cov}\,\mathbb E[k(S-k)\,\mathbb E(y_1^{\rm off}|\text{own})]/S^2`.
-Against the real network (1600/1100, z = 2, layer 2, test): covered part 0.00671 model vs
-0.00661 measured ((H)'s form 0.00811); the measured cross term is -0.00055 (model -0.00018:
-its correlation through the own term is dropped).  Active alpha: ``f = step(c)`` at on positions with
-:math:`c=(S+b+\sum G)/(S(1-\pi))-\chi\bar F`, ``b ~ Bin((z-1)S, p)`` (links to the other active
-circuits).
-
-**Dropped** (what the 10% tolerance covers): correlations of group sizes within a pass (one
-active set for all positions) and of the loads of one circuit's positions (see "Tried"), triple
-overlaps of the active circuits (``|U| = zS`` minus the pairwise overlaps only), overlaps of
-different active circuits' groups for ``z >= 3`` (see "Tried"), the fluctuation of the capping of
-erroneous links around its mean (``kappa`` scales the sum), correlations of the erroneous field
-between circuits (i.i.d. closure from layer 3 on), on-set positions with ``f < 1`` feeding the
-next layer, the own payload vector's correlation across ``u``'s positions, the correlation of
-``u``'s covered and off positions through its own term (the cross term is kept through the
-means only), the Gaussian form of ``h`` at off positions, and the realised ``chi`` fluctuating
-around its mean.  Valid up to seizure onset (afterwards the on-set itself is no longer
-``f = 1``); ``nan`` after a layer whose predicted seized fraction exceeds 0.3.
-
-**Tried, not adopted: layer-2 pass classes** (``PASS_CLASSES``, off by default).  At layer 2 all
-``S - k`` off positions of ``u`` see the same active circuits' groups, and ``u``'s own positions
-have correlated loads; both fatten the tail of :math:`\hat\alpha_u`.  With the flag on, layer 2
-mixes over classes of the active circuits' subsets (:func:`_pass_classes`: ``NB_V`` quantile
-classes of the total group size per active, the set ``A`` of actives ``u`` meets with
-probability :math:`\bar g_b/(T-1)` -- so ``k'`` is correlated with the pass -- renormalised to the
-exact ``k_law``) and over classes of ``u``'s own subset (:func:`_u_classes`: its on-set hit law
-and the load law of its off positions).  The layer-2 seized fraction at onset-2 points then
-agrees (z = 1: 1200/600 0.0276 vs 0.0277 measured, 2000/1600 0.0177 vs 0.0178; z = 2 within
-5%), fixing 7 grid cells; but the shift (+10 to +15% on the layer-2 seized fraction) pushes
-cells where the model was already +6..+9% over the tolerance (1800/900 z = 1, 1600/1300 and
-2000/2000 z = 2), and the fatter layer-2 law feeds the i.i.d. closure, which already overshoots
-at layer 3 (seized, alpha and inactive x at layer 3 of the z = 1 onset-3 points 1400/600,
-1800/900, 2000/1200): with both tried terms on, 10 grid cells are fixed and 11 that pass
-without them fail (1425 -> 1424 of 1450).
-Adopting it needs the layer-3 closure fixed first.
-
-**Tried, not adopted: pairwise overlap for z >= 3** (``OVERLAP``, off by default).  A circuit
-can sit in groups of several active circuits, so the circuits of the groups in ``M`` number
-:math:`g_M-\delta_M`, :math:`\delta_M=\sum_{i<j}g_{M,i}g_{M,j}/T` (mean pairwise overlap);
-to first order :math:`\rho(g-\delta)\approx\rho(g)(1+\delta[\psi(pop-g+1)-\psi(pop-g-r+1)])`,
-the pair moments carried by a second polynomial (:func:`_union_Nm`; recovers > 90% of the exact
-z = 2 effect of :func:`_pair_Nm`, test).  One circuit hitting two groups correlates the hits
-positively and fattens the tail of ``b``: the layer-2 seized fraction at z = 3 rises ~25% and
-agrees (2000/600: 0.0191 -> 0.0245, measured 0.0245; 2000/400: 0.0153 vs 0.0150), fixing 3
-grid cells with none lost; but at the onset bench's clear-cut point D = 4000, T = 1000, S = 8,
-z = 3 the deeper layers overshoot (seized 0.0089 / 0.0105 at layers 5 / 6 vs 0.0071 / 0.0076
-measured; without it 0.0060 / 0.0067), so the predicted onset moves from "none up to 6"
-(correct) to 6, and the onset bench's clear-cut exact count would drop 91 -> 90.  The
-compounding is the i.i.d. closure's again; adopting the term needs that fixed first.
-
-**Grid agreement** (``bench/rotations_relu_grid.py``, results in
-``bench/results_rotations_relu_grid.md``): 1425 of 1450 judged (point, quantity, layer) cells
-pass the 10% / MC criterion up to the measured onset (1416 before the covered-position terms,
-no cell lost); onset exact at 159/164 points, within one layer at all.
-Residual failure classes: the seized fraction at onset layer 2 is 12-22% low where it is large
-(z = 1, 2: the within-pass correlations of "Tried"; z = 3: the overlap of "Tried"), alpha
-inactive at layer 2, z = 3 (2000/600, the same overlap), layer-4 overshoots of inactive x, seized
-fraction and active x (i.i.d. closure compounding), active alpha at layer 2, z = 2, where ``c``
-sits within 0.01 of the step's corner 3/4 (knife edge), and 3 cells measured exactly 0.
-
-**Validation of the intermediates** (``tests/test_rotations_relu.py``, and against
-``verify/rotations_fields.forward``, 400 passes): the layer-2 law of ``L_n`` agrees with a
-direct count on built networks (z = 1, D = 800, T = 200: every class within MC error);
-at D = 800, T = 200, z = 1: fraction of off positions on 0.0369 vs 0.0377 +- 0.0006 (layer
-2), 0.081 vs 0.075 +- 0.0015 (layer 3); Var c_off 0.0284 vs 0.0282, 0.0360 vs 0.0341; the
-i.i.d. closure overstates the layer-3 off field by 5-8% -- the main residual.
-
-Cost: 0.1-2 s per (D, T, z) point (grid median 0.7 s; ``Q = 240`` grid, own term coarsened to
-``JMAX`` values, covered-position law of ``c`` on ``NC`` values).
+The model propagates, layer to layer, the joint law of an inactive circuit's on-set hits and
+its erroneous (off-position) field: the link count of an off position is the exact discrete
+law of the on-set groups it hits (inclusion-exclusion over the loads, :func:`_hits_law`) plus
+the erroneous field of the other circuits through it (i.i.d. closure, FFT powers); payload
+moments come from the Gaussian lemmas G2/G3 (:func:`superpose.derive.gaussian.relu_moments`).
+Layer 1 is exact; predictions hold up to seizure onset (``nan`` once the predicted seized
+fraction exceeds 0.3).  The derivation in full, what the 10% tolerance covers, the paths tried
+and not adopted and the grid scores: ``docs/notes/rotations_relu.md``.
 """
 from __future__ import annotations
 
@@ -158,15 +26,18 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.signal import fftconvolve
+from scipy.special import gammaln
 
 from superpose.derive import cis2
-from superpose.derive import rotations as rot
+from superpose.derive.common import CIRCUIT_WIDTH as d_ROT
+from superpose.derive.common import ONSET_FRAC, THRESH, binom_ratio, inclusion_exclusion
+from superpose.derive.gaussian import relu_moments
+from superpose.derive.quantity import Quantity, Step
 from superpose.derive.rotations import kcopies as kc
+from superpose.derive.rotations import model as rot
 
-d_ROT = 4
 Q = 240                       # grid: link sums / f / G in units of 1/Q
-THRESH, ONSET_FRAC = 0.25, 0.01
 TOL_PMF = 1e-13               # own states lighter than this are dropped
 STOP_SEIZED = 0.3             # layers after one with more seized than this: nan (past onset)
 JMAX = 120                    # at most this many own-term values per k' (coarsened beyond)
@@ -263,24 +134,6 @@ def _group_polys(s: _Setup) -> tuple[np.ndarray, np.ndarray]:
     return C1, C1p
 
 
-def _conv2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.zeros((a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1))
-    for i in range(b.shape[0]):
-        for j in np.flatnonzero(b[i]):
-            out[i:i + a.shape[0], j:j + a.shape[1]] += b[i, j] * a
-    return out
-
-
-@functools.lru_cache(maxsize=256)
-def _union_poly(D: int, T: int, S: int, z: int, nact: int, removed: int) -> np.ndarray:
-    """Group polynomial of the on-sets of nact active circuits, ``removed`` groups taken out."""
-    C1, C1p = _group_polys_cached(D, T, S, z)
-    out = np.ones((1, 1))
-    for i in range(nact):
-        out = _conv2(out, C1p if i < removed else C1)
-    return out
-
-
 @functools.lru_cache(maxsize=64)
 def _group_polys_cached(D, T, S, z):
     return _group_polys(_setup(D, T, S, z))
@@ -295,7 +148,6 @@ def _pair_Nm(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int) -> 
     :math:`N_m=\sum_{m_1+m_2=m}\sum_{g_1,g_2}C_1[m_1,g_1]C_2[m_2,g_2]
     \binom{pop-g_\cup}{r}/\binom{pop}{r}` (binomial ratio through log-Gamma at real g).
     """
-    from scipy.special import gammaln
     C1, C1p = _group_polys_cached(D, T, S, z)
     A = C1p if removed >= 1 else C1
     B = C1p if removed >= 2 else C1
@@ -332,202 +184,36 @@ def _hits_law(D: int, T: int, S: int, z: int, removed: int, r: int, pop: int,
         rem = min(removed + o, nact)
         if nact == 2:
             Nm = _pair_Nm(D, T, S, z, rem, r, pop)
-        elif nact > 2:
-            Nm = _union_Nm_from(_union_state(D, T, S, z, nact, rem), pop, np.array([r]), T,
-                                OVERLAP)[:, 0]
-        else:
+        elif nact > 2:                 # groups of different actives taken disjoint
             C = _union_poly(D, T, S, z, nact, rem)
-            Nm = C @ cis2._binom_ratio(pop - np.arange(C.shape[1]), pop, r)
+            rho = np.stack([binom_ratio(pop - np.arange(C.shape[1]), pop, r)], 1)
+            Nm = (C @ rho)[:, 0]
+        else:
+            C1, C1p = _group_polys_cached(D, T, S, z)
+            C = C1p if rem >= 1 else C1
+            Nm = C @ binom_ratio(pop - np.arange(C.shape[1]), pop, r)
         K = Nm.size - 1
-        px = np.array([sum((-1) ** (m - x) * math.comb(m, x) * Nm[m] for m in range(x, K + 1))
-                       for x in range(K + 1)])
-        pb = np.clip(px[::-1], 0, None)
+        pb = np.clip(inclusion_exclusion(Nm)[::-1], 0, None)
         out[:K + 1] += wo * pb / pb.sum()
     return out
 
 
-NB_U = 5                      # classes of an inactive circuit's subset (layer-2 positions)
-NB_V = {1: 5, 2: 4, 3: 3, 0: 2}   # classes per active circuit, by z (0: z >= 4)
-
-
-@functools.lru_cache(maxsize=64)
-def _subset_classes(D: int, T: int, S: int, nb: int) -> tuple:
-    r"""The T subsets in ``nb`` classes (equal counts, sorted by the total group size :math:`g_v`).
-
-    Per class ``b``: weight ``w_b``, mean total ``gbar_b``, the class-averaged group polynomial
-    ``C_b`` (as :func:`_group_polys`), ``Cp_b`` (one group removed, chosen with probability
-    :math:`g_{vj}/\sum_{v\in b}g_v` -- size-biased over the circuits of the class too: the
-    circuit an inactive ``u`` meets), and the load law of one of the class's positions
-    (``lam_vals`` / ``lam_w``, pooled over the class's subsets).
-    """
-    N = D // d_ROT
-    sub = cis2.subsets_array(N, S, T)
-    lam_n = np.bincount(sub.ravel(), minlength=N)
-    g = lam_n[sub] - 1                                                 # (T, S)
-    tot = g.sum(1)
-    gmax = int(tot.max()) + 1
-    lam_vals = np.unique(lam_n[sub])
-    out = []
-    for idx in np.array_split(np.argsort(tot, kind="stable"), nb):
-        gb, tb = g[idx], tot[idx].astype(float)
-        C = _polys(gb, gmax).mean(0)
-        Cp = np.zeros((S, gmax))
-        for j in range(S):
-            Cp += np.einsum("v,vmx->mx", gb[:, j].astype(float), _polys(np.delete(gb, j, 1), gmax))
-        Cp = Cp / tb.sum() if tb.sum() > 0 else _polys(gb[:, 1:], gmax).mean(0)
-        lw = np.array([(gb + 1 == lv).sum() for lv in lam_vals], float)
-        out.append(dict(w=idx.size / T, gbar=float(tb.mean()), C=C, Cp=Cp, lw=lw / lw.sum()))
-    return tuple(out), lam_vals
-
-
-_IE = {}
-
-
-def _ie_matrix(K: int) -> np.ndarray:
-    """Pr(b = K - x) = sum_m (-1)^(m-x) C(m, x) N_m as a matrix acting on N (index b)."""
-    if K not in _IE:
-        M = np.array([[(-1) ** (m - x) * math.comb(m, x) if m >= x else 0 for m in range(K + 1)]
-                      for x in range(K + 1)], float)
-        _IE[K] = M[::-1]
-    return _IE[K]
-
-
-PASS_CLASSES = False   # layer-2 pass classes (module docstring, "Tried"): off by default
-OVERLAP = False        # first-order pairwise overlap, z >= 3 (module docstring, "Tried"): off
-
-
-def _union_Nm(mats: list, pop: int, rs: np.ndarray, T: int) -> np.ndarray:
-    r"""N_m of the union of several active circuits' groups, per number of others ``r``.
-
-    Groups of *different* actives overlap: a circuit is in a group of ``v_j`` with probability
-    ~ ``g_j / T``, so the circuits of the groups in ``M`` number
-    :math:`g_M-\delta_M`, :math:`\delta_M=\sum_{i<j}g_{M,i}g_{M,j}/T` (mean pairwise overlap;
-    triples dropped).  To first order in ``delta``,
-    :math:`\binom{pop-g+\delta}{r}/\binom{pop}{r}\approx\rho(g)\,(1+\delta\,
-    [\psi(pop-g+1)-\psi(pop-g-r+1)])`, and
-    :math:`\sum_M\rho(g_M)\delta_M` needs the pair-moment polynomial
-    :math:`D_2[m,g]=\sum_{|M|=m,g_M=g}\sum_{i<j}g_{M,i}g_{M,j}`, built with ``C`` by the
-    recursion :math:`C'=C*C_i`, :math:`D_1'=D_1*C_i+C*G_i`, :math:`D_2'=D_2*C_i+D_1*G_i`
-    (``*`` = 2-d convolution, :math:`G_i[m,g]=g\,C_i[m,g]`).
-    """
-    C, D1, D2 = np.ones((1, 1)), np.zeros((1, 1)), np.zeros((1, 1))
-    for m_ in mats:
-        G = m_ * np.arange(m_.shape[1])[None, :]
-        C, D1, D2 = _conv2f(C, m_), _conv2f(D1, m_) + _conv2f(C, G), _conv2f(D2, m_) + _conv2f(D1, G)
-    return _union_Nm_from((C, D1, D2), pop, rs, T, len(mats) > 1)
-
-
 @functools.lru_cache(maxsize=256)
-def _union_state(D: int, T: int, S: int, z: int, nact: int, removed: int) -> tuple:
-    """(C, D1, D2) of :func:`_union_Nm` for nact active circuits, ``removed`` of them C1p."""
+def _union_poly(D: int, T: int, S: int, z: int, nact: int, removed: int) -> np.ndarray:
+    """Group polynomial of the on-sets of ``nact`` active circuits (their groups taken disjoint),
+    ``removed`` of them with one group taken out (``C1p``): the product of their polynomials."""
     C1, C1p = _group_polys_cached(D, T, S, z)
-    C, D1, D2 = np.ones((1, 1)), np.zeros((1, 1)), np.zeros((1, 1))
+    C = np.ones((1, 1))
     for m_ in [C1p] * removed + [C1] * (nact - removed):
-        G = m_ * np.arange(m_.shape[1])[None, :]
-        C, D1, D2 = _conv2f(C, m_), _conv2f(D1, m_) + _conv2f(C, G), _conv2f(D2, m_) + _conv2f(D1, G)
-    return C, D1, D2
+        C = _conv2f(C, m_)
+    return C
 
 
 def _conv2f(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """2-d full convolution (FFT; round-off ~1e-16 of the largest entry, clipped at 0)."""
-    from scipy.signal import fftconvolve
     if not a.any() or not b.any():
         return np.zeros((a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1))
     return np.clip(fftconvolve(a, b), 0.0, None)
-
-
-def _union_Nm_from(st: tuple, pop: int, rs: np.ndarray, T: int, overlap: bool) -> np.ndarray:
-    """N_m from the (C, D1, D2) polynomials of :func:`_union_Nm` (overlap term if ``overlap``)."""
-    from scipy.special import digamma
-    C, _, D2 = st
-    gg = np.arange(C.shape[1])
-    rho = np.stack([cis2._binom_ratio(pop - gg, pop, int(r)) for r in rs], 1)   # (g, nlam)
-    Nm = C @ rho
-    if overlap:
-        a = np.maximum(pop - gg[:, None] + 1.0, 1.0)
-        dpsi = np.where(pop - gg[:, None] >= rs[None, :],
-                        digamma(a) - digamma(np.maximum(a - rs[None, :], 1.0)), 0.0)
-        Nm = Nm + (D2 / T) @ (rho * dpsi)
-    return Nm
-
-
-@functools.lru_cache(maxsize=256)
-def _pass_classes(D: int, T: int, S: int, z: int) -> tuple:
-    r"""Layer-2 pass classes: the active circuits' subset classes and the set ``A`` they share
-    with an inactive ``u`` (module docstring, "layer 2").
-
-    Returns (lam_vals, classes), each class ``(W, k', blaw)`` with ``blaw[i]`` the law of the
-    on-set links ``b`` of an off position of ``u`` with load ``lam_vals[i]`` (inclusion-
-    exclusion on the class's union polynomial, ``lam - 1`` circuits out of ``T - z - 1``).
-    ``W`` sums to ``k_law[k']`` over the classes with that ``k'``.
-    """
-    import itertools
-    s = _setup(D, T, S, z)
-    nb = NB_V.get(z, NB_V[0])
-    cls, lam_vals = _subset_classes(D, T, S, nb)
-    pop = T - z - 1
-    rs = np.maximum(lam_vals - 1, 0)
-    keyed: dict = {}                             # (k', sorted (class, removed)) -> weight
-    for combo in itertools.combinations_with_replacement(range(nb), z):
-        wc = math.factorial(z) / math.prod(math.factorial(combo.count(b)) for b in set(combo))
-        wc *= math.prod(cls[b]["w"] for b in combo)
-        p = [min(cls[b]["gbar"] / (T - 1), 1.0) for b in combo]
-        for A in itertools.product((0, 1), repeat=z):
-            pa = wc * math.prod(pi if a else 1 - pi for pi, a in zip(p, A))
-            if pa <= 0:
-                continue
-            for nu, wo in zip(s.nU, s.wU):       # overlaps of the actives: one group less each
-                extra = z * S - int(nu)
-                rem = list(A)
-                for i in range(z):
-                    if extra and not rem[i]:
-                        rem[i], extra = 1, extra - 1
-                key = (sum(A), tuple(sorted(zip(combo, rem))))
-                keyed[key] = keyed.get(key, 0.0) + pa * wo
-    marg = np.zeros(z + 1)
-    for (kp, _), w in keyed.items():
-        marg[kp] += w
-    kl = np.zeros(z + 1)
-    kl[:min(z, S) + 1] = s.klaw
-    states: dict = {(): (np.ones((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)))}
-
-    def state(key: tuple):                       # (C, D1, D2) of _union_Nm, prefix-cached
-        if key not in states:
-            C, D1, D2 = state(key[:-1])
-            b, r = key[-1]
-            m_ = cls[b]["Cp" if r else "C"]
-            G = m_ * np.arange(m_.shape[1])[None, :]
-            states[key] = (_conv2f(C, m_), _conv2f(D1, m_) + _conv2f(C, G),
-                           _conv2f(D2, m_) + _conv2f(D1, G))
-        return states[key]
-
-    classes = []
-    for (kp, members), w in keyed.items():
-        if marg[kp] <= 0:
-            continue
-        Nm = _union_Nm_from(state(members), pop, rs, T, z == 2 or (z > 2 and OVERLAP))
-        pb = np.clip(_ie_matrix(Nm.shape[0] - 1) @ Nm, 0, None)        # (K+1, nlam)
-        pb = pb / np.maximum(pb.sum(0, keepdims=True), 1e-300)
-        full = np.zeros((rs.size, z * S + 1))
-        full[:, :pb.shape[0]] = pb.T
-        classes.append((w * kl[kp] / marg[kp], kp, full))
-    return lam_vals, classes
-
-
-@functools.lru_cache(maxsize=256)
-def _u_classes(D: int, T: int, S: int, z: int) -> tuple:
-    """Per subset class of an inactive ``u`` (its layer-l positions): weight, law of its on-set
-    hits ``k`` (inclusion-exclusion on the class polynomial, z of T - 1; sums to k_law), and
-    the load law of one of its *off* positions (pooled law x Pr(not covered))."""
-    cls, lam_vals = _subset_classes(D, T, S, NB_U)
-    out = []
-    for c in cls:
-        gg = np.arange(c["C"].shape[1])
-        Nm = c["C"] @ cis2._binom_ratio(T - 1 - gg, T - 1, z)
-        pk = np.clip(_ie_matrix(S) @ Nm, 0, None)[:min(z, S) + 1]
-        lw = c["lw"] * cis2._binom_ratio(T - lam_vals, T - 1, z)
-        out.append((c["w"], pk, lw / lw.sum()))
-    return tuple(out)
 
 
 def _kappa(s: _Setup, lam: int) -> float:
@@ -554,17 +240,6 @@ def _bin_linear(vals: np.ndarray, probs: np.ndarray, size: int) -> np.ndarray:
     return out[:size]
 
 
-def _relu_moments(mu: np.ndarray, var: np.ndarray):
-    """E ReLU(mu + h), E ReLU(mu + h)^2 for h ~ N(0, var) (var = 0: deterministic)."""
-    sd = np.sqrt(np.maximum(var, 0.0))
-    safe = np.where(sd > 0, sd, 1.0)
-    t = mu / safe
-    Phi, phi = ndtr(t), np.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
-    m1 = np.where(sd > 0, mu * Phi + sd * phi, np.maximum(mu, 0.0))
-    m2 = np.where(sd > 0, (mu * mu + sd * sd) * Phi + mu * sd * phi, np.maximum(mu, 0.0) ** 2)
-    return m1, m2
-
-
 def _y_tables(s: _Setup, Fbar: float, M: int, A_prev: float, I_off: float, lam_m: float):
     """f(v), and per on-set-hit count kb: E y_1, E|y|^2 at v = index/Q (tables (M,), (nb, M))."""
     v = np.arange(M) / Q
@@ -572,7 +247,7 @@ def _y_tables(s: _Setup, Fbar: float, M: int, A_prev: float, I_off: float, lam_m
     f = step(c)
     kb = np.arange(s.z * s.S + 1)[:, None]
     var = (kb * (1 + A_prev) / s.S**2 + lam_m * I_off) / 2          # per component
-    m1, m2 = _relu_moments((2 * c - 1)[None, :], var)
+    m1, m2 = relu_moments((2 * c - 1)[None, :], var)
     ey = m1 - f[None, :]
     ey2 = 2 * (m2 - 2 * f[None, :] * m1 + f[None, :] ** 2)
     return f, ey, ey2
@@ -626,7 +301,7 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
     lam_pos = s.lam
     pop = T - z
     # ---- a uniform off position: all lambda circuits through it are "others"
-    w_pos = s.cnt * cis2._binom_ratio(T - lam_pos, T, z)
+    w_pos = s.cnt * binom_ratio(T - lam_pos, T, z)
     w_pos = w_pos / w_pos.sum()
     X0 = mixture(lam_pos, w_pos, [_hits_law(*s.key, 0, int(lm), pop) for lm in lam_pos],
                  lam_pos)
@@ -640,7 +315,7 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
     # ---- a position of inactive u: u itself + lambda-1 others; load size-biased, off
     sel = lam_pos > 0
     lam_u = lam_pos[sel]
-    w_u = lam_u * s.cnt[sel] * cis2._binom_ratio(T - lam_u, T - 1, z)
+    w_u = lam_u * s.cnt[sel] * binom_ratio(T - lam_u, T - 1, z)
     w_u = w_u / w_u.sum()
     lam_m = float(w_u @ (lam_u - 1))
     f_tab, ey_tab, ey2_tab = _y_tables(s, Fbar, M + nG + s.z * S * Q, A_prev, I_off, lam_m)
@@ -651,25 +326,7 @@ def _layer(s: _Setup, P: np.ndarray, Fbar: float, A_prev: float, I_off: float):
     acc = np.zeros((kmax + 1, nfft2 // 2 + 1), complex)
     x_off = 0.0
     y_off = 0.0                      # E[k (S - k) E(y_1 | own)]: covered x off cross term
-    first = PASS_CLASSES and not P[:, 1:].any()   # layer 2: no erroneous field yet -> pass classes
-    if first:
-        lam_vals, classes = _pass_classes(*s.key)
-        ucls = _u_classes(*s.key)
-        for W, kp, blaw in classes:
-            bidx = kp + np.arange(blaw.shape[1])                    # on-set links incl. own
-            fq = f_tab[np.minimum(bidx * Q, f_tab.size - 1)]
-            ey_b = ey_tab[np.minimum(bidx, s.z * S), np.minimum(bidx * Q, f_tab.size - 1)]
-            ey2_b = ey2_tab[np.minimum(bidx, s.z * S), np.minimum(bidx * Q, f_tab.size - 1)]
-            fl_lam = np.array([_bin_linear(fq * Q, bl, nf) for bl in blaw])   # (nlam, nf)
-            e1_lam, e2_lam = blaw @ ey_b, blaw @ ey2_b                       # (nlam,)
-            for wu, pk, lw in ucls:
-                ph = np.fft.rfft(lw @ fl_lam, nfft2)
-                ey, ey2 = float(lw @ e1_lam), float(lw @ e2_lam)
-                for k in range(pk.size):
-                    acc[k] += W * wu * pk[k] * ph ** (S - k)
-                    x_off += W * wu * pk[k] * ((S - k) * ey2 + (S - k) * (S - k - 1) * 2 * ey**2)
-                    y_off += W * wu * pk[k] * k * (S - k) * ey
-    for kp in range(kmax + 1) if not first else ():
+    for kp in range(kmax + 1):
         js = np.flatnonzero(P[kp] > TOL_PMF)
         if js.size == 0:
             continue
@@ -784,7 +441,7 @@ def _covered_moments(s: _Setup, on: dict, Fbar: float, A_prev: float) -> tuple[f
     th = 2 * np.pi * (np.arange(NTH) + 0.5) / NTH
     mu = np.cos(th)[None, :] + 2 * c[:, None] - 1                   # (nc, NTH)
     f = step(c)[:, None]
-    m1, m2 = _relu_moments(mu, np.full(mu.shape, A_prev / 2))
+    m1, m2 = relu_moments(mu, np.full(mu.shape, A_prev / 2))
     e1 = (m1 - f).mean(1) @ pc                                       # E y_i (both components)
     e2 = (m2 - 2 * f * m1 + f * f).mean(1) @ pc                      # E y_i^2
     return 2 * float(e2), float(e1)
@@ -890,8 +547,7 @@ def _onset(l, z, D, T, S) -> int:
 
 
 def quantities() -> tuple:
-    """``rotations.*_relu``: the ReLU-network predictions (register in derive/rotations.py)."""
-    from superpose.derive.quantity import Quantity, Step
+    """``rotations.*_relu``: the ReLU-network predictions (registered by the package)."""
     params = rot.PARAMS
     steps = (
         Step(r"c_n", r"\frac{L_n}{S(1-\pi)}-\chi\bar F,\ L_n=\sum_m\mathrm{cap}_{nm}f_m",
@@ -907,7 +563,7 @@ def quantities() -> tuple:
         out.append(Quantity(
             f"rotations.{short}", params, stat, "approximate", definition,
             compute=_pick(field), steps=steps, eq_label=f"eq:rot-{short.replace('_', '-')}",
-            source="derived here (derive/rotations_relu.py; cis2.md §5-§7)", tolerance=TOL,
+            source="derived here (derive/rotations/relu.py; cis2.md §5-§7)", tolerance=TOL,
             tolerance_reason=TOL_WHY, limit=LIMIT, constraint=rot._check_inactive,
             doc="ReLU-activation error model: discrete law of the off-position links, "
                 "erroneous field propagated layer to layer"))
@@ -915,7 +571,7 @@ def quantities() -> tuple:
         "rotations.onset_layer_relu", params, "value", "approximate",
         r"\min\{l:\Pr_u(\hat\alpha^l_u>1/4)>1\%\}",
         compute=_onset, integer=True,
-        eq_label="eq:rot-onset-relu", source="derived here (derive/rotations_relu.py)",
+        eq_label="eq:rot-onset-relu", source="derived here (derive/rotations/relu.py)",
         tolerance=TOL, tolerance_reason="an integer: the check asks for the exact layer "
         "(and reports within-one-layer agreement); " + TOL_WHY, limit=LIMIT,
         constraint=rot._check_inactive,

@@ -4,7 +4,7 @@ r"""uand-random: the max-error law of the AND readoff of a frozen Gaussian layer
 The measured quantity.  One network: N neurons, m inputs, :math:`W` iid N(0, 1), no bias;
 one input x with exactly l of the m inputs on (a uniform l-subset); the readoff of every pair
 is the construction's :math:`\widehat{\mathrm{AND}}_{ij}=\frac1N\sum_kr_{ij,k}h_k` with
-:math:`r=s_Us_V/K_\ell` (derive/uand_random.py).  Over the
+:math:`r=s_Us_V/K_\ell` (:mod:`superpose.derive.uand_random`).  Over the
 :math:`M=\binom m2-\binom\ell2` *off* pairs (:math:`x_ix_j=0`, target 0)
 
 .. math::  T(N,m,\ell)=\sqrt N\,\mathbb E_{W,x}\max_{i<j,\ x_ix_j=0}|e_{ij}(x)|.
@@ -64,7 +64,7 @@ from functools import lru_cache
 import sympy as sp
 
 from superpose.derive import bounds as _bounds
-from superpose.derive import uand_random as _ur
+from superpose.derive.uand_random import model as _ur
 from superpose.derive.quantity import BadInput, Param, Quantity, Step
 
 SOURCE = "uand.md §5 (open question); TMF thread, Kaarel's reply (max error Theta(log N / sqrt N))"

@@ -1,0 +1,62 @@
+r"""Constants and combinatorial helpers shared by several constructions (one public place).
+
+Constants of the RiS rotation circuits (Linsefors & Bushnaq, "Rotations in Superposition",
+Dec 2025; ``shared/math/cis2.md`` §6-§7):
+
+* :data:`CIRCUIT_WIDTH` -- ``d = 4``: a rotation circuit is two on-indicator neurons and a
+  two-dimensional payload; also the default circuit width of cis2.
+* :data:`THRESH` -- an inactive circuit is *seized* when its indicator read-out exceeds 1/4,
+  the lower corner of the two-ReLU step ``clip(2c - 1/2, 0, 1)`` (RiS (3.3)).
+* :data:`ONSET_FRAC` -- seizure *onset* is the first layer at which more than 1% of the
+  inactive circuits are seized.
+
+Helpers: :func:`binom_ratio` (hypergeometric zero class without big integers) and
+:func:`inclusion_exclusion` (the law of the number of missed groups from the probabilities
+that given sets of groups are all missed).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Width ``d`` of a RiS rotation circuit (indicator pair + 2-d payload); cis2's default ``d``.
+CIRCUIT_WIDTH = 4
+#: Seizure threshold on an inactive circuit's indicator read-out (the step's lower corner).
+THRESH = 0.25
+#: Seizure onset: first layer with more than this fraction of inactive circuits seized.
+ONSET_FRAC = 0.01
+
+
+def binom_ratio(a, b: int, z: int, *, divide_last: bool = False) -> np.ndarray:
+    """``C(a, z) / C(b, z)`` elementwise for integer ``a <= b`` (a product, no big integers).
+
+    Zero where ``a < z`` (fewer than ``z`` items left to choose from).  With ``a = pop - g``
+    and ``b = pop`` it is the probability that ``z`` items drawn without replacement from
+    ``pop`` miss a given set of ``g``.
+
+    Each factor is ``(a - j) / (b - j)``; ``divide_last=True`` multiplies by ``a - j`` first
+    and divides by ``b - j`` after, the rounding that :func:`rotations.kcopies.k_law
+    <superpose.derive.rotations.kcopies.k_law>` was calibrated with (the two agree to an ulp per
+    factor, but its alternating inclusion-exclusion sums amplify that to ~1e-10 relative).
+    """
+    a = np.asarray(a, dtype=np.int64)
+    r = np.ones(a.shape)
+    for j in range(z):
+        if divide_last:
+            r = r * np.clip(a - j, 0, None) / (b - j)
+        else:
+            r *= np.clip(a - j, 0, None) / (b - j)
+    return r
+
+
+def inclusion_exclusion(Nm) -> np.ndarray:
+    r"""Law of the number ``X`` of missed groups from :math:`N_m`, ``m = 0..K``.
+
+    :math:`N_m=\sum_{|M|=m}\Pr(\text{every group of }M\text{ missed})`; then
+    :math:`\Pr(X=x)=\sum_{m\ge x}(-1)^{m-x}\binom mxN_m` (returned as an array over
+    ``x = 0..K``; float round-off can leave tiny negative entries, which callers clip).
+    """
+    K = len(Nm) - 1
+    return np.array([sum((-1) ** (m - x) * math.comb(m, x) * Nm[m] for m in range(x, K + 1))
+                     for x in range(K + 1)])
