@@ -94,7 +94,7 @@ def _check(v: dict) -> str | None:
         if F > ceiling:
             return (f"an overlap-at-most-one code holds at most N(N-1)/(K(K-1)) = {ceiling} "
                     f"rows at N = {N}, K = {K}; F = {F} asked")
-    if v.get("code") == RANDOM and None not in (F, N, K) and F > math.comb(N, K):
+    if v.get("code") == RANDOM and None not in (F, N, K) and K >= 2 and F > math.comb(N, K):
         return f"only C(N, K) = {math.comb(N, K)} distinct rows exist; F = {F} asked"
     return None
 
@@ -106,7 +106,8 @@ def _rng(*key: int) -> np.random.Generator:
 def code_matrix(F: int, N: int, K: int, code: int, code_seed: int = 0) -> np.ndarray:
     """The binary code ``M`` (``F x N``, ``K`` ones per row) of family ``code``.
 
-    * 0 random: each row an independent uniform ``K``-subset (rows distinct: redrawn on a repeat);
+    * 0 random: each row an independent uniform ``K``-subset (for ``K >= 2`` rows distinct:
+      redrawn on a repeat; ``K = 1`` rows may repeat a neuron);
     * 1 regular: row by row, the ``K`` least-loaded neurons with random tie-breaks, so neuron
       loads differ by at most one (rows distinct: tie-breaks redrawn on a repeat);
     * 2 overlap at most one: the prime-step subsets of ``superpose.derive.cis2.alloc`` (66 at
@@ -123,7 +124,7 @@ def code_matrix(F: int, N: int, K: int, code: int, code_seed: int = 0) -> np.nda
     if code == RANDOM:
         while len(rows) < F:
             r = tuple(sorted(rng.choice(N, K, replace=False).tolist()))
-            if r not in seen:
+            if r not in seen or K == 1:
                 seen.add(r)
                 rows.append(r)
     elif code == REGULAR or (code == PACKING and K == 1):
