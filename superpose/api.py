@@ -129,15 +129,17 @@ def quantities(construction: str | None = None, *, detail: bool = False) -> list
     return [q.describe() for q in qs] if detail else [q.name for q in qs]
 
 
-def parameters(name: str) -> list[dict[str, Any]]:
-    """The parameters of a construction's Monte Carlo run, or of one quantity.
+def parameters(name: str, *, which: str = "verify") -> list[dict[str, Any]]:
+    """The parameters of a construction's Monte Carlo run or network, or of one quantity.
 
     Parameters
     ----------
     name : str
-        A construction (``"uand-random"``): the parameters :func:`verify` and :func:`build`
-        take.  Or a quantity (``"uand-random.rms_error_constant"``): the parameters
-        :func:`evaluate` takes.
+        A construction (``"uand-random"``): the parameters :func:`verify` takes (or, with
+        ``which="build"``, those :func:`build` takes).  Or a quantity
+        (``"uand-random.rms_error_constant"``): the parameters :func:`evaluate` takes.
+    which : {"verify", "build"}, default "verify"
+        For a construction: the parameters of its Monte Carlo run or of its exported network.
 
     Returns
     -------
@@ -148,15 +150,24 @@ def parameters(name: str) -> list[dict[str, Any]]:
     Raises
     ------
     BadInput
-        If the name is unknown, or the construction has no Monte Carlo verification.
+        If the name is unknown, or the construction has no Monte Carlo verification (no
+        export, for ``which="build"``).
 
     Examples
     --------
     >>> [p["name"] for p in parameters("uand-random.rms_error_constant")]
     ['l', 'on']
     """
+    if which not in ("verify", "build"):
+        raise BadInput(f"which must be 'verify' or 'build', got {which!r}")
     if isinstance(name, str) and "." in name:
         return [p.describe() for p in _quantity(name).params]
+    if which == "build":
+        from superpose.derive.quantity import get_construction
+        from superpose.reports import export as _export
+
+        get_construction(name)
+        return [p.describe() for p in _export.spec(name).params]
     return [p.describe() for p in _verify_module(name).PARAMS]
 
 
@@ -486,8 +497,8 @@ def build(name: str, /, *, seed: int = 0, **params: Any):
     seed : int, default 0
         Seed of the weights.
     **params
-        The construction's parameters (see :func:`parameters`); omitted ones take their
-        default.
+        The network's parameters (see ``parameters(name, which="build")``); omitted ones
+        take their default.
 
     Returns
     -------
