@@ -142,6 +142,15 @@ def test_verify_and_report_records_share_keys(verify_doc, report_doc):
         {frozenset(c) for c in report_doc["checks"]}
 
 
+def test_api_results_validate():
+    """`superpose.verify(...).to_json()` (the Python API's record) validates as it is."""
+    import superpose
+
+    doc = superpose.verify("uand-random", trials=256, seed=0).to_json()
+    assert 1 == doc["schema_version"]
+    assert [] == errors("checks.schema.json", json.loads(json.dumps(doc)))
+
+
 @pytest.mark.xfail(strict=True, reason=LACKS_VERSION)
 def test_verify_json_validates(verify_doc):
     """`superpose verify uand-random --trials 256 --json` validates, schema_version included."""
