@@ -13,6 +13,12 @@ dates in the PDF, no software tag in the PNG, a fixed dpi, and the report's prov
 (seed, scale, git revision, versions) in the files' metadata when the report is
 building (:func:`provenance`).
 
+Importing this module (or a figure script) leaves matplotlib's global state alone: no
+backend switch and no ``rcParams`` change.  The style is applied only inside
+:func:`style` (a :func:`matplotlib.rc_context`; the report runs each ``make`` in it), and
+figures are drawn on :class:`matplotlib.figure.Figure` with an Agg canvas, never through
+``pyplot``, so no backend is needed at all.
+
 >>> import tempfile, pathlib
 >>> with style():
 ...     fig, ax = figure()
@@ -28,13 +34,11 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only, never a window (and no display needed)
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from superpose.verify.check import Z  # noqa: E402
+from superpose.verify.check import Z
 
 DPI = 200
 PRODUCER = "superpose (matplotlib)"
@@ -67,15 +71,13 @@ STYLE: dict[str, Any] = {
     "pdf.compression": 6,
 }
 
-plt.rcParams.update(STYLE)  # figure scripts get the style without asking for it
-
 _PROVENANCE: dict[str, str] = {}
 
 
 @contextlib.contextmanager
 def style() -> Iterator[None]:
     """Use the report style inside a ``with`` block."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         yield
 
 
@@ -98,18 +100,28 @@ def _flat(v: Any) -> str:
     return str(v)
 
 
+#: Keywords of :meth:`matplotlib.figure.Figure.subplots` (the rest go to ``Figure``).
+_SUBPLOTS_KW = ("sharex", "sharey", "squeeze", "width_ratios", "height_ratios",
+                "subplot_kw", "gridspec_kw")
+
+
 def figure(ncols: int = 1, nrows: int = 1, **kw):
-    """``plt.subplots`` in the report style (call inside :func:`style` or not)."""
+    """``(fig, axes)`` as ``plt.subplots`` returns them, in the report style, on an Agg
+    canvas (no pyplot, no backend).  Draw on it inside :func:`style`: artists read the
+    style when they are created."""
     with style():
         w, h = STYLE["figure.figsize"]
         kw.setdefault("figsize", (w if ncols == 1 else min(w * ncols * 0.6, 7.0), h * nrows))
         kw.setdefault("layout", "constrained")
-        return plt.subplots(nrows, ncols, **kw)
+        sub = {k: kw.pop(k) for k in _SUBPLOTS_KW if k in kw}
+        fig = Figure(**kw)
+        FigureCanvasAgg(fig)
+        return fig, fig.subplots(nrows, ncols, **sub)
 
 
 def save(fig, outdir: Path | str, name: str) -> list[Path]:
-    """Write ``fig`` as ``outdir/name.pdf`` and ``outdir/name.png`` (deterministic) and
-    close it.  Returns both paths."""
+    """Write ``fig`` as ``outdir/name.pdf`` and ``outdir/name.png`` (deterministic).
+    Returns both paths."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     note = "; ".join(f"{k}={v}" for k, v in sorted(_PROVENANCE.items()))
@@ -121,11 +133,8 @@ def save(fig, outdir: Path | str, name: str) -> list[Path]:
         pdf_meta["Subject"] = note
         png_meta["Description"] = note
     with style():
-        try:
-            fig.savefig(pdf, format="pdf", metadata=pdf_meta, dpi=DPI)
-            fig.savefig(png, format="png", metadata=png_meta, dpi=DPI)
-        finally:
-            plt.close(fig)
+        fig.savefig(pdf, format="pdf", metadata=pdf_meta, dpi=DPI)
+        fig.savefig(png, format="png", metadata=png_meta, dpi=DPI)
     return [pdf, png]
 
 
@@ -158,6 +167,11 @@ def checks_figures(checks: Sequence[Mapping[str, Any]], title: str = "") -> list
 
     The x range covers the pass/fail checks; ``info`` ones far outside it (published
     forms that are off) are drawn as arrows at the edge, with their ratio written."""
+    with style():
+        return _checks_figures(checks, title)
+
+
+def _checks_figures(checks: Sequence[Mapping[str, Any]], title: str) -> list:
     rows = [r for r in checks
             if r.get("predicted") not in (None, 0) and r.get("measured") is not None]
     if not rows:

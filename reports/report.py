@@ -260,7 +260,8 @@ def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> Non
         clock(f"{name}: figure {modname}")
         try:
             fmod = importlib.import_module(f"superpose.reports.figures.{modname}")
-            paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"    {m}"))
+            with plots.style():       # the report style, only while the script draws
+                paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"    {m}"))
             rel = sorted(Path(p).resolve().relative_to(tmp.resolve()).as_posix() for p in paths)
             part.figures.append(latex.Figure(modname, rel, str(getattr(fmod, "CAPTION", ""))))
         except Exception:
