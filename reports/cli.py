@@ -274,9 +274,14 @@ def _list_records_uncached() -> list[dict]:
     data = []
     for name in available():
         c = get_construction(name)
-        data.append({"name": c.name, "title": c.title, "doc": c.doc,
-                     "verify": verify_info(name),
-                     "quantities": [q.describe() for q in c.quantities]})
+        rec = {"name": c.name, "title": c.title, "doc": c.doc}
+        try:
+            rec["verify"] = verify_info(name)
+        except Exception as exc:  # a broken verify module must not hide the others
+            rec["verify"] = None
+            rec["verify_error"] = f"{type(exc).__name__}: {exc}"
+        rec["quantities"] = [q.describe() for q in c.quantities]
+        data.append(rec)
     return data
 
 
@@ -346,6 +351,8 @@ def list_records() -> list[dict]:
     except (OSError, ValueError):
         pass
     data = _list_records_uncached()
+    if any("verify_error" in rec for rec in data):
+        return data  # not cached: the next run tries the broken module again
     tmp = None
     try:
         os.makedirs(folder, exist_ok=True)
@@ -369,7 +376,9 @@ def cmd_list(args) -> int:
     for c in data:
         print(f"{c['name']}: {c['title']}")
         v = c.get("verify")
-        if v is None:
+        if c.get("verify_error"):
+            print(f"  verify: module not loadable ({c['verify_error']})")
+        elif v is None:
             print("  verify: no Monte Carlo checks")
         else:
             print(f"  verify {c['name']} (--trials default {v['default_trials']}); "

@@ -3,7 +3,9 @@
 For random quantity names, parameter names and parameter strings (valid, out of range,
 mistyped, huge, empty, unicode), ``superpose eval`` and the parameter validation of
 ``superpose verify`` must either succeed (exit 0/1) or print exactly one line to stderr and
-exit 2 — never a traceback, never a hang past the hypothesis deadline.
+exit 2 — never a traceback, never an internal error (exit 3), never a hang past the
+hypothesis deadline.  The option parsing of every verb is fuzzed with the commands stubbed
+out (random tokens, flags and values in any order).
 
 What this does not establish: that a *valid* verify run finishes quickly at every size
 (the Monte Carlo itself is replaced by a stub here; run time is the benchmarks' business).
@@ -43,6 +45,7 @@ def run(argv) -> tuple[int, str, str]:
 
 def assert_clean(rc: int, err: str) -> None:
     assert "Traceback" not in err
+    assert rc != 3, f"internal error (exit 3): {err}"
     if rc == 2:
         lines = [x for x in err.splitlines() if x.strip()]
         assert 1 == len(lines), err
@@ -125,3 +128,38 @@ def test_verify_edge_sizes_run_clean(data):
     ps = [("D", D), ("S", S), ("T", T), ("z", z), ("L", 2), ("K", 4)]
     rc, out, err = run(_argv("verify", name, ps) + ["--trials", "8", "--json"])
     assert_clean(rc, err)
+
+
+VERB_TOKENS = {
+    "list": ["--json"],
+    "derive": ["--latex", "uand-random", "cis2", "nope"],
+    "eval": ["--json", "--param", "l=3", "uand-random.rms_error_constant"],
+    "verify": ["--json", "--param", "--trials", "--seed", "cis2", "D=8", "1", "-1", "1e9"],
+    "report": ["--out", "--scale", "--seed", "--only", "smoke", "paper", "huge", "cis2"],
+    "audit": ["--scale", "--seed", "--only", "--json", "default", "quick", "paper"],
+    "export": ["--param", "--seed", "--out", "--format", "dense", "factored", "sparse", "x"],
+}
+COMMON_TOKENS = ["-", "--", "--bogus", "", "=", "-x", "\u00e9", "0", "-5", "--help", "-h"]
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=10),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_verb_parses_cleanly(monkeypatch, data):
+    """Random argv for every verb (commands stubbed to exit 0): help (0), a parsed command
+    (0), or one line on stderr with exit 2; nothing on stdout for a refusal."""
+    from superpose.reports import cli
+
+    for verb in cli.VERBS:
+        monkeypatch.setitem(cli.COMMANDS, verb, lambda args: 0)
+    verb = data.draw(st.sampled_from([*cli.VERBS, "bogus", ""]))
+    tokens = VERB_TOKENS.get(verb, []) + COMMON_TOKENS
+    argv = [verb] + data.draw(st.lists(st.sampled_from(tokens) | st.text(max_size=4),
+                                       max_size=6))
+    rc, out, err = run(argv)
+    assert_clean(rc, err)
+    assert rc in (0, 2)
+    if rc == 2:
+        assert out == ""
+    elif "-h" not in argv and "--help" not in argv:
+        assert err == "" and out == ""
