@@ -218,8 +218,13 @@ def evaluate(name: str, /, **params: Any):
     _require(q.params, params, q.name)
     if not any(_is_array(v) for v in params.values()):
         params = {k: (v.item() if isinstance(v, np.ndarray) else v) for k, v in params.items()}
-        return q.evaluate(params)
+        return _plain(q.evaluate(params))
     return _evaluate_array(q, params)
+
+
+def _plain(value: Any) -> Any:
+    """A Python number (an algorithm may return a NumPy scalar)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _evaluate_array(q: Quantity, params: Mapping[str, Any]) -> np.ndarray:
@@ -254,7 +259,7 @@ def _evaluate_array(q: Quantity, params: Mapping[str, Any]) -> np.ndarray:
             bound = q.bind(raw)
             key = tuple(bound.items())
             if key not in cache:
-                cache[key] = q.evaluate(bound)
+                cache[key] = _plain(q.evaluate(bound))
         except BadInput as exc:
             where = f" (at index {idx[0] if len(idx) == 1 else idx})" if idx else ""
             raise BadInput(f"{exc}{where}") from None

@@ -95,6 +95,14 @@ def test_evaluate_integer_quantity_returns_int():
     assert type(got) is int and got == get_quantity(CIRCUITS).evaluate({"D": 100, "d": 4})
 
 
+def test_evaluate_algorithm_returns_a_python_number():
+    # an algorithm (``compute``) may produce a NumPy scalar; the API hands back a Python one
+    name = "rotations.x_mse_inactive_relu"
+    assert get_quantity(name).compute is not None
+    got = superpose.evaluate(name)
+    assert type(got) is float and got == float(get_quantity(name).evaluate({}))
+
+
 def test_evaluate_array_equals_scalar_calls():
     ls = np.arange(2, 14)
     got = superpose.evaluate(RMS, l=ls, on=2)
@@ -351,6 +359,17 @@ def test_parameters():
     for bad in ("nope", "uand-random.nope"):
         with pytest.raises(superpose.BadInput):
             superpose.parameters(bad)
+    with pytest.raises(superpose.BadInput, match="which"):
+        superpose.parameters("uand-random", which="nope")
+
+
+def test_parameters_of_the_network():
+    export = _exporter()
+    ps = superpose.parameters("uand-random", which="build")
+    assert ps == [p.describe() for p in export.spec("uand-random").params]
+    assert {"N", "l", "m"} <= {p["name"] for p in ps}
+    with pytest.raises(superpose.BadInput):
+        superpose.parameters("costs", which="build")       # not exportable
 
 
 # --------------------------------------------------------------------- matplotlib
