@@ -78,6 +78,13 @@ def test_verify_callable_whichever_import_came_first():
     assert out == "Results\n"
 
 
+def test_docstring_examples():
+    import doctest
+
+    failed, tried = doctest.testmod(api, optionflags=doctest.ELLIPSIS)
+    assert tried >= 5 and failed == 0
+
+
 # ------------------------------------------------------------------------ evaluate
 
 
