@@ -488,7 +488,7 @@ def verify(name: str, /, *, trials: int | None = None, seed: int = 0,
 # --------------------------------------------------------------------------- build
 
 
-def build(name: str, /, *, seed: int = 0, **params: Any):
+def build(name: str, /, *, seed: int = 0, storage: str = "dense", **params: Any):
     """Build the network of a construction in memory, with its ground truth.
 
     The network is the one ``superpose export NAME`` writes (same parameters, same seed,
@@ -501,6 +501,10 @@ def build(name: str, /, *, seed: int = 0, **params: Any):
         ``"rotations"``).
     seed : int, default 0
         Seed of the weights.
+    storage : {"dense", "factored"}, default "dense"
+        ``"dense"`` holds every layer's weight matrix (refused above 256 MiB);
+        ``"factored"`` only the construction's own arrays, with a forward pass that uses them
+        (the same outputs; for networks too large to hold densely).
     **params
         The network's parameters (see ``parameters(name, which="build")``); omitted ones
         take their default.
@@ -516,7 +520,8 @@ def build(name: str, /, *, seed: int = 0, **params: Any):
     Raises
     ------
     BadInput
-        For an unknown construction or parameter, or a value out of range.
+        For an unknown construction or parameter, a value out of range, or a dense network
+        over the size limit.
 
     Examples
     --------
@@ -528,7 +533,9 @@ def build(name: str, /, *, seed: int = 0, **params: Any):
     from superpose.reports import export as _export
 
     seed = _count(seed, "seed", 0)
-    return _export.build(name, dict(params), seed)
+    if storage not in ("dense", "factored"):
+        raise BadInput(f"storage must be 'dense' or 'factored', got {storage!r}")
+    return _export.build(name, dict(params), seed, fmt=storage)
 
 
 def load(path) -> Any:

@@ -328,6 +328,18 @@ def test_build_errors_name_the_parameter():
     assert "seed" in _no_flag(e)
     with pytest.raises(superpose.BadInput, match="'x'"):
         superpose.build("uand-random", x=1)
+    with pytest.raises(superpose.BadInput) as e:
+        superpose.build("uand-random", storage="sparse")
+    assert "storage" in _no_flag(e)
+
+
+def test_build_factored_gives_the_dense_outputs():
+    _exporter()
+    dense = superpose.build("uand-random", seed=3, N=32, m=6)
+    factored = superpose.build("uand-random", seed=3, N=32, m=6, storage="factored")
+    assert (dense.storage, factored.storage) == ("dense", "factored")
+    x = dense.sample_inputs(8, 0)["input"]
+    assert np.allclose(dense.forward(x), factored.forward(x), rtol=1e-12, atol=1e-12)
 
 
 # ----------------------------------------------------------------------- listings
