@@ -1,11 +1,11 @@
 """RiS Figs. 8-11 grid: MSE of x and alpha (active, inactive), layers 1-4 x z = 1-4, vs T (d/D)^2.
 
 The (D, T) sweep is the authors' (cis2.md §7, 41 pairs, S = 6, d = 4, L = 4, 500 passes per
-(D, T, z) at ``paper`` scale).  Each pass: fresh uniform active set of z circuits and inputs,
-ReLU network of ``verify/cis2_engine.py`` (``relu`` mode) through ``verify.rotations.simulate``;
-every inactive circuit is read.  Networks are redrawn every ``K`` passes; points are clustered
-means +-4 SE.  Lines (one per D): dashed = published (RiS (6.55), (6.57), (6.42), (6.43):
-``rotations.*_published``), solid = ours (``rotations.x_mse_active`` etc., the (H) recursion
+(D, T, z) at ``paper`` scale).  The numbers are measured by
+:mod:`superpose.verify.rotations.grid` (ReLU network through ``verify.rotations.simulate``,
+every inactive circuit read, networks redrawn every ``K`` passes); this script only draws
+them: points are clustered means +-4 SE.  Lines (one per D): dashed = published (RiS (6.55),
+(6.57), (6.42), (6.43): ``rotations.*_published``), solid = ours (``rotations.x_mse_active`` etc., the (H) recursion
 with exact allocation statistics), dotted = our ReLU-activation error model
 (``rotations.*_relu``, derive/rotations_relu.py).  Also: worst-case errors and the fraction of
 neurons on.
@@ -14,18 +14,15 @@ Writes ``rotations_grid_{x_active,x_inactive,alpha_active,alpha_inactive,max,fra
 """
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 
-import numpy as np
 from matplotlib import ticker
 
 from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
-from superpose.verify import rotations as rot
-from superpose.verify.rng import stream
-from superpose.verify.stats import clustered_mean
+from superpose.verify import rotations as rot  # noqa: F401  (bench/rotations_grid.py: G.rot.build)
+from superpose.verify.rotations import grid
+from superpose.verify.rotations.grid import KEYS
 
 CAPTION = (r"RiS rotation grid (Figs. 8--11 of the post), $d=4$, $S=6$, $L=4$, ReLU network: mean-square "
            r"error of $\mathbf x$ and $\alpha$ of active and inactive circuits, rows layer $l=1..4$, "
@@ -52,58 +49,16 @@ SCALES = {
               (1, 2), 100, 50),
     "paper": (SWEEP, (1, 2, 3, 4), 500, 100),
 }
-KEYS = ("x_active", "x_inactive", "alpha_active", "alpha_inactive")
-_SRC = {"x_active": "dxa", "x_inactive": "xi", "alpha_active": "daa", "alpha_inactive": "ai"}
 
 
 def run_point(D: int, T: int, z: int, passes: int, K: int, seed: int, batch: int = 50) -> dict:
-    """Per-layer (index l-1) clustered mean squares (+ SE), maxima and fraction on at (D, T, z)."""
-    nets = max(2, math.ceil(passes / K))
-    per = max(1, passes // nets)
-    rows = {(k, l): [] for k in KEYS + ("frac_on",) for l in range(1, L + 1)}
-    mx = {(k, l): 0.0 for k in KEYS for l in range(1, L + 1)}
-    groups = []
-    t0 = time.perf_counter()
-    for g in range(nets):
-        rng = stream(seed, "rotations-grid", D, T, z, K, g)
-        net = rot.build(D, T, S, L, rng)
-        done = 0
-        while done < per:
-            B = min(batch, per - done)
-            o = rot.simulate(net, z, B, rng, modes=("relu",), read="all")["relu"]
-            for l in range(1, L + 1):
-                v = o["valid"][l]
-                nv = np.maximum(v.sum(1), 1)
-                for k in KEYS:
-                    a = o[_SRC[k]][l]
-                    if k.endswith("inactive"):
-                        rows[(k, l)] += ((a**2 * v).sum(1) / nv).tolist()
-                        mx[(k, l)] = max(mx[(k, l)], float((np.abs(a) * v).max(initial=0)))
-                    else:
-                        rows[(k, l)] += (a**2).mean(1).tolist()
-                        mx[(k, l)] = max(mx[(k, l)], float(np.abs(a).max()))
-                rows[("frac_on", l)] += [float(o["frac_on"][l])] * B
-            groups += [g] * B
-            done += B
-    out = {"D": D, "T": T, "z": z, "passes": len(groups), "networks": nets,
-           "seconds": time.perf_counter() - t0}
-    for k in KEYS + ("frac_on",):
-        est = [clustered_mean(rows[(k, l)], groups) for l in range(1, L + 1)]
-        out[k], out[k + "_se"] = [e.value for e in est], [e.se for e in est]
-    for k in KEYS:
-        out[k + "_max"] = [mx[(k, l)] for l in range(1, L + 1)]
-    return out
+    """The grid's measurement at (D, T, z): :func:`superpose.verify.rotations.grid.measure_point`."""
+    return grid.measure_point(D, T, z, passes, K, seed, S=S, L=L, batch=batch)
 
 
 def run_grid(pairs, zs, passes: int, K: int, seed: int, progress=None) -> list[dict]:
-    """Every (D, T) in ``pairs`` x z in ``zs`` (z <= T - 3)."""
-    res = []
-    for D, T in pairs:
-        for z in zs:
-            res.append(run_point(D, T, z, passes, K, seed))
-        if progress:
-            progress(f"rotations_grid: D={D} T={T} ({sum(r['seconds'] for r in res[-len(zs):]):.1f} s)")
-    return res
+    """Every (D, T) in ``pairs`` x z in ``zs``: :func:`superpose.verify.rotations.grid.measure_grid`."""
+    return grid.measure_grid(pairs, zs, passes, K, seed, S=S, L=L, progress=progress)
 
 
 def _pred(name: str, l: int, z: int, D: int, T: int) -> float:
