@@ -167,7 +167,7 @@ def bind_params(
         elif use_defaults and p.default is not None:
             out[p.name] = p.default
         else:
-            raise BadInput(f"{what}: missing parameter {p.name} (--param {p.name}=...)")
+            raise BadInput(f"{what}: missing parameter {p.name}")
     if constraint is not None:
         msg = constraint(out)
         if msg:
@@ -250,9 +250,14 @@ class Quantity:
             self.params, raw, what=self.name, constraint=self.constraint, use_defaults=use_defaults
         )
 
-    def evaluate(self, raw: Mapping[str, Any], *, dps: int = 30) -> float | int:
-        """The closed form (or ``compute``) at the given parameters, as a Python number."""
-        values = self.bind(raw)
+    def evaluate(self, raw: Mapping[str, Any] | None = None, /, *, dps: int = 30,
+                 **params: Any) -> float | int:
+        """The closed form (or ``compute``) at the given parameters, as a Python number.
+
+        Parameters come as a mapping, as keywords, or both: ``q.evaluate({"l": 3}, on=2)``,
+        ``q.evaluate(l=3, on=2)``.
+        """
+        values = self.bind({**(raw or {}), **params})
         if self.compute is not None:
             return self.compute(**values)
         if self.closed_form is None:

@@ -143,3 +143,28 @@ def test_streams_are_stable_and_independent():
     c = stream(0, "x", 2).standard_normal(4)
     assert (a == b).all()
     assert not (a == c).any()
+
+
+@pytest.mark.parametrize("raw,expected", [(np.int64(3), 3), (np.int32(7), 7), (np.float64(4.0), 4),
+                                          (np.uint8(9), 9)])
+def test_int_param_accepts_numpy_integers(raw, expected):
+    """numpy scalars are numbers: ``np.int64(3)`` binds like ``3`` (and stays a Python int)."""
+    got = N.parse(raw)
+    assert got == expected and type(got) is int
+
+
+def test_float_param_accepts_numpy_floats_and_rejects_numpy_bools():
+    assert X.parse(np.float32(0.25)) == 0.25 and type(X.parse(np.float64(0.5))) is float
+    with pytest.raises(BadInput):
+        X.parse(np.bool_(True))
+    with pytest.raises(BadInput):
+        N.parse(np.float64(2.5))
+
+
+def test_evaluate_takes_a_mapping_keywords_or_both():
+    """``q.evaluate(x=0.25)`` equals ``q.evaluate({"x": 0.25})``; keywords override the mapping."""
+    q = _q()
+    assert q.evaluate(x=0.25) == q.evaluate({"x": 0.25}) == 0.5
+    assert q.evaluate({"x": 0.1}, x=0.25) == 0.5
+    with pytest.raises(BadInput, match="unknown parameter 'y'"):
+        q.evaluate(y=1)
