@@ -360,6 +360,9 @@ def list_records() -> list[dict]:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
         os.replace(tmp, path)
+        for old in os.listdir(folder):  # listings of older sources are never read again
+            if old.startswith("cli-list-") and old.endswith(".json") and old != os.path.basename(path):
+                os.unlink(os.path.join(folder, old))
     except (OSError, TypeError, ValueError):  # an unwritable cache only costs time
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
