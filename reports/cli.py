@@ -103,7 +103,7 @@ def _version() -> str:
     return f"superpose {superpose.__version__}"
 
 
-def _option_values(argv: Sequence[str], options: set[str]) -> list[str]:
+def _positionals(argv: Sequence[str], options: set[str]) -> list[str]:
     """The positional tokens of ``argv`` (skipping the values of ``options``)."""
     out, skip = [], False
     for tok in argv:
@@ -155,7 +155,7 @@ def verify_info(name: str) -> dict | None:
 
 
 def _verify_help(argv: Sequence[str]) -> Callable[[argparse.ArgumentParser], None]:
-    names = _option_values(argv[1:], {"--param", "--trials", "--seed"})
+    names = _positionals(argv[1:], {"--param", "--trials", "--seed"})
 
     def hook(parser: argparse.ArgumentParser) -> None:
         from superpose.derive.protocol import entries
