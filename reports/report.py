@@ -33,7 +33,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -44,7 +43,8 @@ from typing import Any, Mapping, Sequence
 from superpose.derive import quantity as registry
 from superpose.derive.quantity import BadInput, snake
 from superpose.reports import latex, plots
-from superpose.verify import outdir, provenance
+from superpose.reports import outdir
+from superpose.verify import provenance
 from superpose.verify.provenance import git_revision
 from superpose.verify.check import Z, run_checks, verify_module
 from superpose.verify.stats import round_sig
@@ -96,47 +96,6 @@ def _is_report(path: Path) -> bool:
 def check_target(out: str | os.PathLike) -> Path:
     """The absolute output folder, or ``BadInput`` if it may not be (re)written."""
     return outdir.check_target(out, _is_report, "report")
-
-
-def _make_temp(target: Path) -> tuple[Path, list[Path]]:
-    """A temporary folder beside ``target`` (creating missing parents, returned too)."""
-    created: list[Path] = []
-    p = target.parent
-    missing = []
-    while not p.exists():
-        missing.append(p)
-        p = p.parent
-    try:
-        for d in reversed(missing):
-            d.mkdir()
-            created.append(d)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    except OSError as exc:
-        for d in reversed(created):
-            shutil.rmtree(d, ignore_errors=True)
-        raise BadInput(f"--out {target}: cannot write there ({exc.strerror or exc})") from None
-    return tmp, created
-
-
-def _move_into_place(tmp: Path, target: Path) -> None:
-    """Rename ``tmp`` to ``target``, replacing an earlier report (checked once more)."""
-    check_target(target)
-    old = None
-    if target.exists():
-        if any(target.iterdir()):
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.rmdir(old)
-            os.rename(target, old)
-        else:
-            os.rmdir(target)
-    try:
-        os.rename(tmp, target)
-    except BaseException:  # (Ctrl-C included) put the earlier report back
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------- the parts
@@ -472,7 +431,7 @@ def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quic
     names = validate(scale, seed, only)
     target = check_target(out)
     clock = _Clock()
-    tmp, created = _make_temp(target)
+    tmp, created = outdir.make_temp(target)
     try:
         meta = make_meta(scale, seed, names, only)
         provenance = {k: meta[k] for k in ("scale", "seed", "git_revision", "versions")}
@@ -505,11 +464,9 @@ def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quic
         summary = summary_markdown(sections, meta, timings, pdf_state, warnings, problem)
         _write(tmp / "summary.md", summary)
         _write(tmp / MARKER, MARKER_TEXT)
-        _move_into_place(tmp, target)
+        outdir.move_into_place(tmp, target, _is_report, "report")
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for d in reversed(created):
-            shutil.rmtree(d, ignore_errors=True)
+        outdir.discard(tmp, created)
         raise
     n_fail = sum(r["verdict"] == "fail" for r in checks)
     clock(f"wrote {target}: {len(checks)} checks, {n_fail} failed, {len(errors)} errors")
