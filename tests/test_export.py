@@ -1,5 +1,6 @@
-"""``superpose export`` (verify/export.py, reports/export_cli.py): round trip, schema, determinism,
-agreement with the engines, ground truth, scoring, clear errors.
+"""``superpose export`` (superpose.reports.export, reports/export_cli.py): round trip, schema,
+determinism, agreement with the engines, ground truth, scoring, clear errors, tamper evidence,
+output-folder validation before any work.
 
 Reference values are never typed in: the dense network is compared with the factored engine's
 ReLU pass (``verify/cis2_engine.py``), its weight matrices with the independent dense reference
@@ -20,9 +21,10 @@ import pytest
 import scipy.sparse as sps
 
 from superpose.derive.quantity import BadInput, get_quantity
+from superpose.reports import export as E
 from superpose.reports import export_cli
+from superpose.reports.export import _cis
 from superpose.verify.cis2 import engine as eng
-from superpose.verify import export as E
 from superpose.verify import uand_random as v_ur
 from superpose.verify.rng import stream
 
@@ -114,7 +116,7 @@ def test_factored_chunks_are_exact(made, monkeypatch):
     fx = made["rotations"][1]
     x = fx.sample_inputs(5, stream(2, "test"))["input"]
     y, hs = fx.forward(x, hidden=True)
-    monkeypatch.setattr(E, "CHUNK", 1)
+    monkeypatch.setattr(_cis, "CHUNK", 1)
     y1, hs1 = fx.forward(x, hidden=True)
     assert np.array_equal(y, y1) and all(np.array_equal(a, b) for a, b in zip(hs, hs1))
 
@@ -407,3 +409,179 @@ def test_torch_absent_is_a_clear_error(made):
         pytest.skip("torch is installed")
     with pytest.raises(BadInput, match="PyTorch is not installed"):
         made["cis2"][0].to_torch()
+
+
+# ------------------------------------------------------- tamper evidence and malformed manifests
+
+
+@pytest.fixture()
+def written(made, tmp_path):
+    """A factored rotations export (z = 2) on disk, and a function rewriting its manifest."""
+    path = E.write(made["rotations"][1], tmp_path / "net")
+    man = json.loads((path / E.MANIFEST).read_text())
+
+    def rewrite(edit):
+        m = json.loads(json.dumps(man))
+        edit(m)
+        (path / E.MANIFEST).write_text(json.dumps(m, indent=1))
+        return path
+    return path, man, rewrite
+
+
+def _one_line_refusal(path, match):
+    with pytest.raises(BadInput, match=match) as info:
+        E.load(path)
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+def test_manifest_hash_covers_the_manifest(written):
+    """The stored manifest_sha256 is the canonical hash of the rest; an untouched folder loads."""
+    path, man, _ = written
+    assert man[E.HASH_KEY] == E.manifest_hash(man) and len(man[E.HASH_KEY]) == 64
+    assert E.HASH_KEY not in E.load(path).manifest
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda m: m["params"].__setitem__("z", 3), r"modified after export: params\.z is 3 in manifest\.json, 2 when"),
+    (lambda m: m.__setitem__("construction", "cis2"), "modified after export: construction is 'cis2'"),
+    (lambda m: m.__setitem__("seed", 2), "modified after export: seed is 2"),
+    (lambda m: m["network"].__setitem__("hidden", [400, 400, 399]), "modified after export: its sha256"),
+    (lambda m: m["ground_truth"].__setitem__("layout", "x"), "modified after export: its sha256"),
+    (lambda m: m["arrays"]["entries"].pop("chi"), "modified after export: its sha256"),
+])
+def test_modified_manifest_is_refused(written, edit, match):
+    """params.z 2 -> 3, construction rotations -> cis2, any other edit: one line naming it."""
+    _, man, rewrite = written
+    assert man["params"]["z"] == 2 and man["construction"] == "rotations" and man["seed"] == 1
+    _one_line_refusal(rewrite(edit), match)
+
+
+@pytest.mark.parametrize("field", ["storage", "network", "arrays", "construction", "params", "seed",
+                                   "network.input_dim", "network.output_dim", "network.hidden",
+                                   "network.layers", "arrays.file", "arrays.sha256", "arrays.entries",
+                                   "scoring", "check", E.HASH_KEY])
+def test_missing_field_is_named(written, field):
+    """Deleting storage, network, arrays or one of their keys: one BadInput naming it, no KeyError."""
+    _, _, rewrite = written
+
+    def drop(m):
+        *head, last = field.split(".")
+        for h in head:
+            m = m[h]
+        del m[last]
+    _one_line_refusal(rewrite(drop), f"malformed manifest: missing field '{field}'")
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda m: m.__setitem__("storage", "sparse"), "'storage' must be dense or factored"),
+    (lambda m: m.__setitem__("network", [1]), "'network' must be an object"),
+    (lambda m: m["arrays"].__setitem__("sha256", 5), "'arrays.sha256' must be a string"),
+    (lambda m: m["network"]["layers"][0].pop("weight"), r"missing field 'network\.layers\[0\]\.weight'"),
+])
+def test_mistyped_field_is_named(written, edit, match):
+    _, _, rewrite = written
+    _one_line_refusal(rewrite(edit), "malformed manifest: .*" + match)
+
+
+def test_unknown_construction_on_load(written, monkeypatch):
+    """A folder whose construction this superpose cannot export is refused in one line."""
+    path, _, _ = written
+    monkeypatch.setattr(E, "spec", lambda name: (_ for _ in ()).throw(BadInput(f"cannot export {name!r}")))
+    _one_line_refusal(path, "cannot export 'rotations'")
+
+
+# ------------------------------------------------------- sample_inputs: a seed or a Generator
+
+
+def test_sample_inputs_seed_or_generator(made):
+    """numpy convention: an int (or numpy integer) seed equals default_rng(seed); a Generator advances."""
+    ex = made["uand-random"][0]
+    a = ex.sample_inputs(6, 11)
+    b = ex.sample_inputs(6, np.int64(11))
+    c = ex.sample_inputs(6, np.random.default_rng(11))
+    assert all(np.array_equal(a[k], b[k]) and np.array_equal(a[k], c[k]) for k in a)
+    g = stream(2, "test")
+    first, second = ex.sample_inputs(6, g), ex.sample_inputs(6, g)
+    assert not np.array_equal(first["active"], second["active"])
+    for bad in ("x", -1, 1.5, True, None):
+        with pytest.raises(BadInput, match="rng must be a seed"):
+            ex.sample_inputs(2, bad)
+    ex = made["rotations"][0]
+    assert np.array_equal(ex.sample_inputs(3, 5)["input"], ex.sample_inputs(3, stream(5))["input"])
+
+
+def test_build_in_memory(made, tmp_path, monkeypatch):
+    """build(name, params, seed) is the network export() writes, and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    ex = E.build("uand-sparse", CASES["uand-sparse"], 1)
+    ref = made["uand-sparse"][0]
+    assert list(tmp_path.iterdir()) == []
+    assert sorted(ex.arrays) == sorted(ref.arrays)
+    assert all(np.array_equal(ex.arrays[k], v) for k, v in ref.arrays.items() if k != "provenance")
+    assert ex.verify()[0]
+
+
+# ------------------------------------------------------- --out validated before any work
+
+
+@pytest.fixture()
+def no_work(monkeypatch):
+    """Fail the test if the network is built."""
+    def boom(*a, **k):
+        raise AssertionError("work started before --out was validated")
+    monkeypatch.setattr(E, "make", boom)
+
+
+def test_out_dotdot_refused_before_work(tmp_path, no_work):
+    """--out DIR/x/.. is DIR: a foreign DIR is refused before any work and no x/ is left behind."""
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "mine.txt").write_text("keep")
+    with pytest.raises(BadInput, match="not empty"):
+        E.export("uand-random", {"N": 8, "m": 4}, out=f"{d}/x/..")
+    assert sorted(p.name for p in d.iterdir()) == ["mine.txt"]
+
+
+def test_out_dotdot_is_the_parent(tmp_path):
+    """--out DIR/x/.. writes DIR (empty) itself, creating no x/."""
+    d = tmp_path / "d"
+    d.mkdir()
+    path = E.export("uand-random", {"N": 8, "m": 4}, out=f"{d}/x/..")
+    assert path == d.resolve() and sorted(p.name for p in d.iterdir()) == [E.ARRAYS, E.MANIFEST]
+    assert E.load(d).name == "uand-random"
+
+
+def test_out_name_too_long_refused_before_work(tmp_path, no_work):
+    with pytest.raises(BadInput, match="too long") as info:
+        E.export("uand-random", {}, out=tmp_path / ("n" * 300))
+    assert "\n" not in str(info.value) and list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_leaves_no_parent_behind(made, tmp_path, monkeypatch):
+    """An error while the folder is moved into place removes the temporary folder and the
+    parents created for it (and nothing else)."""
+    from superpose.reports import outdir
+
+    def fail(*a, **k):
+        raise OSError("disk full")
+    monkeypatch.setattr(outdir, "move_into_place", fail)
+    (tmp_path / "keep").write_text("x")
+    with pytest.raises(OSError, match="disk full"):
+        E.write(made["uand-random"][0], tmp_path / "a" / "b" / "net")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+def test_generic_code_names_no_construction():
+    """The shared machinery dispatches through EXPORT specs: no construction name in its code."""
+    import ast
+
+    tree = ast.parse(Path(E.__file__).read_text())
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    strings = [n.value for n in ast.walk(tree)
+               if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+    names = E.exportable()
+    assert set(names) == {"cis2", "rotations", "uand-random", "uand-sparse"}
+    assert not [(s, n) for s in strings for n in names if n in s]
