@@ -318,6 +318,8 @@ def _moments_of_reads() -> dict[str, sp.Expr]:
         "read_mean_active": expect(ra1),
         "read_ms_active": expect((ra1 - 1) ** 2),
         "read_cov_active_pair": expect((ra1 - 1) * (ra2 - 1)),
+        "read_sum_active_ms": sp.factor(k_ * expect((ra1 - 1) ** 2)
+                                        + k_ * (k_ - 1) * expect((ra1 - 1) * (ra2 - 1))),
         "read_ms_inactive": expect(ri1**2),
         "read_fourth_inactive": expect(ri1**4),
         "read_sq_prod_inactive": expect(ri1**2 * ri2**2),
@@ -356,6 +358,12 @@ def _read_law() -> list[Quantity]:
         ("read_cov_active_pair", (D,), "mean", r"\mathbb E(r_i-1)(r_{i'}-1),\ i\ne i'\in S",
          "covariance of two active reads (the common H)",
          (Step("", r"\mathrm{Var}H-\mathbb E\sigma^2/k=\frac2d-\frac1d", "Cov(Zi-Zbar, Zi'-Zbar) = -1/k"),)),
+        ("read_sum_active_ms", (D, K), "mean-square",
+         r"\mathbb E\big(\textstyle\sum_{i\in S}r_i-k\big)^2",
+         "the active deviations cancel: sum_S r_i = |u|^2 = kH; with Var r_i = (k+1)/d this "
+         "is the pair covariance 1/d, measured efficiently",
+         (Step(r"\sum_{i\in S}r_i", r"kH+\sigma\sum_i(Z_i-\bar Z)=kH", ""),
+          Step("", r"k\,\frac{k+1}d+k(k-1)\frac1d", "variances plus covariances"))),
         ("read_ms_inactive", (D, K), "mean-square", r"\mathbb E r_j^2,\ j\notin S",
          "variance of an inactive read", (Step("", r"\mathbb E\sigma^2=k/d", ""),)),
         ("read_fourth_inactive", (D, K), "mean", r"\mathbb E r_j^4,\ j\notin S",

@@ -5,8 +5,9 @@ Two simulations, both written from the construction, never from an error term:
 * **the real network**: a dictionary ``E`` (``d x m``, columns iid ``N(0, I/d)``), a uniform
   random ``k``-subset ``S``, the stored vector ``u = sum_S e_i``, the feature reads ``r = E^T u``
   and every pairwise AND gate ``r_i + r_j > θ`` (all ``C(m, 2)`` pairs, brute force).  A *trial*
-  is one network draw with its own ``S`` (so every SE is clustered by network, ``n_networks =
-  trials``).  Measured: the read moments, the one-gate error frequencies by kind of pair, the
+  is one dictionary draw, read with ``INPUTS = 4`` fresh random subsets ``S`` (every SE is
+  clustered by dictionary, ``n_networks = trials``).  Measured: the read moments, the one-gate
+  error frequencies by kind of pair, the
   number of wrong gates, the law of the largest inactive read, ``P(no wrong gate)``.
 * **the exact sampler** (:func:`sample_no_error`): per draw ``H ~ chi2_d/d``, the ``k`` active
   reads ``H + σ(Z_i - Zbar)``, and only the two largest of the ``n = m - k`` inactive reads
@@ -43,11 +44,12 @@ from superpose.verify.rng import stream
 from superpose.verify.stats import Estimate, from_cluster_sums
 
 NAME = "ballbox"
-BATCH = 1000          # networks per vectorised batch
+BATCH = 500           # networks per vectorised batch
+INPUTS = 4            # stored vectors (fresh active subsets) read per dictionary draw
 SAMPLER_BATCH = 5000  # sampler draws per batch
 
 PARAMS = (
-    Param("d", int, 24, lo=2, hi=4096, doc="width of the real network (read law, gate errors)"),
+    Param("d", int, 16, lo=2, hi=4096, doc="width of the real network (read law, gate errors)"),
     Param("k", int, 4, lo=2, hi=64, doc="active features of the real network"),
     Param("m_exp", float, 2.5, lo=1.0, hi=6.0,
           doc="m = k^m_exp features of the real network (an integer, at most 4096)"),
@@ -60,10 +62,10 @@ PARAMS = (
 DEFAULT_TRIALS = 12000
 
 SCALES = {
-    "smoke": [(dict(d=24, k=4, m_exp=2.5, d_box=128, k_win=64, m_exp_win=4.0, draws=2000), 600)],
-    "quick": [(dict(d=24, k=4, m_exp=2.5, d_box=128, k_win=1024, m_exp_win=16.0, draws=20000),
+    "smoke": [(dict(d=16, k=4, m_exp=2.5, d_box=128, k_win=64, m_exp_win=4.0, draws=2000), 600)],
+    "quick": [(dict(d=16, k=4, m_exp=2.5, d_box=128, k_win=1024, m_exp_win=16.0, draws=20000),
                4000)],
-    "paper": [(dict(d=24, k=4, m_exp=2.5, d_box=128, k_win=1024, m_exp_win=16.0, draws=400000),
+    "paper": [(dict(d=16, k=4, m_exp=2.5, d_box=128, k_win=1024, m_exp_win=16.0, draws=400000),
                40000),
               (dict(d=40, k=8, m_exp=2.0, d_box=256, k_win=1024, m_exp_win=64.0, draws=200000),
                20000)],
@@ -99,26 +101,27 @@ def estimate_cost(v: dict, trials: int) -> Cost:
 
 # ------------------------------------------------------------------ the real network
 
-def network(d: int, k: int, m: int, batch: int, rng: np.random.Generator):
-    """``batch`` independent networks: reads ``r = E^T u`` (batch, m) and the active mask."""
+def network(d: int, k: int, m: int, batch: int, rng: np.random.Generator, inputs: int = 1):
+    """``batch`` independent dictionaries, each read with ``inputs`` fresh random subsets:
+    reads ``r = E^T u`` (batch, inputs, m) and the active masks (same shape)."""
     E = rng.standard_normal((batch, d, m)) / math.sqrt(d)
-    order = np.argsort(rng.random((batch, m)), axis=1)
-    active = np.zeros((batch, m), bool)
-    np.put_along_axis(active, order[:, :k], True, axis=1)
-    u = np.einsum("bdm,bm->bd", E, active.astype(float))          # stored vector
-    r = np.einsum("bdm,bd->bm", E, u)                             # r_j = <e_j, u>
+    order = np.argsort(rng.random((batch, inputs, m)), axis=2)
+    active = np.zeros((batch, inputs, m), bool)
+    np.put_along_axis(active, order[:, :, :k], True, axis=2)
+    u = np.einsum("bdm,bsm->bsd", E, active.astype(float))        # stored vectors
+    r = np.einsum("bdm,bsd->bsm", E, u)                           # r_j = <e_j, u>
     return r, active
 
 
 def gates(r: np.ndarray, active: np.ndarray, theta: float):
     """Every pairwise AND gate ``r_i + r_j > θ`` (i < j) against its target: wrong-gate counts
-    by kind of pair, (batch, 3) for (both active, one active, none active)."""
-    m = r.shape[1]
+    by kind of pair, (..., 3) for (both active, one active, none active)."""
+    m = r.shape[-1]
     iu = np.triu_indices(m, 1)
-    fire = (r[:, :, None] + r[:, None, :])[:, iu[0], iu[1]] > theta
-    na = active[:, iu[0]].astype(int) + active[:, iu[1]]
+    fire = (r[..., :, None] + r[..., None, :])[..., iu[0], iu[1]] > theta
+    na = active[..., iu[0]].astype(int) + active[..., iu[1]]
     wrong = fire != (na == 2)
-    return np.stack([np.sum(wrong & (na == c), axis=1) for c in (2, 1, 0)], axis=1)
+    return np.stack([np.sum(wrong & (na == c), axis=-1) for c in (2, 1, 0)], axis=-1)
 
 
 # ------------------------------------------------------------------- the exact sampler
@@ -205,35 +208,35 @@ def _network_part(p, trials, seed, progress):
     done = 0
     while done < trials:
         b = min(BATCH, trials - done)
-        r, act = network(d, k, m, b, rng)
+        r, act = network(d, k, m, b, rng, INPUTS)
         ra = np.where(act, r - 1.0, 0.0)
         ri = np.where(act, 0.0, r)
-        s1 = ra.sum(1)
-        s2 = (ra**2).sum(1)
-        q2 = (ri**2).sum(1)
-        q4 = (ri**4).sum(1)
-        wr = gates(r, act, 1.5)
+        s1 = ra.sum(-1)
+        s2 = (ra**2).sum(-1)
+        q2 = (ri**2).sum(-1)
+        q4 = (ri**4).sum(-1)
+        wr = gates(r, act, 1.5).sum(1)                     # (b, 3), summed over the inputs
         blk = acc[done:done + b]
-        blk[:, 0] = np.where(act, r, 0.0).sum(1)
-        blk[:, 1] = k
-        blk[:, 2] = s2
-        blk[:, 3] = s1**2 - s2
-        blk[:, 4] = k * (k - 1)
-        blk[:, 5] = q2
-        blk[:, 6] = n
-        blk[:, 7] = q4
-        blk[:, 8] = q2**2 - q4
-        blk[:, 9] = n * (n - 1)
-        blk[:, 10], blk[:, 11] = wr[:, 0], k * (k - 1) / 2
-        blk[:, 12], blk[:, 13] = wr[:, 1], k * n
-        blk[:, 14], blk[:, 15] = wr[:, 2], n * (n - 1) / 2
+        blk[:, 0] = np.where(act, r, 0.0).sum((1, 2))
+        blk[:, 1] = k * INPUTS
+        blk[:, 2] = s2.sum(1)
+        blk[:, 3] = (s1**2).sum(1)                         # (sum_S r_i - k)^2
+        blk[:, 4] = INPUTS
+        blk[:, 5] = q2.sum(1)
+        blk[:, 6] = n * INPUTS
+        blk[:, 7] = q4.sum(1)
+        blk[:, 8] = (q2**2 - q4).sum(1)
+        blk[:, 9] = n * (n - 1) * INPUTS
+        blk[:, 10], blk[:, 11] = wr[:, 0], k * (k - 1) / 2 * INPUTS
+        blk[:, 12], blk[:, 13] = wr[:, 1], k * n * INPUTS
+        blk[:, 14], blk[:, 15] = wr[:, 2], n * (n - 1) / 2 * INPUTS
         blk[:, 16] = wr.sum(1)
-        blk[:, 17] = np.max(np.where(act, -np.inf, r), axis=1) <= t_level
+        blk[:, 17] = (np.max(np.where(act, -np.inf, r), axis=-1) <= t_level).sum(1)
         done += b
     if progress:
         progress(f"{NAME}: {trials} networks (d={d}, k={k}, m={m})")
     c = {x: acc[:, i] for i, x in enumerate(cols)}
-    one = np.ones(trials)
+    one = np.full(trials, float(INPUTS))
     dk = dict(d=d, k=k)
     lab = dict(m=m)
     out = [
@@ -241,8 +244,8 @@ def _network_part(p, trials, seed, progress):
                     label=dict(d=d, m=m)),
         Measurement(f"{NAME}.read_ms_active", dk, from_cluster_sums(c["act_sq"], c["act_n"]),
                     label=lab),
-        Measurement(f"{NAME}.read_cov_active_pair", dict(d=d),
-                    from_cluster_sums(c["act_pair"], c["act_pair_n"]), label=dict(k=k, m=m)),
+        Measurement(f"{NAME}.read_sum_active_ms", dk,
+                    from_cluster_sums(c["act_pair"], c["act_pair_n"]), label=lab),
         Measurement(f"{NAME}.read_ms_inactive", dk, from_cluster_sums(c["in_sq"], c["in_n"]),
                     label=lab),
         Measurement(f"{NAME}.read_fourth_inactive", dk, from_cluster_sums(c["in_four"], c["in_n"]),
@@ -267,12 +270,12 @@ def _network_part(p, trials, seed, progress):
     done = 0
     while done < trials:
         b = min(BATCH, trials - done)
-        r, act = network(dbox, k, m, b, rng)
+        r, act = network(dbox, k, m, b, rng, INPUTS)
         for j, th in enumerate(thetas):
-            ok[done:done + b, j] = gates(r, act, th).sum(1) == 0
+            ok[done:done + b, j] = (gates(r, act, th).sum(-1) == 0).sum(1)
         done += b
     rng = stream(seed, NAME, "sampler-box", dbox, k, m)
-    rows = sample_no_error(dbox, k, math.log(n), thetas, 4 * trials, rng)
+    rows = sample_no_error(dbox, k, math.log(n), thetas, 4 * INPUTS * trials, rng)
     for j, th in enumerate(thetas):
         net = from_cluster_sums(ok[:, j], one)
         smp = _est(rows, j)
@@ -281,7 +284,7 @@ def _network_part(p, trials, seed, progress):
         out.append(Measurement(
             f"{NAME}.sampler_gap_no_error", dict(d=dbox, k=k, m_exp=me, theta=th), gap,
             label=dict(m=m),
-            note=f"P(no wrong gate): network {net.value:.4f} +- {net.se:.4f} ({trials} draws), "
+            note=f"P(no wrong gate): network {net.value:.4f} +- {net.se:.4f} ({net.n} inputs), "
                  f"sampler {smp.value:.4f} +- {smp.se:.4f} ({smp.n} draws)"))
     if progress:
         progress(f"{NAME}: no-error network vs sampler at d={dbox}")
