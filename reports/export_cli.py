@@ -29,17 +29,8 @@ FORMATS = ("dense", "factored")
 
 
 def _exporter():
-    """The exporter module: ``superpose.reports.export`` where it exists (a real package
-    defining ``export`` and ``load``), else the older ``superpose.verify.export``."""
-    try:
-        mod = importlib.import_module("superpose.reports.export")
-    except ModuleNotFoundError as exc:
-        if exc.name != "superpose.reports.export":
-            raise
-    else:
-        if getattr(mod, "__file__", None) and hasattr(mod, "export") and hasattr(mod, "load"):
-            return mod
-    return importlib.import_module("superpose.verify.export")
+    """The exporter module, :mod:`superpose.reports.export` (imported on first use)."""
+    return importlib.import_module("superpose.reports.export")
 
 
 def _fill_help(parser: argparse.ArgumentParser) -> None:
@@ -78,22 +69,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def cmd_export(args) -> int:
+    from superpose.reports.export import export, load
     from superpose.reports.params import parse_params
 
-    ex_mod = _exporter()
     raw = parse_params(args.param)
     cmd = (f"superpose export {args.name} " + "".join(f"--param {k}={v} " for k, v in sorted(raw.items()))
            + f"--seed {args.seed} --format {args.format}")
-    path = ex_mod.export(args.name, raw, out=args.out, seed=args.seed, fmt=args.format, command=cmd)
-    ex = ex_mod.load(path, check=False)
+    path = export(args.name, raw, out=args.out, seed=args.seed, fmt=args.format, command=cmd)
+    ex = load(path, check=False)
     size = sum(p.stat().st_size for p in path.iterdir())
     net = ex.manifest["network"]
-    import superpose
-
-    loader = "superpose.load" if hasattr(superpose, "load") else f"{ex_mod.__name__}.load"
     print(f"wrote {path}: {ex.name} ({ex.storage}, {size / 2**20:.2f} MiB on disk), input "
           f"{net['input_dim']}, hidden {net['hidden']}, output {net['output_dim']}, "
-          f"{len(ex.circuits())} circuits; read it back with {loader}({str(path)!r})")
+          f"{len(ex.circuits())} circuits; read it back with superpose.load({str(path)!r})")
     return 0
 
 
