@@ -83,6 +83,22 @@ def test_run_matches_dense_reference(case, mode, strategy):
         assert abs(on - r.frac_on[l]) <= 1.0 / acts[l].size, l   # one neuron at the threshold
 
 
+def test_bench_dense_path_matches_dense_reference(case):
+    """verify.cis2.dense (the benchmarks' dense path: the engine's map densified) equals the
+    independent dense reference: every W^l and every ReLU read-out."""
+    from superpose.verify.cis2 import dense
+    net, Ws, act, x = case
+    fam = net.family
+    for l in range(1, net.L + 1):
+        assert close(Ws[l], dense.layer_matrix(net, l), np.abs(Ws[l]).max()), l
+    acts, reads, _ = ref.forward(fam.w, fam.b, fam.wbar, net.alloc, net.S, net.N, act,
+                                 fam.encode(act, x), "relu", Ws)
+    d_acts, d_reads = dense.forward(net, act, fam.encode(act, x))
+    for l in range(net.L + 1):
+        scale = max(1.0, np.abs(acts[l]).max())
+        assert close(acts[l], d_acts[l], scale) and close(reads[l], d_reads[l], scale), l
+
+
 @pytest.mark.parametrize("delta,mean,bias", [(True, True, True), (True, False, False),
                                              (False, True, True), (False, False, True)])
 @pytest.mark.parametrize("strategy", ["events", "sparse"])

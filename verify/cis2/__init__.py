@@ -43,6 +43,7 @@ position (0/0); every other check runs.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -58,13 +59,17 @@ from superpose.verify.rng import stream
 from superpose.verify.stats import Estimate, clustered_mean, sample_max
 
 NAME = "cis2"
+#: D, d, S, T, z, L are the derive side's parameters (superpose.derive.cis2) with the ranges the
+#: simulation supports: d >= 4 (the engine's zero-mean family), D, T <= 10^5, S <= 32, z <= 64,
+#: 2 <= L <= 16 (memory, time); T defaults to 0 = "at capacity".
 PARAMS = (
-    Param("D", int, 1000, lo=8, hi=10**5, doc="network width"),
-    Param("d", int, 4, lo=4, hi=64, doc="circuit width (>= 4 for the engine's zero-mean family)"),
-    Param("S", int, 6, lo=2, hi=32, doc="redundancy"),
-    Param("T", int, 0, lo=0, hi=10**5, doc="circuits; 0 = capacity T_max"),
-    Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
-    Param("L", int, 4, lo=2, hi=16, doc="layers"),
+    dataclasses.replace(theory.PD, lo=8, hi=10**5, doc="network width"),
+    dataclasses.replace(theory.Pd, lo=4, hi=64,
+                        doc="circuit width (>= 4 for the engine's zero-mean family)"),
+    dataclasses.replace(theory.PS, hi=32, doc="redundancy"),
+    dataclasses.replace(theory.PT, default=0, lo=0, hi=10**5, doc="circuits; 0 = capacity T_max"),
+    dataclasses.replace(theory.Pz, hi=64, doc="active circuits per pass"),
+    dataclasses.replace(theory.PL, lo=2, hi=16, doc="layers"),
     Param("K", int, 16, lo=1, hi=10**4, doc="trials per network draw"),
     Param("eps", float, 0.0, lo=0.0, hi=10.0,
           doc="capacity crossing check at this eps (0 = off; see capacity_crossing)"),

@@ -40,8 +40,13 @@ import time
 import numpy as np
 
 from superpose.derive import cis2 as cis2_theory
+import dataclasses
+
 from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.common import CIRCUIT_WIDTH as d
+from superpose.derive.common import ONSET_FRAC, THRESH
 from superpose.derive.quantity import Param
+from superpose.derive.rotations import model as theory
 from superpose.verify.cis2 import engine as eng
 from superpose.verify.rotations import kcopies as kcopies
 from superpose.verify.check import Measurement, critical_value
@@ -49,12 +54,13 @@ from superpose.verify.rng import stream
 from superpose.verify.stats import Estimate, clustered_mean
 
 NAME = "rotations"
-d = 4
+# D, T, S, z are the derive side's parameters (superpose.derive.rotations.model); T also takes
+# 0 (build at capacity), and S stops at 32 (the simulated networks' memory), as declared here.
 PARAMS = (
-    Param("D", int, 1000, lo=24, hi=10**6, doc="network width"),
-    Param("T", int, 557, lo=0, hi=10**6, doc="circuits; 0 = capacity T_max"),
-    Param("S", int, 6, lo=2, hi=32, doc="redundancy"),
-    Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
+    theory.PD,
+    dataclasses.replace(theory.PT, lo=0, doc="circuits; 0 = capacity T_max"),
+    dataclasses.replace(theory.PS, hi=32, doc="redundancy (<= 32 in the simulation)"),
+    theory.Pz,
     Param("L", int, 4, lo=1, hi=16, doc="layers"),
     Param("K", int, 10, lo=1, hi=10**5, doc="passes per network draw"),
     Param("k", int, 0, lo=0, hi=16,
@@ -62,7 +68,6 @@ PARAMS = (
               "(verify/rotations_kcopies.py; width d' = 2k+2)"),
 )
 DEFAULT_TRIALS = 4000
-THRESH, ONSET_FRAC = 0.25, 0.01
 FLOOR = 1e-9   # |alpha_hat - 1| below this is float round-off (sums of 1/S terms), counted as 0
 L1_PASSES = 100          # layer-1-only passes per trial (module docstring: layer-1 stream)
 L1_SEIZE = 10            # of which read in full (every circuit) for the seizure fraction

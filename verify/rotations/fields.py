@@ -27,12 +27,12 @@ import time
 
 import numpy as np
 
+from superpose.derive.common import CIRCUIT_WIDTH as d
+from superpose.derive.common import ONSET_FRAC, THRESH
 from superpose.verify.cis2 import engine as eng
 from superpose.verify.rng import stream
 from superpose.verify.stats import clustered_mean
 
-d = 4
-THRESH, ONSET_FRAC = 0.25, 0.01
 PER_LAYER = ("xa_ms", "xi_ms", "aa_ms", "ai_ms", "seized", "frac_on", "Q_off", "F_off",
              "var_c_off", "mean_c_off", "ms_c_on", "on_off")
 

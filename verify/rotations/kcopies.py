@@ -1,7 +1,7 @@
 r"""RiS rotations with k on-indicator copies: layer-1 network simulator and checks.
 
 Math reference: ``shared/math/cis2.md`` §3 (embedding, layer-0 trick), §7 (rotation circuits),
-§10 (variant); the derivation is in ``derive/rotations_kcopies.py``.
+§10 (variant); the derivation is in ``derive/rotations/kcopies.py``.
 
 **Network** (width ``D``, ``d' = 2k + 2`` blocks of ``N = D/d'`` positions, global neuron
 ``i N + n``).  Block ``i`` uses ket ``kappa(i)``: ``0`` for every block (*shared*), or copy
@@ -23,6 +23,7 @@ predicted number of events over all reads is below ``MIN_EVENTS`` is reported as
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -40,12 +41,14 @@ KETS = ("shared", "block")
 MIN_EVENTS = 10
 FLOOR = 1e-9   # abar is a sum of multiples of 1/(kS): ties at exactly 1/4 (e.g. sum K = kS/4) are
                # not activations (the step is 0 at 1/4); round-off must not turn them into ones
+# k, D, T, S, z are the derive side's parameters (superpose.derive.rotations.kcopies); the
+# simulation stops at D, T <= 10^5 and S <= 32 (memory), and T = 0 means "at capacity".
 PARAMS = (
-    Param("k", int, 2, lo=1, hi=16, doc="indicator copies (width d' = 2k+2)"),
-    Param("D", int, 1200, lo=24, hi=10**5, doc="network width"),
-    Param("T", int, 300, lo=0, hi=10**5, doc="circuits; 0 = capacity at width d'"),
-    Param("S", int, 6, lo=2, hi=32, doc="redundancy"),
-    Param("z", int, 2, lo=1, hi=64, doc="active circuits per pass"),
+    theory.Pk,
+    dataclasses.replace(theory.PD, hi=10**5, doc="network width (d' = 2k + 2 divides D)"),
+    dataclasses.replace(theory.PT, lo=0, hi=10**5, doc="circuits; 0 = capacity at width d'"),
+    dataclasses.replace(theory.PS, hi=32, doc="redundancy (<= 32 in the simulation)"),
+    theory.Pz,
     Param("K", int, 50, lo=1, hi=10**5, doc="passes per network draw"),
 )
 DEFAULT_TRIALS = 1200
@@ -91,7 +94,7 @@ class KNet:
 
 
 def circuit_weights(theta: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """w (T, d', d') and b (d',) of the k-copy circuit (derive/rotations_kcopies.py docstring)."""
+    """w (T, d', d') and b (d',) of the k-copy circuit (derive/rotations/kcopies.py docstring)."""
     T, dp = theta.size, 2 * k + 2
     c, s = np.cos(theta), np.sin(theta)
     w = np.zeros((T, dp, dp))
@@ -135,21 +138,31 @@ def decode(k: int, a: np.ndarray):
     return abar, a[..., 2 * k:] - abar[..., None]
 
 
+def embed_input(w1: np.ndarray, alloc1: np.ndarray, ket: np.ndarray, N: int,
+                active: np.ndarray, a0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Layer-0 trick, shared by layer 1 here and the deep network (``kcopies_deep.embed``).
+
+    ``A^0`` (B, d', N): block ``i`` holds :math:`(w_va^0_v)_i` at the layer-1 positions of every
+    active ``v`` in ket ``ket[i]`` (``alloc1`` (n_kets, T, S)); also ``u = w_v a^0_v`` (B, z, d').
+    """
+    B, z = active.shape
+    dp = ket.size
+    u = np.einsum("bzij,bzj->bzi", w1[active], a0)                           # (B, z, d')
+    pos = alloc1[ket][:, active]                                              # (d', B, z, S)
+    flat = ((np.arange(B)[None, :, None, None] * dp + np.arange(dp)[:, None, None, None]) * N
+            + pos)
+    vals = np.broadcast_to(u.transpose(2, 0, 1)[..., None], pos.shape)
+    return np.bincount(flat.ravel(), vals.ravel(), B * dp * N).reshape(B, dp, N), u
+
+
 def layer1(net: KNet, active: np.ndarray, x: np.ndarray) -> dict:
     """Layer-1 activations and readouts of all T circuits for B passes.
 
     active (B, z), x (B, z, 2).  Returns ``A1`` (B, d', N), ``read`` (B, T, d'),
     ``true`` (B, z, d') (small-circuit a^1 of the actives).
     """
-    B, z = active.shape
-    dp, N, S = net.dp, net.N, net.S
-    a0 = encode(net.k, x)
-    u = np.einsum("bzij,bzj->bzi", net.w1[active], a0)                       # (B, z, d')
-    pos = net.alloc[net.ket][:, active]                                       # (d', B, z, S)
-    flat = ((np.arange(B)[None, :, None, None] * dp + np.arange(dp)[:, None, None, None]) * N
-            + pos)
-    vals = np.broadcast_to(u.transpose(2, 0, 1)[..., None], pos.shape)
-    A0 = np.bincount(flat.ravel(), vals.ravel(), B * dp * N).reshape(B, dp, N)
+    dp, S = net.dp, net.S
+    A0, u = embed_input(net.w1, net.alloc, net.ket, net.N, active, encode(net.k, x))
     A1 = np.maximum(A0 + net.b[None, :, None], 0.0)
     read = np.stack([A1[:, i, :][:, net.alloc[net.ket[i]]].sum(-1) for i in range(dp)], -1) / S
     true = np.maximum(u + net.b, 0.0)                                         # small circuit a^1

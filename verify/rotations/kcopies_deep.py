@@ -70,13 +70,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.common import ONSET_FRAC, THRESH
 from superpose.verify.rng import stream
-from superpose.verify.rotations.kcopies import circuit_weights, decode, encode
+from superpose.verify.rotations.kcopies import circuit_weights, decode, embed_input, encode
 from superpose.verify.stats import Estimate, clustered_mean
 
 NAME = "rotations-kcopies-deep"
 KETS = ("shared", "block")
-THRESH, ONSET_FRAC = 0.25, 0.01
 FLOOR = 1e-9       # abar is a sum of multiples of 1/(kS) at layer 1: exact ties at 1/4 are not on
 ON_TOL = 1e-12     # a neuron is "on" when |A| > ON_TOL (as the engine)
 KEYS = ("seiz", "ai", "xa", "aa", "fon")
@@ -210,15 +210,9 @@ def _dense_layer(El, Em, ket, dw, wbar, S, N):
 
 
 def embed(net: DeepNet, active: np.ndarray, a0: np.ndarray) -> np.ndarray:
-    """A^0 (B, d', N) = sum_v (w_v a0_v)_i at S^{kappa(i),1}_v (layer-0 trick)."""
-    B, z = active.shape
-    dp, N = net.dp, net.N
-    u = np.einsum("bzij,bzj->bzi", net.w[active], a0)                        # (B, z, d')
-    pos = net.alloc[net.ket, 1][:, active]                                    # (d', B, z, S)
-    flat = ((np.arange(B)[None, :, None, None] * dp + np.arange(dp)[:, None, None, None]) * N
-            + pos)
-    vals = np.broadcast_to(u.transpose(2, 0, 1)[..., None], pos.shape)
-    return np.bincount(flat.ravel(), vals.ravel(), B * dp * N).reshape(B, dp, N)
+    """A^0 (B, d', N) = sum_v (w_v a0_v)_i at S^{kappa(i),1}_v (layer-0 trick; the layer-1
+    simulator's :func:`~superpose.verify.rotations.kcopies.embed_input`)."""
+    return embed_input(net.w, net.alloc[:, 1], net.ket, net.N, active, a0)[0]
 
 
 def readout(net: DeepNet, l: int, A3: np.ndarray) -> np.ndarray:

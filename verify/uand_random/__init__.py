@@ -42,12 +42,14 @@ are asymptotic (many network draws, finite fourth moments); the checks are at th
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable, Iterator
 
 import numpy as np
 
 from superpose.derive import uand_random as construction
+from superpose.derive.uand_random import maxlaw as dmax
 from superpose.derive.quantity import BadInput, Param
 from superpose.verify.uand_random import maxlaw as maxlaw
 from superpose.verify.check import Measurement
@@ -60,10 +62,12 @@ Progress = Callable[[str], None] | None
 #: given another one (a "wrong construction") to show that the checks catch it.
 Coefficients = Callable[[str, int, str], tuple[float, float, float, float]]
 
+#: N, l, m are the derive side's parameters (superpose.derive.uand_random and its maxlaw) with
+#: the sizes the simulation supports (N <= 2^16, l <= 64, m <= 4096; m defaults to 64).
 PARAMS = (
-    Param("N", int, 256, lo=1, hi=1 << 16, doc="neurons"),
-    Param("l", int, 3, lo=2, hi=64, doc="active inputs (compositeness)"),
-    Param("m", int, 64, lo=2, hi=4096, doc="inputs (d_0); >= l + 2"),
+    dataclasses.replace(dmax.N, hi=1 << 16),
+    dataclasses.replace(construction.L, hi=64, doc="active inputs (compositeness)"),
+    dataclasses.replace(construction.M, default=64, hi=4096, doc="inputs (d_0); >= l + 2"),
     Param("K", int, 4, lo=1, hi=1 << 16, doc="trials (fresh inputs) per network draw"),
     Param("max_law", int, 0, lo=0, hi=1,
           doc="1: measure the max error over all pairs instead (verify/uand_random_max.py; "

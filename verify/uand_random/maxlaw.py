@@ -18,12 +18,14 @@ The error of pair (i, j) is ``R_ij - AND(x_i, x_j)``; the max runs over the off 
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable
 
 import numpy as np
 
 from superpose.derive import uand_random as construction
+from superpose.derive.uand_random import maxlaw as dmax
 from superpose.derive.quantity import BadInput, Param
 from superpose.verify.check import Measurement
 from superpose.verify.rng import stream
@@ -32,10 +34,11 @@ from superpose.verify.stats import clustered_mean
 NAME = "uand-random"
 Progress = Callable[[str], None] | None
 
+#: The derive side's N, l, m (superpose.derive.uand_random.maxlaw) at simulated sizes.
 PARAMS = (
-    Param("N", int, 256, lo=1, hi=1 << 16, doc="neurons"),
-    Param("l", int, 3, lo=2, hi=64, doc="active inputs"),
-    Param("m", int, 64, lo=4, hi=1024, doc="inputs; >= l + 1"),
+    dataclasses.replace(dmax.N, hi=1 << 16),
+    dataclasses.replace(dmax.L, hi=64, doc="active inputs"),
+    dataclasses.replace(dmax.M, default=64, lo=4, hi=1024, doc="inputs; >= l + 1"),
 )
 DEFAULT_TRIALS = 400
 #: Largest batch temporary (elements of G x m x N).
