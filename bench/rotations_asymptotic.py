@@ -27,11 +27,10 @@ import time
 from multiprocessing import get_context
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from superpose.verify.provenance import git_revision
+from superpose.verify.rotations.fields import run_point
 
-from superpose.verify.provenance import git_revision  # noqa: E402
-from superpose.verify.rotations.fields import run_point  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TAUS = (0.002, 0.004, 0.008)
 

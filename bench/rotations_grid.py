@@ -4,8 +4,8 @@ Times ``reports/figures/rotations_grid.run_point`` (factored engine, ``relu`` mo
 inactive circuit read) on a subset of the grid and extrapolates to the full grid by summing
 per-pair costs, each pair's cost estimated from the measured pair with the nearest
 ``T * D`` (cost ~ linear in T and D at fixed passes; the measured pairs span the grid).  A
-dense reference (``tests/cis2_dense_ref.py``: explicit D x D weight matrices, as the authors'
-code does) is timed on 1-2 pairs in the same process for the ratio.
+dense path (``superpose.verify.cis2.dense``: explicit D x D weight matrices, as the authors'
+code does; the engine's own map densified) is timed on 1-2 pairs in the same process for the ratio.
 
 Usage::
 
@@ -18,39 +18,34 @@ Writes ``bench/results_rotations_grid.md``.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from superpose.reports.figures import rotations_grid as G
+from superpose.verify.cis2 import dense
+from superpose.verify.cis2 import engine as eng
+from superpose.verify.rng import stream
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from superpose.reports.figures import rotations_grid as G  # noqa: E402
-from superpose.verify.cis2 import engine as eng  # noqa: E402
-from superpose.verify.rng import stream  # noqa: E402
 
 SUBSET = [(800, 200), (1200, 400), (1600, 900), (2000, 1000), (2000, 1600), (2000, 2000)]
 ZS = (1, 2, 3, 4)
 
 
 def dense_seconds(D: int, T: int, z: int, passes: int, seed: int = 0) -> tuple[float, float]:
-    """(build seconds, seconds per pass) of the dense reference: all L weight matrices, then
-    ``passes`` forward passes with every readout (tests/cis2_dense_ref.py)."""
-    import cis2_dense_ref as ref
+    """(build seconds, seconds per pass) of the dense path: all L weight and read-out matrices,
+    then ``passes`` forward passes with every readout (superpose.verify.cis2.dense)."""
     rng = stream(seed, "bench-dense", D, T)
     net = G.rot.build(D, T, G.S, G.L, rng)
-    fam, N = net.family, net.N
-    w = np.ascontiguousarray(fam.w)
+    fam = net.family
     t0 = time.perf_counter()
-    Ws = [None] + [ref.weights(w, fam.wbar, net.alloc, l, G.S, N) for l in range(1, G.L + 1)]
+    Ws = [None] + [dense.layer_matrix(net, l) for l in range(1, G.L + 1)]
+    Rs = [None] + [dense.readout_matrix(net, l) for l in range(1, G.L + 1)]
     tb = time.perf_counter() - t0
     act = eng.sample_active(T, z, passes, rng)
     a0 = fam.encode(act, fam.sample_x(rng, passes, z))
     t0 = time.perf_counter()
-    ref.forward(w, fam.b, fam.wbar, net.alloc, G.S, N, act, a0, "relu", Ws=Ws)
+    dense.forward(net, act, a0, Ws, Rs)
     return tb, (time.perf_counter() - t0) / passes
 
 
@@ -99,7 +94,7 @@ def main(argv=None) -> None:
     lines += [f"| {D} | {T} | {s:.2f} |" for D, T, s in rows]
     lines += ["", f"**Full grid: {total:.0f} s ({total / 60:.1f} min)**, {how}. Measured wall time of "
               f"this run: {measured:.0f} s.", "",
-              "Dense reference (explicit D x D matrices; tests/cis2_dense_ref.py), same process:", "",
+              "Dense path (explicit D x D matrices; superpose.verify.cis2.dense), same process:", "",
               "| D | T | build s | ms / pass | dense s per pair (z=1..4 x 500) | factored s | ratio |",
               "|---|---|---|---|---|---|---|"]
     lines += [f"| {D} | {T} | {tb:.2f} | {tp * 1e3:.1f} | {dp:.1f} | {fs:.2f} | {dp / fs:.0f}x |"

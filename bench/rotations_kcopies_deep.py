@@ -34,13 +34,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from superpose.derive.rotations import kcopies as theory
+from superpose.verify.rotations import kcopies as layer1
+from superpose.verify.check import Z, critical_value
+from superpose.verify.rotations.kcopies_deep import KETS, measure_point
 
-from superpose.derive.rotations import kcopies as theory  # noqa: E402
-from superpose.verify.rotations import kcopies as layer1  # noqa: E402
-from superpose.verify.check import Z, critical_value  # noqa: E402
-from superpose.verify.rotations.kcopies_deep import KETS, measure_point  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 S, L = 6, 4
 KS, ZS = (1, 2, 4), (1, 2, 3)

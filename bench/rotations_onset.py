@@ -34,14 +34,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from superpose.derive import cis2
+from superpose.derive.quantity import BadInput, get_quantity
+from superpose.verify.check import critical_value
+from superpose.verify.provenance import git_revision
+from superpose.verify.rotations.fields import n_circuits, run_point
 
-from superpose.derive import cis2  # noqa: E402
-from superpose.derive.quantity import BadInput, get_quantity  # noqa: E402
-from superpose.verify.check import critical_value  # noqa: E402
-from superpose.verify.provenance import git_revision  # noqa: E402
-from superpose.verify.rotations.fields import n_circuits, run_point  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 d, L = 4, 6
 TAUS = (0.001, 0.002, 0.004, 0.006, 0.008)

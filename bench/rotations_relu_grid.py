@@ -40,17 +40,16 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from superpose.derive import rotations as drot
+from superpose.derive.rotations import meanfield as mf
+from superpose.derive.rotations import relu as rr
+from superpose.reports.figures.rotations_grid import SWEEP
+from superpose.verify import rotations as vrot
+from superpose.verify.check import critical_value
+from superpose.verify.rng import stream
+from superpose.verify.stats import clustered_mean
 
-from superpose.derive import rotations as drot  # noqa: E402
-from superpose.derive.rotations import meanfield as mf  # noqa: E402
-from superpose.derive.rotations import relu as rr  # noqa: E402
-from superpose.reports.figures.rotations_grid import SWEEP  # noqa: E402
-from superpose.verify import rotations as vrot  # noqa: E402
-from superpose.verify.check import critical_value  # noqa: E402
-from superpose.verify.rng import stream  # noqa: E402
-from superpose.verify.stats import clustered_mean  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 S, L, TOL, MUTANT = 6, 4, 0.10, 1.15
 QTY = ("xa", "xi", "ai", "aa", "sz")
