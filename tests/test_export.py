@@ -585,3 +585,22 @@ def test_generic_code_names_no_construction():
     names = E.exportable()
     assert set(names) == {"cis2", "rotations", "uand-random", "uand-sparse"}
     assert not [(s, n) for s in strings for n in names if n in s]
+
+
+def test_report_shares_the_writer(tmp_path, monkeypatch):
+    """superpose report validates --out with the same writer: DIR/x/.. of a foreign DIR is refused
+    before any part runs, and no x/ is left behind."""
+    from superpose.reports import outdir, report
+
+    assert report.outdir is outdir
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "mine.txt").write_text("keep")
+
+    def boom(*a, **k):
+        raise AssertionError("the report started before --out was validated")
+    monkeypatch.setattr(report, "run_parts", boom)
+    monkeypatch.setattr(outdir, "make_temp", boom)
+    with pytest.raises(BadInput, match="not an earlier superpose report"):
+        report.build_report(f"{d}/x/..", scale="smoke", pdf=False)
+    assert sorted(p.name for p in d.iterdir()) == ["mine.txt"]
