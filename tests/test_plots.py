@@ -145,3 +145,48 @@ def test_report_runs_each_figure_script_inside_the_style(tmp_path, monkeypatch):
     assert part.errors == []
     assert seen == {"font.size": 9, "font.family": ["serif"]}
     assert matplotlib.rcParams["font.size"] != 9
+
+
+# Figure scripts that still compute error statistics themselves (clustered means of their own
+# Monte Carlo loops) instead of plotting what a verify-side function measured.  Each should
+# move behind a public function of its verify module (listed in the redesign's closing note);
+# the test below keeps this list exact, so fixing one means deleting it here.
+STILL_MEASURING = {"ballbox_window", "costs_noise", "uand_sparse_compare", "uand_sparse_error",
+                   "uand_sparse_misfire"}
+STATS = "superpose.verify.stats"
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+def test_figures_plot_what_verify_measured():
+    """A figure script that imports the statistics helpers (clustered means, cluster sums)
+    is estimating errors itself; only the listed, known ones may (rotations_grid no longer)."""
+    import superpose.reports.figures as pkg
+
+    scripts = sorted(p for p in Path(pkg.__file__).parent.glob("*.py") if p.name != "__init__.py")
+    measuring = {p.stem for p in scripts
+                 if any(m == STATS or m.startswith(STATS + ".") for m in _imports(p))}
+    assert "rotations_grid" not in measuring
+    assert measuring == STILL_MEASURING
+
+
+def test_statistics_import_is_detected(tmp_path):
+    """The detector above is able to fail: a script doing its own clustered mean is seen."""
+    p = tmp_path / "planted_fig.py"
+    p.write_text("from superpose.verify.stats import clustered_mean\n")
+    assert STATS in _imports(p)
+    p.write_text("import superpose.verify.stats as st\n")
+    assert STATS in _imports(p)
+    p.write_text("from superpose.verify import rotations\n")
+    assert not any(m.startswith(STATS) for m in _imports(p))
