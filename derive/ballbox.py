@@ -242,11 +242,12 @@ def gate_error(kind: str, d: int, k: int, theta: float) -> float:
 
 def expected_errors(d: int, k: int, m_exp: float, theta: float) -> float:
     """``E #wrong gates = C(k,2) p_11 + k n p_10 + C(n,2) p_00`` over all ``C(m,2)`` pairs."""
-    n = math.exp(log_n(k, m_exp))
-    p11 = gate_error("11", d, k, theta)
-    p10 = gate_error("10", d, k, theta)
-    p00 = gate_error("00", d, k, theta)
-    return k * (k - 1) / 2 * p11 + k * n * p10 + n * (n - 1) / 2 * p00
+    with mpmath.workdps(25):   # n = m - k can pass float64's 1.8e308 (m = k^64 at k = 1024)
+        n = mpmath.exp(mpmath.mpf(log_n(k, m_exp)))
+        p11 = mpmath.mpf(gate_error("11", d, k, theta))
+        p10 = mpmath.mpf(gate_error("10", d, k, theta))
+        p00 = mpmath.mpf(gate_error("00", d, k, theta))
+        return float(k * (k - 1) / mpmath.mpf(2) * p11 + k * n * p10 + n * (n - 1) / 2 * p00)
 
 
 def max_inactive_cdf(d: int, k: int, m_exp: float, t: float) -> float:
