@@ -227,6 +227,7 @@ def test_manifest_schema_rejects_broken_manifest(manifest, missing, wrong):
     """A manifest with a field missing, or of the wrong type or value, is rejected."""
     for bad in _mutants(manifest, missing, wrong):
         assert errors("manifest.schema.json", bad)
-    bad = copy.deepcopy(manifest)
-    bad["arrays"]["sha256"] = "not-a-digest"
-    assert errors("manifest.schema.json", bad)
+    for key in ("arrays", None):
+        bad = copy.deepcopy(manifest)
+        (bad[key] if key else bad)["sha256" if key else "manifest_sha256"] = "not-a-digest"
+        assert errors("manifest.schema.json", bad)
