@@ -163,8 +163,6 @@ def test_report_checks_json_validates(report_doc):
     assert [] == errors("checks.schema.json", report_doc)
 
 
-@pytest.mark.xfail(strict=True, reason="CheckResult.to_json leaves z = inf (prints Infinity); "
-                   "lead to pass z through _num as the other numbers")
 def test_verify_json_is_strict_json():
     """verify --json is RFC 8259 JSON even when a critical value is infinite (one network)."""
     rc, out = cli("verify", "costs", "--trials", "1", "--json")

@@ -108,7 +108,7 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("predicted", "predicted_published", "measured", "se", "slack", "tolerance"):
+        for k in ("predicted", "predicted_published", "measured", "se", "slack", "tolerance", "z"):
             d[k] = _num(d[k])
         d["ci"] = [_num(x) for x in d["ci"]]
         return d
