@@ -29,6 +29,7 @@ G7    truncated moments :math:`T_p(\Sigma,k)=\mathbb E[Y_k^p\,\mathbb 1\{Y>0\}]`
       :math:`p\ge2` (the delta term carries the factor :math:`Y_k^{p-1}=0`), and
       :math:`\partial_m` gives :math:`Y_k^{p-1}\delta(Y_m)\mathbb 1\{Y_{-m}>0\}` for
       :math:`m\ne k`; :math:`\mathbb E[f(Y)\delta(Y_m)]=\varphi_{\Sigma_{mm}}(0)\,\mathbb E[f(Y)\mid Y_m=0]`.
+====  =====================================================================================
 
 Degenerate covariances (correlation :math:`\pm1`, a zero conditional variance) are the
 continuous limits of the formulas: :math:`P(Y>0)` of a zero-variance component counts
@@ -250,7 +251,7 @@ def lemma(name: str) -> Lemma:
 
 @functools.lru_cache(maxsize=None)
 def _numeric_relu(name: str) -> Callable:
-    """The closed form of G2 or G3 as a vectorised NumPy/SciPy function of ``(mu, sigma)``.
+    r"""The closed form of G2 or G3 as a vectorised NumPy/SciPy function of ``(mu, sigma)``.
 
     SymPy keeps :math:`\Phi(\mu/\sigma)` as ``1 - erfc(mu/(sqrt(2) sigma))/2``, which cancels
     for very negative ``mu/sigma``; with ``mu = -nu`` substituted it is
