@@ -99,20 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).with_name("results_cli_latency.md")),
                     help="markdown file to write (default: bench/results_cli_latency.md)")
     args = ap.parse_args(argv)
+    try:
+        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())   # 1, 5, 15 minutes
+    except OSError:  # pragma: no cover - not on every platform
+        load = "n/a"
     times = measure(args.runs)
     tab = table(times)
     print(tab)
-    try:
-        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:  # pragma: no cover - not on every platform
-        load = "n/a"
     from importlib.metadata import version
 
     header = (
         "# `superpose` start-up latency\n\n"
         f"Made with `python bench/cli_latency.py --runs {args.runs}` on "
         f"{datetime.date.today().isoformat()}; machine: {os.cpu_count()} cores "
-        f"({platform.machine()}, {platform.system()}), load average before the run {load}; "
+        f"({platform.machine()}, {platform.system()}), load average (1/5/15 min) before the run {load}; "
         f"Python {platform.python_version()}, SymPy {version('sympy')}, "
         f"superpose {version('superpose')}.\n\n"
         "Subprocess wall time, best and median of the timed runs (commands interleaved, after "
