@@ -185,6 +185,7 @@ class Lemma:
     doc: str = ""
 
 
+@functools.lru_cache(maxsize=1)
 def _lemmas() -> tuple[Lemma, ...]:
     x, y, z, w = sp.symbols("x y z w", real=True)
     rho = sp.Symbol("rho", real=True)
@@ -235,12 +236,16 @@ def _lemmas() -> tuple[Lemma, ...]:
     return (g1, g2, g3, g4, g5, g6, g7)
 
 
-#: The table, in order G1..G7.
-LEMMAS: tuple[Lemma, ...] = _lemmas()
+def __getattr__(name: str):
+    # ``LEMMAS``, the table in order G1..G7, is built on first use (SymPy integrals take a
+    # few hundred ms to set up; most callers need only the closed forms above).
+    if name == "LEMMAS":
+        return _lemmas()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def lemma(name: str) -> Lemma:
-    for lem in LEMMAS:
+    for lem in _lemmas():
         if lem.name == name:
             return lem
     raise KeyError(name)

@@ -190,8 +190,10 @@ def _derive_all() -> dict:
     return out
 
 
+@lru_cache(maxsize=1)
 def derived() -> dict:
-    """The cached symbolic derivation (keyed by the source of this module and the lemma table)."""
+    """The cached symbolic derivation (keyed by the source of this module and the lemma table);
+    read from disk once per process."""
     return _cache.cached("uand-random", _derive_all, sys.modules[__name__], _gaussian)
 
 
@@ -256,7 +258,13 @@ def edgeworth_mae_coefficient(l: int, on: int, target: str = "and") -> float:
 
 
 def _lx(e) -> str:
-    return e if isinstance(e, str) else sp.latex(e)
+    return e if isinstance(e, str) else _latex(e)
+
+
+@lru_cache(maxsize=None)
+def _latex(e: sp.Basic) -> str:
+    # the same few dozen closed forms appear in the steps of many quantities
+    return sp.latex(e)
 
 
 # Fix the source hash of the derivation cache at import time (see derive/cache.py).
