@@ -440,8 +440,11 @@ def cmd_verify(args) -> int:
     if trials is None:
         trials = verify_module(args.name).DEFAULT_TRIALS
     if args.json:
-        print(json.dumps({"construction": args.name, "params": params, "seed": args.seed,
-                          "trials": trials, "checks": [r.to_json() for r in results]}, indent=1))
+        from superpose.verify.check import CHECKS_SCHEMA_VERSION
+
+        print(json.dumps({"schema_version": CHECKS_SCHEMA_VERSION, "construction": args.name,
+                          "params": params, "seed": args.seed, "trials": trials,
+                          "checks": [r.to_json() for r in results]}, indent=1))
     else:
         for r in results:
             pred = "-" if r.predicted is None else f"{r.predicted:.6g}"

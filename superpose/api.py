@@ -35,7 +35,7 @@ __all__ = ["evaluate", "verify", "build", "load", "constructions", "quantities",
 
 #: Version of the record shape of :meth:`Results.to_json` (``superpose verify NAME --json``
 #: and ``checks.json`` share it).
-CHECKS_SCHEMA_VERSION = 1
+CHECKS_SCHEMA_VERSION = 1   # equal to superpose.verify.check.CHECKS_SCHEMA_VERSION (a test says so)
 
 
 # ------------------------------------------------------------------------- helpers

@@ -151,7 +151,6 @@ def test_api_results_validate():
     assert [] == errors("checks.schema.json", json.loads(json.dumps(doc)))
 
 
-@pytest.mark.xfail(strict=True, reason=LACKS_VERSION)
 def test_verify_json_validates(verify_doc):
     """`superpose verify uand-random --trials 256 --json` validates, schema_version included."""
     assert [] == errors("checks.schema.json", verify_doc)
@@ -229,3 +228,13 @@ def test_manifest_schema_rejects_broken_manifest(manifest, missing, wrong):
         bad = copy.deepcopy(manifest)
         (bad[key] if key else bad)["sha256" if key else "manifest_sha256"] = "not-a-digest"
         assert errors("manifest.schema.json", bad)
+
+
+def test_schema_version_is_one_constant():
+    """The API, the CLI and the schema agree on the record version."""
+    from superpose import api
+    from superpose.verify.check import CHECKS_SCHEMA_VERSION
+
+    doc = schema("checks.schema.json")
+    assert api.CHECKS_SCHEMA_VERSION == CHECKS_SCHEMA_VERSION
+    assert doc["properties"]["schema_version"]["const"] == CHECKS_SCHEMA_VERSION

@@ -47,6 +47,10 @@ from superpose.verify.stats import Estimate, round_sig
 #: The one constant of every Monte Carlo test (see module docstring).
 Z = 4.0
 
+#: Version of the check record shape shared by ``checks.json`` and ``superpose verify --json``
+#: (described by the shipped JSON Schema ``superpose/schemas/checks.schema.json``).
+CHECKS_SCHEMA_VERSION = 1
+
 
 def nominal_false_alarm(z: float = Z, sided: str = "two") -> float:
     """``P(|N(0,1)| > z)`` (two-sided) or ``P(N(0,1) > z)`` (one-sided)."""
