@@ -19,7 +19,7 @@ import numpy as np
 from superpose.derive.quantity import Param
 from superpose.verify.check import Measurement
 from superpose.verify.rng import stream
-from superpose.verify.stats import from_cluster_sums
+from superpose.verify.stats import Estimate, from_cluster_sums
 
 NAME = "costs"
 
@@ -66,6 +66,39 @@ def read(F: np.ndarray, x: np.ndarray) -> np.ndarray:
     return F @ x
 
 
+def readout_sums(F: np.ndarray, k: int, inputs: int,
+                 rng: np.random.Generator) -> dict[str, tuple[float, int]]:
+    """One feature draw ``F`` (m x n) read with ``inputs`` fresh inputs, each storing ``k``
+    random active features: ``(sum, count)`` of the squared error of the active readouts
+    (``"act"``), of the squared inactive readouts (``"inact"``), and over the inputs of the
+    largest squared (``"maxsq"``) and absolute (``"maxabs"``) inactive readout."""
+    m = F.shape[0]
+    on = np.zeros((m, inputs), bool)
+    for b in range(inputs):
+        on[rng.choice(m, size=k, replace=False), b] = True
+    R = read(F, F.T @ on.astype(float))   # (m, inputs): readouts of x_b = sum_{a in I_b} f_a
+    inact = np.where(on, 0.0, R)
+    return {"act": (np.sum(np.where(on, (R - 1) ** 2, 0.0)), k * inputs),
+            "inact": (np.sum(inact**2), (m - k) * inputs),
+            "maxsq": (np.sum(np.max(inact**2, axis=0)), inputs),
+            "maxabs": (np.sum(np.max(np.abs(inact), axis=0)), inputs)}
+
+
+def inactive_noise(n: int, m: int, k: int, draws: int, inputs: int,
+                   rng: np.random.Generator) -> tuple[Estimate, Estimate]:
+    """RMS noise of the inactive readouts and ``E max_{b not in I} |f_b . x|``, over ``draws``
+    feature draws (``m`` features in ``R^n``) read with ``inputs`` inputs of ``k`` active
+    features each (:func:`readout_sums`); SEs clustered by draw.  The report's
+    ``costs_noise`` figure plots these."""
+    acc = np.zeros((draws, 4))
+    for g in range(draws):
+        F = features(m, n, rng)
+        s = readout_sums(F, k, inputs, rng)
+        acc[g] = (*s["inact"], *s["maxabs"])
+    return (from_cluster_sums(acc[:, 0], acc[:, 1]).sqrt(),
+            from_cluster_sums(acc[:, 2], acc[:, 3]))
+
+
 def chains(n, m, k, t, batch, rng) -> dict[bool, np.ndarray]:
     """Relative squared error of the active features after each of t layers.
 
@@ -99,16 +132,9 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
         G = F32 @ F32.T                    # inner products; float32 error ~1e-7 << SE
         acc["inner"][g] = (np.sum(G[iu].astype(float) ** 2), iu[0].size)
         acc["maxinner"][g] = (float(np.max(np.abs(G[iu]))), 1)
-        B = 8 * nx                         # inputs are cheap next to the feature draw
-        on = np.zeros((m, B), bool)
-        for b in range(B):
-            on[rng.choice(m, size=k, replace=False), b] = True
-        R = read(F, F.T @ on.astype(float))   # (m, B): readouts of x_b = sum_{a in I_b} f_a
-        inact = np.where(on, 0.0, R)
-        acc["act"][g] = (np.sum(np.where(on, (R - 1) ** 2, 0.0)), k * B)
-        acc["inact"][g] = (np.sum(inact**2), (m - k) * B)
-        acc["maxsq"][g] = (np.sum(np.max(inact**2, axis=0)), B)
-        acc["maxabs"][g] = (np.sum(np.max(np.abs(inact), axis=0)), B)
+        # 8 n_inputs inputs: they are cheap next to the feature draw
+        for x, sums in readout_sums(F, k, 8 * nx, rng).items():
+            acc[x][g] = sums
         if progress and (g + 1) % max(1, trials // 4) == 0:
             progress(f"{NAME}: feature draws {g + 1}/{trials}")
     est = {x: from_cluster_sums(a[:, 0], a[:, 1]) for x, a in acc.items()}

@@ -1,7 +1,8 @@
 r"""costs: readout noise of features stored in superposition, against k and against n (uand.md §6).
 
 ``m`` random unit features in ``R^n``, ``k`` active, ``x = sum_I f_a``.  Points: Monte Carlo
-on the real readouts ``f_b . x`` (``verify/costs.py``): the RMS noise of inactive features and
+on the real readouts ``f_b . x``, measured by :func:`superpose.verify.costs.inactive_noise`
+(this script only draws): the RMS noise of inactive features and
 the expected worst inactive readout ``E max_b |f_b . x|``.  Lines: ``sqrt(k/n)``
 (``costs.noise_ms_inactive``, exact), ``sqrt(costs.noise_max_ms)`` (exact E max^2, an upper
 bound on E max by Jensen), the rigorous ``costs.noise_max_bound``, and Linsefors' published
@@ -19,12 +20,12 @@ from superpose.reports import plots
 from superpose.verify import costs as V
 from superpose.verify.check import Z
 from superpose.verify.rng import stream
-from superpose.verify.stats import from_cluster_sums
 
 NAME = "costs_noise"
 M = 1024
 N_LEFT = 256
 K_RIGHT = 8
+INPUTS = 64   # inputs per feature draw
 SIZES = {
     "smoke": ((2, 16), (64, 256), 5),
     "quick": ((1, 2, 4, 8, 16, 32, 64), (32, 64, 128, 256, 512), 20),
@@ -35,7 +36,7 @@ CAPTION = (
     rf"Storing $k$ of $m={M}$ random unit features in $\mathbb R^n$. Left: against $k$ at "
     rf"$n={N_LEFT}$; right: against $n$ at $k={K_RIGHT}$. Points: Monte Carlo RMS noise of the "
     r"inactive readouts and $\mathbb E\max_{b\notin I}|f_b\cdot x|$ (feature draws per point: "
-    + ", ".join(f"{s} {v[2]}" for s, v in SIZES.items()) + rf", 64 inputs each), bars "
+    + ", ".join(f"{s} {v[2]}" for s, v in SIZES.items()) + rf", {INPUTS} inputs each), bars "
     rf"$\pm{Z:g}$ SE clustered by draw. Lines: $\sqrt{{k/n}}$ (exact), "
     r"$\sqrt{\mathbb E\max(f_b\cdot x)^2}$ (exact, quadrature), the sub-Gaussian bound "
     r"$\sqrt{2k\ln(2(m-k))/n}$ and Linsefors' $\sqrt{8k\ln m/n}$ (dashed), which overstates "
@@ -44,18 +45,8 @@ CAPTION = (
 
 
 def _point(n, k, trials, seed):
-    rng = stream(seed, "costs", "figure", n, k)
-    acc = np.zeros((trials, 4))
-    for g in range(trials):
-        F = V.features(M, n, rng)
-        on = np.zeros((M, 64), bool)
-        for b in range(64):
-            on[rng.choice(M, size=k, replace=False), b] = True
-        R = V.read(F, F.T @ on.astype(float))
-        inact = np.where(on, 0.0, R)
-        acc[g] = (np.sum(inact**2), (M - k) * 64, np.sum(np.max(np.abs(inact), axis=0)), 64)
-    return (from_cluster_sums(acc[:, 0], acc[:, 1]).sqrt(),
-            from_cluster_sums(acc[:, 2], acc[:, 3]))
+    """Measured by :func:`superpose.verify.costs.inactive_noise` on the figure's stream."""
+    return V.inactive_noise(n, M, k, trials, INPUTS, stream(seed, "costs", "figure", n, k))
 
 
 def _panel(ax, xs, pts, lines, xlabel):
