@@ -130,29 +130,100 @@ def quantile_estimate(values, q: float) -> Estimate:
     return Estimate(float(x[k]), float(x[hi] - x[lo]) / 2, n, n)
 
 
+def pair_sums(W: np.ndarray, X: np.ndarray) -> dict:
+    """One network ``W`` read with the inputs ``X`` (m x n), over the pairs ``i < j``.
+
+    Returns ``"sums"``: per case (2, 1, 0 of the pair active) the sum of the readoffs, the sum
+    of their squared errors and their number, over the pairs with ``S_i ∩ S_j`` non-empty;
+    ``"intersections"``: ``|S_i ∩ S_j|`` per pair; ``"eps"``: ``eps(W, X)``, the largest
+    absolute error over the pairs and inputs (1 when some intersection is empty)."""
+    iu = np.triu_indices(W.shape[1], 1)
+    C, case, R, E = network_errors(W, X)
+    c = C[iu]
+    Rp, Ep, Kp = R[:, iu[0], iu[1]], E[:, iu[0], iu[1]], case[:, iu[0], iu[1]]
+    ok = ~np.isnan(Rp)
+    sums = {}
+    for cs in (2, 1, 0):
+        sel = ok & (Kp == cs)
+        sums[cs] = (Rp[sel].sum(), (Ep[sel] ** 2).sum(), sel.sum())
+    eps = 1.0 if np.any(c == 0) else float(np.max(np.abs(Ep)))
+    return {"sums": sums, "intersections": c, "eps": eps}
+
+
+def readoff_rms(d: int, m: int, p: float, l: int, n_inputs: int, networks: int,
+                rng: np.random.Generator, delta: float = 0.1):
+    """RMS readoff error per case and the ``(1 - delta)``-quantile of ``eps(W, X)``.
+
+    ``networks`` networks ``build(d, m, p)``, each read with ``n_inputs`` fresh ``l``-hot
+    inputs (:func:`pair_sums`).  Returns ``({2: rms, 1: rms, 0: rms}, quantile)``: the RMS
+    errors given a non-empty intersection (SE clustered by network; ``None`` for a case no
+    pair fell in) and :func:`quantile_estimate` of the per-network worst case.  The report's
+    ``uand_sparse_error`` and ``uand_sparse_compare`` figures plot these."""
+    sums = {c: np.zeros((networks, 2)) for c in (2, 1, 0)}
+    eps = []
+    for g in range(networks):
+        W = build(d, m, p, rng)
+        r = pair_sums(W, sample_inputs(m, l, n_inputs, rng))
+        for c in sums:
+            sums[c][g] = r["sums"][c][1:]
+        eps.append(r["eps"])
+    rms = {c: from_cluster_sums(a[:, 0], a[:, 1]).sqrt() if a[:, 1].sum() else None
+           for c, a in sums.items()}
+    return rms, quantile_estimate(eps, 1 - delta)
+
+
+def superposed_network(d: int, d0: int, m: int, p: float, rng: np.random.Generator):
+    """Inputs in superposition: ``m`` random unit features ``F`` (m x d0) and the Bernoulli(p)
+    wiring ``Ŵ`` (d x m) of ``W = Ŵ F``."""
+    F = rng.standard_normal((m, d0))
+    F /= np.linalg.norm(F, axis=1, keepdims=True)       # (m x d0), unit rows
+    What = (rng.random((d, m)) < p).astype(float)       # (d x m)
+    return F, What
+
+
+def interference(F: np.ndarray, What: np.ndarray, I: np.ndarray):
+    """Active features ``I``: per neuron the interference ``eta`` (its pre-activation plus 1
+    minus its active wired count, ``(Ŵ F) x - j``) and the active wired count ``j``."""
+    x = F[I].sum(axis=0)                                # (d0,)
+    j = What[:, I].sum(axis=1)
+    return What @ (F @ x) - j, j
+
+
+def misfire_fraction(d: int, d0: int, m: int, p: float, l: int, networks: int, inputs: int,
+                     rng: np.random.Generator) -> Estimate:
+    """Fraction of idle neurons (no active wired feature) that misfire (``eta > 1``) with
+    inputs in superposition (:func:`superposed_network`), ``inputs`` inputs of ``l`` active
+    features per network, SE clustered by network.  The report's ``uand_sparse_misfire``
+    figure plots it."""
+    acc = np.zeros((networks, 2))
+    for g in range(networks):
+        F, What = superposed_network(d, d0, m, p, rng)
+        for _ in range(inputs):
+            eta, j = interference(F, What, rng.choice(m, size=l, replace=False))
+            idle = j == 0
+            acc[g] += (np.sum(eta[idle] > 1.0), idle.sum())
+    return from_cluster_sums(acc[:, 0], acc[:, 1])
+
+
 # ---------------------------------------------------------------- measurements
 
 
 def _readoff_part(v, trials, seed, progress):
     d, m, p, l, nx = v["d"], v["m"], v["p"], v["l"], v["n_inputs"]
     rng = stream(seed, NAME, "readoff", d, m, p, l, nx)
-    iu = np.triu_indices(m, 1)
     sums = {c: np.zeros((trials, 3)) for c in (2, 1, 0)}    # [sum readoff, sum err^2, count]
     isect, empty_frac, any_empty, eps = [], [], [], []
     for g in range(trials):
         W = build(d, m, p, rng)
         X = sample_inputs(m, l, nx, rng)
-        C, case, R, E = network_errors(W, X)
-        c = C[iu]
+        r = pair_sums(W, X)
+        c = r["intersections"]
         isect.append(c.mean())
         empty_frac.append(np.mean(c == 0))
         any_empty.append(float(np.any(c == 0)))
-        Rp, Ep, Kp = R[:, iu[0], iu[1]], E[:, iu[0], iu[1]], case[:, iu[0], iu[1]]
-        ok = ~np.isnan(Rp)
         for cs in (2, 1, 0):
-            sel = ok & (Kp == cs)
-            sums[cs][g] = (Rp[sel].sum(), (Ep[sel] ** 2).sum(), sel.sum())
-        eps.append(1.0 if np.any(c == 0) else float(np.max(np.abs(Ep))))
+            sums[cs][g] = r["sums"][cs]
+        eps.append(r["eps"])
         if progress and (g + 1) % max(1, trials // 4) == 0:
             progress(f"{NAME}: readoff networks {g + 1}/{trials}")
     return sums, np.array(isect), np.array(empty_frac), np.array(any_empty), np.array(eps)
@@ -202,15 +273,10 @@ def _superposition_part(v, trials, seed, progress):
     nstar = max(1, round(ms * ps))
     acc = {k: np.zeros((trials, 2)) for k in ("ms", "g0", "g1", "m4", "mis")}
     for g in range(trials):
-        F = rng.standard_normal((ms, d0))
-        F /= np.linalg.norm(F, axis=1, keepdims=True)       # (m_sup x d0), unit rows
-        What = (rng.random((d, ms)) < ps).astype(float)     # (d x m_sup)
+        F, What = superposed_network(d, d0, ms, ps, rng)  # (m_sup x d0), (d x m_sup)
         nk = What.sum(axis=1)
         for _ in range(8 * nx):  # inputs are cheap here: 8 per readoff input
-            I = rng.choice(ms, size=l, replace=False)
-            x = F[I].sum(axis=0)                              # (d0,)
-            jk = What[:, I].sum(axis=1)
-            eta = What @ (F @ x) - jk                         # (Ŵ F) x + 1 - j - 1
+            eta, jk = interference(F, What, rng.choice(ms, size=l, replace=False))
             acc["ms"][g] += (np.sum(eta**2), d)
             for key, jj in (("g0", 0), ("g1", 1)):
                 s = (nk == nstar) & (jk == jj)

@@ -6,7 +6,8 @@ density p = ``uand-sparse.p_opt`` at each N (the density that minimises its cert
 case), error given a non-empty intersection, closed form ``sqrt(uand-sparse.mse_*)``.
 Frozen random layer (``uand-random``): ``C/sqrt(N)`` with ``uand-random.rms_error_constant``
 (Gaussian) and ``uand-random.rademacher_rms_error_constant`` (+-1).  Points: Monte Carlo of
-each real network at a few N.
+each real network at a few N, measured by ``superpose.verify.uand_sparse.readoff_rms`` and
+``superpose.verify.uand_random.simulate_pairs`` (this script only draws).
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from superpose.verify import uand_random as VR
 from superpose.verify import uand_sparse as VS
 from superpose.verify.check import Z
 from superpose.verify.rng import stream
-from superpose.verify.stats import from_cluster_sums
 
 NAME = "uand_sparse_compare"
 L, M, DELTA, NX = 3, 32, 0.1, 8
@@ -47,17 +47,10 @@ CAPTION = (
 
 
 def _sparse_mc(N, p, trials, seed):
-    rng = stream(seed, "uand-sparse", "figure", "compare", N)
-    acc = {c: np.zeros((trials, 2)) for c, _, _ in CASES}
-    iu = np.triu_indices(M, 1)
-    for g in range(trials):
-        W = VS.build(N, M, p, rng)
-        _, case, _, E = VS.network_errors(W, VS.sample_inputs(M, L, NX, rng))
-        Ep, Kp = E[:, iu[0], iu[1]], case[:, iu[0], iu[1]]
-        for c in acc:
-            s = ~np.isnan(Ep) & (Kp == c)
-            acc[c][g] = ((Ep[s] ** 2).sum(), s.sum())
-    return {c: from_cluster_sums(a[:, 0], a[:, 1]).sqrt() for c, a in acc.items()}
+    """Measured by :func:`superpose.verify.uand_sparse.readoff_rms` on the figure's stream."""
+    rms, _ = VS.readoff_rms(N, M, p, L, NX, trials, stream(seed, "uand-sparse", "figure",
+                                                           "compare", N))
+    return rms
 
 
 def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:

@@ -2,8 +2,8 @@ r"""uand-sparse: readoff error against the neuron count d and the density p (uan
 
 Left: RMS readoff error per case (both / one / neither input of the pair active), given a
 non-empty intersection, against d at fixed p; points are Monte Carlo on the real network
-(``verify/uand_sparse.py``), lines the exact closed forms ``uand-sparse.mse_*`` (square root).
-Right: the worst case eps(W, X) (max over all pairs and the sampled inputs), its
+(measured by ``superpose.verify.uand_sparse.readoff_rms``; this script only draws), lines
+the exact closed forms ``uand-sparse.mse_*`` (square root).  Right: the worst case eps(W, X) (max over all pairs and the sampled inputs), its
 (1 - delta)-quantile over networks against p at fixed d, with the certified bound
 ``uand-sparse.epsilon_bound``, the optimal p of the bound, and the source's p = ln^2 m / sqrt d.
 """
@@ -20,7 +20,6 @@ from superpose.reports import plots
 from superpose.verify import uand_sparse as V
 from superpose.verify.check import Z
 from superpose.verify.rng import stream
-from superpose.verify.stats import from_cluster_sums
 
 NAME = "uand_sparse_error"
 M, L, NX, DELTA = 32, 3, 4, 0.1
@@ -51,21 +50,9 @@ CAPTION = (
 
 
 def _rms_point(d, p, trials, seed):
-    rng = stream(seed, "uand-sparse", "figure", "rms", d, p)
-    sums = {c: np.zeros((trials, 2)) for c in CASES}
-    eps = []
-    iu = np.triu_indices(M, 1)
-    for g in range(trials):
-        W = V.build(d, M, p, rng)
-        C, case, R, E = V.network_errors(W, V.sample_inputs(M, L, NX, rng))
-        Ep, Kp = E[:, iu[0], iu[1]], case[:, iu[0], iu[1]]
-        ok = ~np.isnan(Ep)
-        for c in CASES:
-            s = ok & (Kp == c)
-            sums[c][g] = ((Ep[s] ** 2).sum(), s.sum())
-        eps.append(1.0 if np.any(C[iu] == 0) else float(np.nanmax(np.abs(Ep))))
-    return {c: from_cluster_sums(a[:, 0], np.maximum(a[:, 1], 0)).sqrt() if a[:, 1].sum() else None
-            for c, a in sums.items()}, V.quantile_estimate(eps, 1 - DELTA)
+    """Measured by :func:`superpose.verify.uand_sparse.readoff_rms` on the figure's stream."""
+    return V.readoff_rms(d, M, p, L, NX, trials, stream(seed, "uand-sparse", "figure", "rms", d, p),
+                         delta=DELTA)
 
 
 def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:

@@ -3,7 +3,8 @@ r"""uand-sparse: misfiring idle neurons against the number of superposed feature
 Inputs in superposition: ``W = Ŵ F`` with ``m`` random unit features in ``R^{d0}`` and
 Bernoulli(p) wiring ``Ŵ``.  A neuron none of whose wired features is active misfires when its
 interference exceeds the bias (``eta > 1``).  Points: the fraction of idle neurons that
-misfire on the real network (``verify/uand_sparse.py`` building blocks); line: the Gaussian
+misfire on the real network (measured by ``superpose.verify.uand_sparse.misfire_fraction``;
+this script only draws); line: the Gaussian
 tail ``uand-sparse.misfire_prob`` averaged over the wired count ``n ~ Bin(m - l, p)`` of an idle
 neuron; the vertical lines mark ``uand-sparse.misfire_onset`` for q = 1% and 10%.
 """
@@ -17,12 +18,13 @@ from scipy import special, stats
 
 from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
+from superpose.verify import uand_sparse as V
 from superpose.verify.check import Z
 from superpose.verify.rng import stream
-from superpose.verify.stats import from_cluster_sums
 
 NAME = "uand_sparse_misfire"
 D0, L, P, D = 64, 4, 0.05, 256
+INPUTS = 8   # inputs per network
 SIZES = {
     "smoke": ((64, 512), 5),
     "quick": ((32, 64, 128, 256, 512, 1024, 2048, 4096), 20),
@@ -34,7 +36,7 @@ CAPTION = (
     rf"wiring density $p={P}$, $d={D}$ neurons, $\ell={L}$ active features. Points: fraction of "
     r"idle neurons (no active wired feature) whose pre-activation $\eta-1$ is positive, "
     r"Monte Carlo (networks per point: " + ", ".join(f"{s} {v[1]}" for s, v in SIZES.items())
-    + rf", 8 inputs each), bars $\pm{Z:g}$ SE clustered by network. Line: the Gaussian "
+    + rf", {INPUTS} inputs each), bars $\pm{Z:g}$ SE clustered by network. Line: the Gaussian "
     r"approximation $\bar\Phi(\sqrt{d_0/(\ell n)})$ (\texttt{uand-sparse.misfire\_prob}) "
     r"averaged over $n\sim\mathrm{Bin}(m-\ell,p)$. Vertical lines: the onset "
     r"$m^*=d_0/(\ell p\,z_q^2)$ (\texttt{uand-sparse.misfire\_onset}) for $q=1\%$ and $10\%$."
@@ -42,19 +44,9 @@ CAPTION = (
 
 
 def _measure(m, trials, seed):
-    rng = stream(seed, "uand-sparse", "figure", "misfire", m)
-    acc = np.zeros((trials, 2))
-    for g in range(trials):
-        F = rng.standard_normal((m, D0))
-        F /= np.linalg.norm(F, axis=1, keepdims=True)
-        What = (rng.random((D, m)) < P).astype(float)
-        for _ in range(8):
-            I = rng.choice(m, size=L, replace=False)
-            j = What[:, I].sum(axis=1)
-            eta = What @ (F @ F[I].sum(axis=0)) - j
-            idle = j == 0
-            acc[g] += (np.sum(eta[idle] > 1.0), idle.sum())
-    return from_cluster_sums(acc[:, 0], acc[:, 1])
+    """Measured by :func:`superpose.verify.uand_sparse.misfire_fraction` on the figure's stream."""
+    return V.misfire_fraction(D, D0, m, P, L, trials, INPUTS,
+                              stream(seed, "uand-sparse", "figure", "misfire", m))
 
 
 def _predicted(m):
