@@ -194,6 +194,23 @@ def _est(rows, col) -> Estimate:
     return from_cluster_sums(rows[:, col], np.ones(len(rows)))
 
 
+def window_no_error(k: int, m_exp: float, which: str, x: float, draws: int,
+                    seed: int) -> Estimate:
+    """P(no wrong gate) by the exact sampler at window coordinate ``x`` of the critical window
+    (``which``: ``"midpoint"`` bias 3/2 or ``"halfslack"`` bias), ``m = k^m_exp``.
+
+    The width ``ballbox.window_width_<which>`` at ``x`` is rounded to an integer ``d >= 2``
+    (the half-slack bias is the one of that integer width); ``draws`` independent sampler
+    draws (:func:`sample_no_error`) on the stream ``("ballbox", "figure", which, k, m_exp, d)``.
+    The report's ``ballbox_window`` figure plots these."""
+    wp = dict(k=k, m_exp=m_exp, x=x)
+    d = max(2, round(get_quantity(f"{NAME}.window_width_{which}").evaluate(wp)))
+    theta = 1.5 if which == "midpoint" else B.bias_halfslack(k, m_exp, d)
+    rng = stream(seed, NAME, "figure", which, k, m_exp, d)
+    rows = sample_no_error(d, k, B.log_n(k, m_exp), (theta,), draws, rng)
+    return _est(rows, 0)
+
+
 # ------------------------------------------------------------------------------ measure
 
 def _network_part(p, trials, seed, progress):

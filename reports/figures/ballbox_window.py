@@ -2,23 +2,21 @@ r"""ballbox: P(no wrong gate) across the critical window, sampler against the li
 
 Points: the exact sampler of ``verify/ballbox.py`` (``H``, the ``k`` active reads, the two largest
 inactive reads by order statistics) at the window widths ``d(x)`` (rounded to integers) for the
-midpoint bias 3/2 and the half-slack bias.  Lines: the limits ``ballbox.window_limit_midpoint``
-``Ψ_β(x)`` and ``ballbox.window_limit_halfslack`` ``Ψ_β(x/2)F_+(x/2)``.
+midpoint bias 3/2 and the half-slack bias, measured by
+``superpose.verify.ballbox.window_no_error`` (this script only draws).  Lines: the limits
+``ballbox.window_limit_midpoint`` ``Ψ_β(x)`` and ``ballbox.window_limit_halfslack``
+``Ψ_β(x/2)F_+(x/2)``.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
-from superpose.derive import ballbox as Bd
 from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
 from superpose.verify import ballbox as V
 from superpose.verify.check import Z
-from superpose.verify.rng import stream
-from superpose.verify.stats import from_cluster_sums
 
 NAME = "ballbox_window"
 SIZES = {   # (k, m_exp, window coordinates, sampler draws per point)
@@ -37,12 +35,8 @@ CAPTION = (
 
 
 def _point(k, me, which, x, draws, seed):
-    wp = dict(k=k, m_exp=me, x=x)
-    d = max(2, round(get_quantity(f"ballbox.window_width_{which}").evaluate(wp)))
-    theta = 1.5 if which == "midpoint" else Bd.bias_halfslack(k, me, d)
-    rng = stream(seed, "ballbox", "figure", which, k, me, d)
-    rows = V.sample_no_error(d, k, Bd.log_n(k, me), (theta,), draws, rng)
-    return from_cluster_sums(rows[:, 0], np.ones(len(rows)))
+    """Measured by :func:`superpose.verify.ballbox.window_no_error`."""
+    return V.window_no_error(k, me, which, x, draws, seed)
 
 
 def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
