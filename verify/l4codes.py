@@ -108,6 +108,22 @@ def _run(nets: dict, draw, trials: int) -> dict:
     return {key: _estimate(np.concatenate(v)) for key, v in acc.items()}
 
 
+def loss_at_optimum(F: int, N: int, p: float, K: int, code: int, code_seed: int, q: int,
+                    trials: int, rng: np.random.Generator):
+    """Monte Carlo ``L^q`` loss of the three-scalar network at the registered optimal scalars.
+
+    The network ``build(M, a, b, c)`` with the code ``M`` of the family ``code`` and ``(a, b,
+    c)`` from ``derive.l4codes.optimum(F, N, p, K, code, code_seed, q)`` (cached on disk), run
+    on ``trials`` inputs from the definition (feature probability ``p``), the SE clustered over
+    blocks of ``BLOCK`` inputs.  Returns ``(estimate, optimum)``, the optimum dict carrying the
+    derived ``"loss"``; ``BadInput`` where no code of the family exists.  The report's
+    ``l4codes_loss`` figure plots these."""
+    M = D.code_matrix(F, N, K, code, code_seed)
+    o = D.optimum(F, N, p, K, code, code_seed, q)
+    net = build(M, o["a"], o["b"], o["c"])
+    return _run({"opt": net}, lambda n: inputs(rng, n, F, p), trials)["opt", q], o
+
+
 def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Measurement]:
     F, N, p, K = params["F"], params["N"], params["p"], params["K"]
     code, cseed, a, b, c = (params[x] for x in ("code", "code_seed", "a", "b", "c"))

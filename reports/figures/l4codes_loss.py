@@ -3,16 +3,14 @@ r"""l4codes: L4 loss of the three-scalar binary-code network at its optimal scal
 Lines: ``l4codes.opt_loss_l4`` (approximate, exact strata k <= 2 plus sampled strata) for the
 three code families at F = 100, N = 50, p = 0.02, and the naive baseline
 ``l4codes.naive_baseline_l4`` (exact).  Points: Monte Carlo of the real network
-(``verify/l4codes.py``: ``W_in = M^T + b (1 - M^T)``, ``W_out = c pinv(M^T)``) at the registered
-optimum, inputs drawn from the definition.
+(``W_in = M^T + b (1 - M^T)``, ``W_out = c pinv(M^T)``) at the registered optimum, inputs drawn
+from the definition, measured by ``superpose.verify.l4codes.loss_at_optimum`` (this script only
+draws).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from superpose.derive import l4codes as L
 from superpose.derive.quantity import BadInput, get_quantity
 from superpose.reports import plots
 from superpose.verify import l4codes as V
@@ -50,15 +48,10 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             ks, pred, meas, se = [], [], [], []
             for K in Ks:
                 try:
-                    M = L.code_matrix(F, N, K, code, 0)
+                    e, o = V.loss_at_optimum(F, N, P, K, code, 0, 4, trials,
+                                             stream(seed, "l4codes", "figure", code, K))
                 except BadInput:
                     continue
-                o = L.optimum(F, N, P, K, code, 0, 4)
-                Win, Wout = V.build(M, o["a"], o["b"], o["c"])
-                rng = stream(seed, "l4codes", "figure", code, K)
-                vals = np.concatenate([V.losses(Win, Wout, V.inputs(rng, n, F, P))[4]
-                                       for n in np.diff(np.r_[0:trials:20000, trials])])
-                e = V._estimate(vals)
                 ks.append(K)
                 pred.append(o["loss"])
                 meas.append(e.value)
