@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -160,3 +161,41 @@ def test_scales_pass(case):
     from superpose.verify.check import run_checks
     _, results, _ = run_checks("costs", case[0], trials=case[1], seed=6)
     assert [] == [r.name for r in results if r.verdict == "fail"]
+
+
+def test_readout_sums_against_explicit_readouts():
+    """readout_sums (shared by measure and the costs_noise figure) equals the readouts
+    f_b . x computed one feature at a time, with the same active sets."""
+    rng = np.random.default_rng(5)
+    F = V.features(12, 5, rng)
+    got = V.readout_sums(F, 3, 4, np.random.default_rng(9))
+    replay = np.random.default_rng(9)
+    act = inact = maxsq = maxabs = 0.0
+    for _ in range(4):
+        I = set(replay.choice(12, size=3, replace=False).tolist())
+        x = sum(F[a] for a in I)
+        r = [float(np.dot(F[b], x)) for b in range(12)]
+        act += sum((r[a] - 1) ** 2 for a in I)
+        off = [r[b] for b in range(12) if b not in I]
+        inact += sum(v * v for v in off)
+        maxsq += max(v * v for v in off)
+        maxabs += max(abs(v) for v in off)
+    want = {"act": (act, 12), "inact": (inact, 36), "maxsq": (maxsq, 4), "maxabs": (maxabs, 4)}
+    assert set(got) == set(want)
+    for key, (s, c) in want.items():
+        assert got[key][0] == pytest.approx(s, rel=1e-12), key
+        assert got[key][1] == c, key
+
+
+def test_inactive_noise_against_the_closed_forms():
+    """inactive_noise (what the costs_noise figure plots): the RMS inactive noise agrees with
+    sqrt(k/n) (exact) and fails at sqrt(1.1 k/n); the measured E max |noise| lies below the
+    sub-Gaussian bound and below sqrt(E max^2) (Jensen)."""
+    n, m, k = 64, 256, 4
+    rms, mx = V.inactive_noise(n, m, k, 40, 32, np.random.default_rng(11))
+    assert rms.n_networks == mx.n_networks == 40
+    exact = math.sqrt(_val("noise_ms_inactive", n=n, k=k))
+    assert abs(rms.value - exact) <= 4 * rms.se
+    assert abs(rms.value - math.sqrt(1.1) * exact) > 4 * rms.se
+    assert mx.value + 4 * mx.se < _val("noise_max_bound", n=n, m=m, k=k)
+    assert mx.value < math.sqrt(_val("noise_max_ms", n=n, m=m, k=k))
