@@ -26,7 +26,6 @@ import importlib
 import importlib.metadata
 import json
 import math
-import multiprocessing
 import os
 import pkgutil
 import re
@@ -35,7 +34,6 @@ import subprocess
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -46,7 +44,8 @@ from superpose.reports import latex, plots
 from superpose.reports import outdir
 from superpose.verify import provenance
 from superpose.verify.provenance import git_revision
-from superpose.verify.check import Z, run_checks, verify_module
+from superpose.verify import tasks
+from superpose.verify.check import Z, verify_module
 from superpose.verify.stats import round_sig
 
 SCALES = ("smoke", "quick", "paper")
@@ -89,13 +88,54 @@ def _meta_lines(meta: Mapping[str, Any]) -> list[str]:
 def _is_report(path: Path) -> bool:
     try:
         return (path / MARKER).read_text().startswith(MARKER_TEXT[:24])
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return False
 
 
+#: What a report written before the marker listed its files could hold (nothing else).
+_LEGACY = re.compile(r"(report\.(tex|pdf|log)|report-pdf-missing\.txt|checks\.(json|md)"
+                     r"|summary\.md|figures|figures/[^/]+\.(pdf|png))")
+
+
+def _tree(folder: Path) -> list[str]:
+    """Every path under ``folder`` (files, links and folders), relative, sorted."""
+    out = []
+    for root, dirs, files in os.walk(folder):
+        rel = Path(root).relative_to(folder)
+        out += [(rel / d).as_posix() for d in dirs] + [(rel / f).as_posix() for f in files]
+    return sorted(out)
+
+
+def marker_text(folder: Path) -> str:
+    """The marker of a finished report folder: its first line says superpose may replace the
+    folder, the others list every path it wrote (anything else there makes it refuse)."""
+    paths = [p for p in _tree(folder) if p != MARKER]
+    return MARKER_TEXT + "".join(f"{p}\n" for p in paths)
+
+
+def _foreign(folder: Path) -> list[str]:
+    """The paths in an earlier report folder that superpose did not write."""
+    try:
+        lines = (folder / MARKER).read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    ours = set(lines[1:])
+    legacy = len(lines) <= 1
+    out = []
+    for p in _tree(folder):
+        if p == MARKER or p in ours or (legacy and _LEGACY.fullmatch(p)):
+            continue
+        if (folder / p).is_dir() and not (folder / p).is_symlink() \
+                and any(q.startswith(p + "/") for q in ours):
+            continue  # a folder we wrote files into (its foreign files are named themselves)
+        out.append(p)
+    return out
+
+
 def check_target(out: str | os.PathLike) -> Path:
-    """The absolute output folder, or ``BadInput`` if it may not be (re)written."""
-    return outdir.check_target(out, _is_report, "report")
+    """The absolute output folder, or ``BadInput`` if it may not be (re)written: a folder
+    holding anything the earlier report did not write is refused, the path named."""
+    return outdir.check_target(out, _is_report, "report", _foreign)
 
 
 # --------------------------------------------------------------------- the parts
@@ -144,12 +184,16 @@ def _clean(x: Any) -> Any:
 
 
 class _Clock:
-    """Progress lines on stderr: ``[  12.3s] what`` (``t0`` shared with worker processes)."""
+    """Progress lines on stderr: ``[  12.3s] what``; with ``quiet`` only errors, warnings
+    and the closing line."""
 
-    def __init__(self, t0: float | None = None) -> None:
+    def __init__(self, t0: float | None = None, quiet: bool = False) -> None:
         self.t0 = time.perf_counter() if t0 is None else t0
+        self.quiet = quiet
 
-    def __call__(self, msg: str) -> None:
+    def __call__(self, msg: str, always: bool = False) -> None:
+        if self.quiet and not always and not msg.startswith(("ERROR", "WARNING")):
+            return
         print(f"[{time.perf_counter() - self.t0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
     def elapsed(self) -> float:
@@ -175,29 +219,6 @@ class Part:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0          # wall clock
     cpu_seconds: float = 0.0      # this process's CPU time (all its threads)
-
-
-def _checks(part: Part, scale: str, seed: int, clock: _Clock) -> None:
-    """Run the construction's Monte Carlo cases of ``scale`` (verify module SCALES)."""
-    name = part.name
-    try:
-        mod = _has_verify(name)
-    except Exception:  # the verify module exists but does not import: keep the derivation
-        part.errors.append(_error(f"import of verify.{snake(name)}", clock))
-        return
-    if mod is None:
-        part.notes.append("No Monte Carlo verification module yet for this construction.")
-        return
-    for params, trials in mod.SCALES.get(scale, []):
-        label = ", ".join(f"{k}={v}" for k, v in params.items())
-        clock(f"{name}: checks [{label}] trials={trials}")
-        try:
-            _, results, _ = run_checks(name, params, trials=trials, seed=seed,
-                                       progress=lambda m: clock(f"    {m}"))
-        except Exception:  # a bug in a verify module (its SCALES), not the user's input
-            part.errors.append(_error(f"checks of {name} [{label}]", clock))
-            continue
-        part.checks.extend(_clean(r.to_json()) for r in results)
 
 
 def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> None:
@@ -227,13 +248,12 @@ def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> Non
             part.errors.append(_error(f"figure {modname}", clock))
 
 
-def run_part(name: str, scale: str, seed: int, tmp: Path, t0: float,
-             provenance: Mapping[str, Any]) -> Part:
-    """Derivation, checks and figures of one construction (in this or a worker process).
-
-    Never raises (but for Ctrl-C): what goes wrong is recorded in ``Part.errors``."""
-    clock = _Clock(t0)
-    part = Part(name)
+def _finish_part(part: Part, runs: Sequence[tuple[tasks.Task, tasks.Outcome]], scale: str,
+                 seed: int, tmp: Path, clock: _Clock, provenance: Mapping[str, Any]) -> None:
+    """Derivation, verdicts and figures of one construction whose tasks are done (here, in
+    the main process: the figure scripts write into ``tmp``).  Never raises (but for Ctrl-C
+    and SIGTERM): what goes wrong is recorded in ``Part.errors``."""
+    name = part.name
     t, cpu = time.perf_counter(), time.process_time()
     with plots.provenance(provenance):
         clock(f"{name}: derivation")
@@ -241,48 +261,92 @@ def run_part(name: str, scale: str, seed: int, tmp: Path, t0: float,
             registry.get_construction(name)
         except Exception:
             part.errors.append(_error(f"derivation of {name}", clock))
-            return part
-        _checks(part, scale, seed, clock)
+            return
+        for task, out in runs:
+            where = f"checks of {name} [{task.label}]"
+            if out.error is not None:
+                clock(f"ERROR in {where}: {out.error}")
+                if out.trace:
+                    print(out.trace, end="", file=sys.stderr, flush=True)
+                part.errors.append(f"{where}: {out.error}")
+                continue
+            try:
+                part.checks.extend(_clean(r.to_json()) for r in tasks.judge_outcome(task, out))
+            except Exception:  # a verify module measuring what its construction lacks
+                part.errors.append(_error(where, clock))
         _figures(part, scale, seed, tmp, clock)
-    part.seconds = round(time.perf_counter() - t, 2)
-    part.cpu_seconds = round(time.process_time() - cpu, 2)
-    return part
+    part.seconds = round(part.seconds + time.perf_counter() - t, 2)
+    part.cpu_seconds = round(part.cpu_seconds + time.process_time() - cpu, 2)
 
 
 def default_jobs(n: int) -> int:
-    """Worker processes: ``$SUPERPOSE_JOBS`` or one per core (at most 4), at most ``n``."""
-    env = os.environ.get("SUPERPOSE_JOBS", "")
-    jobs = int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, 4)
-    return max(1, min(jobs, n))
+    """Worker processes: ``$SUPERPOSE_JOBS`` or one per core, at most ``n`` (tasks)."""
+    return tasks.default_jobs(n)
+
+
+def plan(names: Sequence[str], scale: str, seed: int,
+         clock: _Clock) -> tuple[dict[str, Part], list[tasks.Task], list[str]]:
+    """The parts and the task list: one task per (construction, scale case), in order."""
+    parts = {n: Part(n) for n in names}
+    todo: list[tasks.Task] = []
+    owner: list[str] = []
+    for name in names:
+        part = parts[name]
+        try:
+            mod = _has_verify(name)
+        except Exception:  # the verify module exists but does not import: keep the derivation
+            part.errors.append(_error(f"import of verify.{snake(name)}", clock))
+            continue
+        if mod is None:
+            part.notes.append("No Monte Carlo verification module yet for this construction.")
+            continue
+        for params, trials in mod.SCALES.get(scale, []):
+            label = ", ".join(f"{k}={v}" for k, v in params.items())
+            try:
+                todo.append(tasks.check_task(name, params, trials, seed))
+                owner.append(name)
+            except Exception:  # a bug in a verify module (its SCALES), not the user's input
+                part.errors.append(_error(f"checks of {name} [{label}]", clock))
+    return parts, todo, owner
 
 
 def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Clock,
-              provenance: Mapping[str, Any], jobs: int) -> list[Part]:
-    """Every construction's part, in ``names`` order, on ``jobs`` processes.
+              provenance: Mapping[str, Any], jobs: int | None = None, *,
+              cluster: str | None = None, cache: bool = True,
+              progress: bool | None = None) -> tuple[list[Part], dict[str, Any]]:
+    """Every construction's part, in ``names`` order, and what the task layer did.
 
-    Each construction's numbers depend only on the seed and its name (verify.rng), so
-    the result does not depend on ``jobs`` or on which worker ran what.  Workers are
-    forked where possible, so that they see the registry exactly as this process does.
+    The Monte Carlo cases run as tasks (:mod:`superpose.verify.tasks`: here, on local worker
+    processes, or on a Dask cluster; finished ones reused from the cache); each
+    construction's verdicts and figures are made here as soon as its last case is done.
+    Every number depends only on the seed and on names, never on ``jobs`` or on which
+    worker ran what.
     """
-    args = (scale, seed, tmp, clock.t0, provenance)
-    if jobs <= 1:
-        return [run_part(n, *args) for n in names]
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(run_part, n, *args) for n in names]
-        parts = []
-        try:
-            for n, f in zip(names, futures):
-                try:
-                    parts.append(f.result())
-                except Exception:  # the worker itself died (e.g. out of memory)
-                    parts.append(Part(n, errors=[_error(f"worker for {n}", clock)]))
-        except BaseException:  # Ctrl-C: stop the workers now, before the temp folder goes
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return parts
+    parts, todo, owner = plan(names, scale, seed, clock)
+    runs: dict[str, list] = {n: [None] * owner.count(n) for n in names}
+    slot = [owner[:i].count(owner[i]) for i in range(len(owner))]
+    left = {n: owner.count(n) for n in names}
+
+    def done(i: int, out: tasks.Outcome) -> None:
+        n = owner[i]
+        runs[n][slot[i]] = (todo[i], out)
+        parts[n].seconds += out.seconds
+        parts[n].cpu_seconds += out.cpu_seconds
+        left[n] -= 1
+        if left[n] == 0:
+            _finish_part(parts[n], runs[n], scale, seed, tmp, clock, provenance)
+
+    jobs = default_jobs(len(todo)) if jobs is None else max(1, int(jobs))
+    address = tasks.cluster_address(cluster)
+    outcomes = tasks.run(todo, jobs=jobs, cluster=address, cache=None if cache else False,
+                         progress=progress, on_done=done)
+    for n in names:                 # constructions without Monte Carlo cases
+        if not runs[n]:
+            _finish_part(parts[n], [], scale, seed, tmp, clock, provenance)
+    info = {"tasks": len(todo), "reused": sum(o.reused for o in outcomes),
+            "reused_seconds": round(sum(o.seconds for o in outcomes if o.reused), 1),
+            "jobs": f"the Dask cluster at {address}" if address else jobs}
+    return [parts[n] for n in names], info
 
 
 def run_latex(tmp: Path, clock: _Clock) -> tuple[bool, str]:
@@ -381,9 +445,13 @@ def summary_markdown(sections: Sequence[latex.Section], meta: Mapping[str, Any],
         wall, cpu = timings.get(s.construction.name, (0.0, 0.0))
         out.append(f"| {s.construction.name} | " + " | ".join(str(cnt[v]) for v in latex.VERDICTS)
                    + f" | {len(s.errors)} | {wall:.1f} | {cpu:.1f} |")
+    jobs = timings.get("jobs", 1)
     out += ["", f"Total run time: {timings.get('total', 0):.1f} s "
-            f"(LaTeX {timings.get('latex', 0):.1f} s) on {timings.get('jobs', 1)} "
-            "worker process(es).", ""]
+            f"(LaTeX {timings.get('latex', 0):.1f} s) on "
+            + (f"{jobs} worker process(es)" if isinstance(jobs, int) else str(jobs))
+            + (f"; reused {timings['reused']} of {timings['tasks']} tasks "
+               f"({timings.get('reused_seconds', 0):.1f} s of work) from the cache"
+               if timings.get("reused") else "") + ".", ""]
     if bad:
         out += ["## Failing checks", ""] + [
             f"- `{r['name']}`: predicted {r['predicted']}, measured {r['measured']} "
@@ -422,52 +490,68 @@ def validate(scale: str, seed: int, only: Sequence[str] | None) -> list[str]:
 
 def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quick",
                  seed: int = 0, only: Sequence[str] | None = None, *,
-                 pdf: bool = True, jobs: int | None = None) -> int:
+                 pdf: bool = True, jobs: int | None = None, cluster: str | None = None,
+                 cache: bool = True, progress: bool | None = None) -> int:
     """Build the report folder ``out``; 0 if no check failed, 1 otherwise (2 via BadInput).
 
-    ``pdf=False`` skips LaTeX (tests of the other files); ``jobs`` worker processes run
-    the constructions (default :func:`default_jobs`).
+    ``pdf=False`` skips LaTeX (tests of the other files).  The Monte Carlo cases run as
+    tasks (:mod:`superpose.verify.tasks`): ``jobs`` local worker processes (default one per
+    core, ``$SUPERPOSE_JOBS``), or the Dask scheduler at ``cluster`` (default
+    ``$SUPERPOSE_CLUSTER``); ``cache=False`` neither reads nor writes the task cache;
+    ``progress`` prints a line per step and task on stderr (default: when stderr is a
+    terminal).  SIGTERM is handled like Ctrl-C (workers stopped, the temporary folder
+    removed), then the process exits 143.
     """
     names = validate(scale, seed, only)
     target = check_target(out)
-    clock = _Clock()
-    tmp, created = outdir.make_temp(target)
-    try:
-        meta = make_meta(scale, seed, names, only)
-        provenance = {k: meta[k] for k in ("scale", "seed", "git_revision", "versions")}
-        jobs = default_jobs(len(names)) if jobs is None else max(1, int(jobs))
-        parts = run_parts(names, scale, seed, tmp, clock, provenance, jobs)
-        timings = {p.name: (p.seconds, p.cpu_seconds) for p in parts}
-        sections = []
-        for p in parts:
-            try:
-                c = registry.get_construction(p.name)
-            except Exception:  # (recorded by the part already)
-                c = registry.Construction(p.name, p.name, "(failed to load)", ())
-            sections.append(latex.Section(c, p.checks, p.figures, p.notes, p.errors))
-        checks = [r for s in sections for r in s.checks]
-        errors = [e for s in sections for e in s.errors]
-        data = {"meta": meta, "checks": checks, "errors": errors}
-        _write(tmp / "checks.json", json.dumps(_clean(data), sort_keys=True, indent=1) + "\n")
-        _write(tmp / "checks.md", checks_markdown(sections, meta))
-        t = time.perf_counter()
-        if pdf:
-            pdf_state, warnings, problem = typeset(tmp, sections, checks, meta, clock)
-        else:
-            _write(tmp / "report.tex", latex.document(sections, checks, meta))
-            pdf_state, warnings, problem = "not built (pdf=False)", [], None
-        if problem:
-            errors.append(problem)
-        timings["latex"] = round(time.perf_counter() - t, 2)
-        timings["total"] = round(clock.elapsed(), 2)
-        timings["jobs"] = jobs
-        summary = summary_markdown(sections, meta, timings, pdf_state, warnings, problem)
-        _write(tmp / "summary.md", summary)
-        _write(tmp / MARKER, MARKER_TEXT)
-        outdir.move_into_place(tmp, target, _is_report, "report")
-    except BaseException:
-        outdir.discard(tmp, created)
-        raise
+    if progress is None:
+        try:
+            progress = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            progress = False
+    clock = _Clock(quiet=not progress)
+    with tasks.sigterm_as_exit():
+        tmp, created = outdir.make_temp(target)
+        try:
+            meta = make_meta(scale, seed, names, only)
+            provenance = {k: meta[k] for k in ("scale", "seed", "git_revision", "versions")}
+            parts, info = run_parts(names, scale, seed, tmp, clock, provenance, jobs,
+                                    cluster=cluster, cache=cache, progress=progress)
+            timings: dict[str, Any] = {p.name: (p.seconds, p.cpu_seconds) for p in parts}
+            sections = []
+            for p in parts:
+                try:
+                    c = registry.get_construction(p.name)
+                except Exception:  # (recorded by the part already)
+                    c = registry.Construction(p.name, p.name, "(failed to load)", ())
+                sections.append(latex.Section(c, p.checks, p.figures, p.notes, p.errors))
+            checks = [r for s in sections for r in s.checks]
+            errors = [e for s in sections for e in s.errors]
+            data = {"meta": meta, "checks": checks, "errors": errors}
+            _write(tmp / "checks.json", json.dumps(_clean(data), sort_keys=True, indent=1) + "\n")
+            _write(tmp / "checks.md", checks_markdown(sections, meta))
+            t = time.perf_counter()
+            if pdf:
+                pdf_state, warnings, problem = typeset(tmp, sections, checks, meta, clock)
+            else:
+                _write(tmp / "report.tex", latex.document(sections, checks, meta))
+                pdf_state, warnings, problem = "not built (pdf=False)", [], None
+            if problem:
+                errors.append(problem)
+            timings["latex"] = round(time.perf_counter() - t, 2)
+            timings["total"] = round(clock.elapsed(), 2)
+            timings.update(info)
+            summary = summary_markdown(sections, meta, timings, pdf_state, warnings, problem)
+            _write(tmp / "summary.md", summary)
+            _write(tmp / MARKER, marker_text(tmp))
+            outdir.move_into_place(tmp, target, _is_report, "report", _foreign)
+        except BaseException as exc:
+            outdir.discard(tmp, created)
+            if isinstance(exc, tasks.Terminated):
+                print("superpose: terminated (SIGTERM); workers stopped, nothing written",
+                      file=sys.stderr, flush=True)
+            raise
     n_fail = sum(r["verdict"] == "fail" for r in checks)
-    clock(f"wrote {target}: {len(checks)} checks, {n_fail} failed, {len(errors)} errors")
+    clock(f"wrote {target}: {len(checks)} checks, {n_fail} failed, {len(errors)} errors",
+          always=True)
     return 1 if n_fail or errors else 0

@@ -211,6 +211,15 @@ def test_number_formatting():
 # ---------------------------------------------------------------- end to end
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_task_cache():
+    """Every report here computes its tasks (none read from or written to the user's cache:
+    the determinism tests compare two computations, not a computation and its copy)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SUPERPOSE_NO_CACHE", "1")
+        yield
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The smoke report of fake-demo, built twice into two folders."""
@@ -363,11 +372,14 @@ def test_refuses_file_and_unwritable_place(tmp_path, monkeypatch):
 
 
 def test_replaces_earlier_report(tmp_path, monkeypatch, no_figures):
-    """An earlier report (recognised by its marker) is replaced, stale files vanish."""
+    """An earlier report (recognised by its marker) is replaced; a file it wrote that the
+    new one does not write (listed in its marker) vanishes."""
     register(monkeypatch, tmp_path)
     out = tmp_path / "rep"
     assert report.build_report(out, scale="smoke", only=["fake-demo"], pdf=False) == 0
     (out / "stale.txt").write_text("old")
+    with open(out / report.MARKER, "a") as f:     # as if the earlier report had written it
+        f.write("stale.txt\n")
     assert report.build_report(out, scale="smoke", only=["fake-demo"], pdf=False) == 0
     assert not (out / "stale.txt").exists() and (out / "checks.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figure-scripts", "rep"]
@@ -397,11 +409,12 @@ def test_interrupt_leaves_nothing(tmp_path, monkeypatch):
     """Ctrl-C during the build: the temporary folder is removed, the target not created."""
     register(monkeypatch, tmp_path)
 
-    def boom(*a, **k):
+    def boom(params, *, trials, seed, progress=None):
         raise KeyboardInterrupt
-    monkeypatch.setattr(report, "run_checks", boom)
+    monkeypatch.setattr(sys.modules["superpose.verify.fake_demo"], "measure", boom)
     with pytest.raises(KeyboardInterrupt):
-        report.build_report(tmp_path / "rep", scale="smoke", only=["fake-demo"], pdf=False)
+        report.build_report(tmp_path / "rep", scale="smoke", only=["fake-demo"], pdf=False,
+                            jobs=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figure-scripts"]
 
 
@@ -479,3 +492,48 @@ def test_interrupt_stops_worker_processes(tmp_path, monkeypatch, no_figures):
     assert time.perf_counter() - t < 20
     assert multiprocessing.active_children() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figure-scripts"]
+
+
+def test_user_file_in_earlier_report_is_refused_and_kept(tmp_path, monkeypatch, capsys):
+    """Issue 16: a file of the user's in an earlier report folder (not in the marker's list
+    of what superpose wrote) makes `superpose report` refuse, exit 2, one line naming it;
+    the file and the earlier report survive untouched, no temporary folder is left."""
+    register(monkeypatch, tmp_path)
+    monkeypatch.setattr(report, "figure_modules", lambda name: [])
+    out = tmp_path / "rep"
+    assert report.build_report(out, scale="smoke", only=["fake-demo"], pdf=False) == 0
+    marker = (out / report.MARKER).read_text().splitlines()
+    assert marker[0] + "\n" == report.MARKER_TEXT and "checks.json" in marker
+    assert "figures/checks_fake_demo.pdf" in marker
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    for notes in (out / "my-notes.txt", out / "figures" / "my-sketch.png"):
+        notes.write_text("precious")
+        rc = main(["report", "--out", str(out), "--scale", "smoke", "--only", "fake-demo"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1, err
+        assert notes.relative_to(out).as_posix() in err[0] and "not written by superpose" in err[0]
+        assert notes.read_text() == "precious"
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p != notes} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["figure-scripts", "rep"]
+        notes.unlink()
+    # without it, the folder is replaced again
+    assert report.build_report(out, scale="smoke", only=["fake-demo"], pdf=False) == 0
+
+
+def test_report_written_before_the_file_list_is_still_replaced(tmp_path, monkeypatch,
+                                                               no_figures):
+    """A report whose marker has no file list (written before it had one) is replaced when it
+    holds only what a report writes, and refused when it holds anything else."""
+    register(monkeypatch, tmp_path)
+    out = tmp_path / "old"
+    (out / "figures").mkdir(parents=True)
+    for f in ("report.tex", "checks.json", "checks.md", "summary.md", "figures/a.png"):
+        (out / f).write_text("old")
+    (out / report.MARKER).write_text(report.MARKER_TEXT)
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(BadInput, match="thesis.tex"):
+        report.build_report(out, scale="smoke", only=["fake-demo"], pdf=False)
+    (out / "thesis.tex").unlink()
+    assert report.build_report(out, scale="smoke", only=["fake-demo"], pdf=False) == 0
+    assert not (out / "figures" / "a.png").exists()

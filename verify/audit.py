@@ -39,7 +39,7 @@ import sympy as sp
 
 from superpose.derive.quantity import Quantity, get_quantity
 from superpose.verify.check import (CheckResult, Measurement, critical_value, judge,
-                          nominal_false_alarm, run_checks)
+                                    nominal_false_alarm)
 
 SCALE_STEP = 0.05
 BOUND_TIGHTEN = 0.10
@@ -173,13 +173,67 @@ def _fails(m: Measurement, seed: int, mq: Quantity) -> bool:
 
 
 def audit_construction(name: str, runs: list[tuple[dict, int]], seed: int = 0,
-                       progress: Callable[[str], None] | None = None) -> list[QuantityAudit]:
-    """Run ``runs`` = [(params, trials), ...] once and audit every measured quantity."""
-    ms: list[Measurement] = []
-    for params, trials in runs:
-        _, _, got = run_checks(name, params, trials=trials, seed=seed, progress=progress)
-        ms.extend(got)
-    return audit_measurements(ms, seed)
+                       progress: Callable[[str], None] | None = None, *,
+                       jobs: int | None = 1, cluster: str | None = None,
+                       cache: bool = True) -> list[QuantityAudit]:
+    """Run ``runs`` = [(params, trials), ...] once and audit every measured quantity.
+
+    The runs are tasks of :mod:`superpose.verify.tasks` (``jobs`` local processes, default
+    here; ``cluster``: a Dask scheduler; finished runs reused from the cache)."""
+    return audit(runs={name: runs}, seed=seed, progress=progress, jobs=jobs,
+                 cluster=cluster, cache=cache)
+
+
+AUDIT_SCALES = ("default", "smoke", "quick", "paper")
+
+
+def audit(names: Iterable[str] | None = None, scale: str = "default", seed: int = 0, *,
+          runs: dict[str, list[tuple[dict, int]]] | None = None,
+          jobs: int | None = None, cluster: str | None = None, cache: bool = True,
+          progress: bool | Callable[[str], None] | None = None) -> list[QuantityAudit]:
+    """The mutation audit of ``names`` (default: every construction with a verify module).
+
+    ``scale``: ``default`` runs each construction's verify defaults once, ``smoke``,
+    ``quick`` or ``paper`` the report's cases; ``runs`` gives them per construction instead.
+    Every run is a task of :mod:`superpose.verify.tasks`, so the audit runs on ``jobs`` local
+    worker processes (default one per core) or the Dask scheduler ``cluster`` (default
+    ``$SUPERPOSE_CLUSTER``) and reuses finished runs from the task cache (``cache=False``:
+    not).  SIGTERM is handled like Ctrl-C (workers stopped), then exit 143.
+    """
+    from superpose.derive.quantity import BadInput, available, get_construction
+    from superpose.verify import tasks
+    from superpose.verify.check import verify_module
+
+    if runs is None:
+        if scale not in AUDIT_SCALES:
+            raise BadInput(f"--scale must be one of {', '.join(AUDIT_SCALES)}, got {scale!r}")
+        runs = {}
+        for n in list(names) if names is not None else available():
+            get_construction(n)
+            try:
+                mod = verify_module(n)
+            except BadInput:
+                continue
+            runs[n] = [({}, mod.DEFAULT_TRIALS)] if scale == "default" else \
+                list(mod.SCALES.get(scale, []))
+    todo = [tasks.check_task(n, params, trials, seed)
+            for n, rs in runs.items() for params, trials in rs]
+    with tasks.sigterm_as_exit():
+        outcomes = tasks.run(todo, jobs=jobs, cluster=cluster,
+                             cache=None if cache else False, progress=progress)
+    audits: list[QuantityAudit] = []
+    for n in runs:
+        ms: list[Measurement] = []
+        for t, o in zip(todo, outcomes):
+            if t.construction != n:
+                continue
+            if o.error is not None:     # as run_checks would: the run's error propagates
+                if o.exc is not None:
+                    raise o.exc
+                raise RuntimeError(f"{t.title}: {o.error}\n{o.trace}")
+            ms.extend(o.measurements)
+        audits += audit_measurements(ms, seed)
+    return audits
 
 
 # ------------------------------------------------------------------------ calibration
