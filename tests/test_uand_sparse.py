@@ -323,3 +323,86 @@ def test_quick_scale_passes(case):
     from superpose.verify.check import run_checks
     _, results, _ = run_checks("uand-sparse", case[0], trials=case[1], seed=5)
     assert [] == [r.name for r in results if r.verdict == "fail"]
+
+
+@pytest.mark.parametrize("d,m,p,l,n", [(40, 7, 0.2, 3, 3), (300, 6, 0.5, 2, 4)])
+def test_pair_sums_against_the_definition(d, m, p, l, n):
+    """pair_sums (shared by measure and the figures): per case, readoffs v_ij . a, their
+    squared errors against AND and their count over the pairs with a non-empty intersection,
+    computed pair by pair; eps(W, X) = 1 when some intersection is empty, else the largest
+    error.  The first point has empty intersections, the second none."""
+    rng = np.random.default_rng(6)
+    W = V.build(d, m, p, rng)
+    X = V.sample_inputs(m, l, n, rng)
+    a = np.maximum(W @ X - 1.0, 0.0)
+    want = {c: [0.0, 0.0, 0] for c in (2, 1, 0)}
+    sizes, worst = [], 0.0
+    for i, j in itertools.combinations(range(m), 2):
+        S = (W[:, i] == 1) & (W[:, j] == 1)
+        sizes.append(int(S.sum()))
+        if not S.any():
+            continue
+        for b in range(n):
+            r = a[S, b].mean()
+            err = r - X[i, b] * X[j, b]
+            w = want[int(X[i, b] + X[j, b])]
+            w[0] += r
+            w[1] += err * err
+            w[2] += 1
+            worst = max(worst, abs(err))
+    got = V.pair_sums(W, X)
+    assert got["intersections"].tolist() == sizes
+    assert (0 in sizes) == (d == 40)
+    assert got["eps"] == (1.0 if 0 in sizes else pytest.approx(worst, rel=1e-12))
+    for c, (r, e2, k) in want.items():
+        assert got["sums"][c][2] == k
+        assert got["sums"][c][0] == pytest.approx(r, rel=1e-12, abs=1e-12)
+        assert got["sums"][c][1] == pytest.approx(e2, rel=1e-12, abs=1e-12)
+
+
+def test_readoff_rms_against_the_closed_forms():
+    """readoff_rms (what the uand_sparse_error / _compare figures plot): the RMS error of each
+    case agrees with sqrt(mse_*) (exact) and fails for mse_* x1.1 and x0.9; the measured
+    (1 - delta)-quantile of eps lies below the certified bound."""
+    d, m, p, l, nx = 256, 16, 0.3, 3, 8
+    rms, eps = V.readoff_rms(d, m, p, l, nx, 200, np.random.default_rng(8), delta=0.1)
+    for c, name in ((2, "both"), (1, "one"), (0, "none")):
+        exact = math.sqrt(_val(f"mse_{name}", d=d, p=p, l=l))
+        assert rms[c].n_networks == 200
+        assert abs(rms[c].value - exact) <= 4 * rms[c].se, name
+        for f in (1.1, 0.9):
+            assert abs(rms[c].value - math.sqrt(f) * exact) > 4 * rms[c].se, (name, f)
+    assert eps.n == 200
+    assert eps.value + 4 * eps.se < _val("epsilon_bound", d=d, m=m, p=p, l=l, delta=0.1,
+                                         n_inputs=nx)
+
+
+def test_readoff_rms_case_without_pairs_is_none():
+    """With every input active (l = m) no pair has one or no active input: those cases are
+    None, not an estimate of nothing."""
+    rms, _ = V.readoff_rms(64, 3, 0.5, 3, 2, 5, np.random.default_rng(1))
+    assert rms[1] is None and rms[0] is None
+    assert rms[2].n == 5 * 2 * 3
+
+
+def test_misfire_fraction_against_the_superposed_network():
+    """misfire_fraction (what the uand_sparse_misfire figure plots) counts, over the idle
+    neurons (no active wired feature), those whose input (Ŵ F) x through the composed weights
+    W = Ŵ F exceeds the bias 1; replayed here draw by draw with the same generator."""
+    d, d0, m, p, l, nets, nx = 50, 16, 40, 0.1, 3, 3, 5
+    got = V.misfire_fraction(d, d0, m, p, l, nets, nx, np.random.default_rng(2))
+    rng = np.random.default_rng(2)
+    fired, idle = 0, 0
+    for _ in range(nets):
+        F = rng.standard_normal((m, d0))
+        F /= np.linalg.norm(F, axis=1, keepdims=True)
+        What = (rng.random((d, m)) < p).astype(float)
+        Wsup = What @ F
+        for _ in range(nx):
+            I = rng.choice(m, size=l, replace=False)
+            quiet = What[:, I].sum(axis=1) == 0
+            fired += int(np.sum(Wsup[quiet] @ F[I].sum(axis=0) > 1.0))
+            idle += int(quiet.sum())
+    assert 0 < fired < idle
+    assert got.n == idle and got.n_networks == nets
+    assert got.value == pytest.approx(fired / idle, rel=1e-12)
