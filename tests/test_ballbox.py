@@ -316,3 +316,21 @@ def test_sampler_with_wrong_n_fails_the_exact_max_law():
         Bv.top_two_inactive = orig
     assert all(judge(m, 0).verdict == "pass" for m in good)
     assert all(judge(m, 0).verdict == "fail" for m in bad)
+
+
+@pytest.mark.parametrize("which", ["midpoint", "halfslack"])
+def test_window_no_error_matches_brute_force(which):
+    """window_no_error (what the ballbox_window figure plots): P(no wrong gate) at the window
+    width of x = 0 rounded to an integer, with that width's bias, against every gate of the
+    real network (k = 4, m = 32); the sampler at the width of x = 0.5 is told apart."""
+    k, me, m = 4, 2.5, 32
+    d = max(2, round(get_quantity(f"ballbox.window_width_{which}").evaluate(
+        dict(k=k, m_exp=me, x=0.0))))
+    theta = 1.5 if which == "midpoint" else Bd.bias_halfslack(k, me, d)
+    net = _brute_no_error(d, k, m, theta, 6000, np.random.default_rng(3))
+    net_se = net.std() / math.sqrt(net.size)
+    got = Bv.window_no_error(k, me, which, 0.0, 40000, 7)
+    assert got.n == 40000 and 0.02 < got.value < 0.98
+    assert abs(net.mean() - got.value) <= ZCRIT * math.hypot(net_se, got.se)
+    off = Bv.window_no_error(k, me, which, 0.5, 40000, 7)
+    assert abs(net.mean() - off.value) > ZCRIT * math.hypot(net_se, off.se)
