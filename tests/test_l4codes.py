@@ -20,7 +20,7 @@ from superpose.derive import l4codes as L
 from superpose.derive.cis2 import alloc
 from superpose.derive.quantity import BadInput, get_quantity
 from superpose.verify import l4codes as V
-from superpose.verify.check import bind_verify_params, judge
+from superpose.verify.check import Measurement, bind_verify_params, judge
 
 
 @pytest.mark.parametrize("F,N,p", [(100, 50, 0.02), (10, 3, 0.15), (7, 7, 0.1), (400, 1, 0.2)])
@@ -197,3 +197,41 @@ def test_bad_input():
         bind_verify_params("l4codes", dict(F=10, N=20, K=2))
     with pytest.raises(BadInput, match="cannot exceed"):
         get_quantity("l4codes.loss_l4_one").evaluate(dict(F=10, N=3, K=4))
+
+
+def test_loss_at_optimum_is_what_measure_checks():
+    """loss_at_optimum (what the l4codes_loss figure plots) on measure's input stream gives
+    measure's opt_loss_l{q} estimate exactly (small regular code, opt = 1)."""
+    from superpose.verify.rng import stream
+
+    case = dict(V.SCALES["smoke"][0][0], opt=1)
+    p = bind_verify_params("l4codes", case)
+    ms = V.measure(p, trials=4000, seed=2)
+    for q in (4, 2):
+        m = next(x for x in ms if x.quantity == f"l4codes.opt_loss_l{q}")
+        est, o = V.loss_at_optimum(p["F"], p["N"], p["p"], p["K"], p["code"], p["code_seed"], q,
+                                   4000, stream(2, "l4codes", "inputs", p["F"], p["N"], p["p"]))
+        assert est == m.estimate
+        assert o == L.optimum(p["F"], p["N"], p["p"], p["K"], p["code"], p["code_seed"], q)
+
+
+@pytest.mark.parametrize("q", [4, 2])
+def test_loss_at_optimum_against_the_derived_loss(q):
+    """The Monte Carlo loss at the registered optimum passes the opt_loss_l{q} check and fails
+    it for the derived loss x1.1 and x0.9."""
+    F, N, p, K, code = 20, 10, 0.05, 3, 1
+    est, _ = V.loss_at_optimum(F, N, p, K, code, 0, q, 120000, np.random.default_rng(4))
+    assert est.n == 120000 and est.n_networks == 120000 // V.BLOCK
+    m = Measurement(f"l4codes.opt_loss_l{q}", dict(F=F, N=N, K=K, code=code, code_seed=0, p=p),
+                    est)
+    qty = get_quantity(m.quantity)
+    assert judge(m, 4).verdict == "pass"
+    for f in (1.1, 0.9):
+        assert judge(m, 4, quantity=qty.scaled(f)).verdict == "fail", f
+
+
+def test_loss_at_optimum_without_a_code_is_bad_input():
+    """No overlap-at-most-one code of 100 rows at N = 50, K = 6: BadInput (the figure skips
+    the point)."""
+    with pytest.raises(BadInput, match="at most"):
+        V.loss_at_optimum(100, 50, 0.02, 6, 2, 0, 4, 1000, np.random.default_rng(0))
