@@ -65,6 +65,7 @@ import sympy as sp
 
 from superpose.derive.quantity import Construction, Quantity, Step
 from superpose.derive.uand_random import maxlaw as _max
+from superpose.derive.uand_random import optimal as _opt
 from superpose.derive.uand_random.model import (  # noqa: F401  (public names of the package)
     WEIGHTS, TARGETS, CASES, SIGNS, SOURCE, L, ON, ON_FEATURE, M, LSYM, ONSYM, MSYM, _tidy,
     _mul, _power, indicator_coefficients, covariance, gaussian_indicator_moment,
@@ -229,6 +230,7 @@ def build(d: dict) -> Construction:
                  r"C^\pm/C", "Rademacher over Gaussian RMS constant of the AND readoff (< 1: "
                  "Rademacher is better).", constraint=_on_le_l))
     qs += list(_max.quantities())
+    qs += list(_opt.quantities())
     return Construction("uand-random", "U-AND read off a frozen random layer",
                         __doc__.split("\n\n")[0], tuple(qs), SOURCE, _intro(qs))
 

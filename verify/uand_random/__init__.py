@@ -52,6 +52,7 @@ from superpose.derive import uand_random as construction
 from superpose.derive.uand_random import maxlaw as dmax
 from superpose.derive.quantity import BadInput, Param
 from superpose.verify.uand_random import maxlaw as maxlaw
+from superpose.verify.uand_random import optimal as optimal
 from superpose.verify.check import Measurement
 from superpose.verify.rng import stream
 from superpose.verify.stats import Estimate, clustered_mean
@@ -72,6 +73,9 @@ PARAMS = (
     Param("max_law", int, 0, lo=0, hi=1,
           doc="1: measure the max error over all pairs instead (verify/uand_random_max.py; "
               "one network per trial, K unused)"),
+    Param("readoff", int, 0, lo=0, hi=1,
+          doc="1: measure the least-squares optimal readoff exactly over all C(m, l) inputs "
+              "instead (verify/uand_random/optimal.py; one network draw per trial, K unused)"),
 )
 
 #: Trials per check (per case).  24576 trials at K = 4 are 6144 network draws per case.
@@ -86,7 +90,8 @@ SCALES = {
     "smoke": [({"N": 64, "l": 3}, 2048)],
     "quick": [({"N": 256, "l": 3}, 16384), ({"N": 1024, "l": 5}, 2048),
               ({"N": 256, "l": 3, "m": 16, "max_law": 1}, 400),
-              ({"N": 256, "l": 3, "m": 256, "max_law": 1}, 100)],
+              ({"N": 256, "l": 3, "m": 256, "max_law": 1}, 100),
+              ({"N": 64, "l": 3, "m": 16, "readoff": 1}, 100)],
     "paper": [
         ({"N": 256, "l": 2}, 65536),
         ({"N": 1024, "l": 3}, 65536),
@@ -103,6 +108,8 @@ MAX_NETWORK_ELEMENTS = 1 << 24
 
 
 def constraint(v: dict) -> str | None:
+    if v.get("readoff"):
+        return optimal.constraint(v)
     if v.get("max_law"):
         return maxlaw.constraint({k: v[k] for k in ("N", "l", "m")})
     if v["m"] < v["l"] + 2:
@@ -356,6 +363,9 @@ def measure(params: dict, *, trials: int, seed: int, progress: Progress = None,
     ``coefficients`` replaces the construction's readoff coefficients (a wrong
     construction, for mutation tests); by default they come from the registry.
     """
+    if params.get("readoff"):
+        return optimal.measure_optimal({k: params[k] for k in ("N", "l", "m")}, trials=trials,
+                                       seed=seed, progress=progress, coefficients=coefficients)
     if params.get("max_law"):
         return maxlaw.measure_max({k: params[k] for k in ("N", "l", "m")}, trials=trials,
                                   seed=seed, progress=progress)
