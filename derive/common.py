@@ -60,3 +60,16 @@ def inclusion_exclusion(Nm) -> np.ndarray:
     K = len(Nm) - 1
     return np.array([sum((-1) ** (m - x) * math.comb(m, x) * Nm[m] for m in range(x, K + 1))
                      for x in range(K + 1)])
+
+
+def fixed_generator(*key: int) -> np.random.Generator:
+    """A Generator fixed by integer ``key`` for objects that are *part of a construction's
+    definition* (a random code drawn once from ``code_seed``), not Monte Carlo randomness.
+
+    Monte Carlo draws come from :func:`superpose.verify.rng.stream` only; the derive layer,
+    which may not import ``verify``, uses this one seeded constructor (and the architecture
+    test allows Generators to be made only here and in ``verify/rng.py``).
+    """
+    if not key or not all(isinstance(k, (int, np.integer)) and k >= 0 for k in key):
+        raise ValueError(f"fixed_generator needs non-negative integer keys, got {key!r}")
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(k) for k in key])))

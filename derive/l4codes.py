@@ -51,6 +51,7 @@ import sys
 import numpy as np
 import sympy as sp
 
+from superpose.derive.common import fixed_generator
 from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 NAME = "l4codes"
@@ -100,7 +101,7 @@ def _check(v: dict) -> str | None:
 
 
 def _rng(*key: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([7341, *key])))
+    return fixed_generator(7341, *key)
 
 
 def code_matrix(F: int, N: int, K: int, code: int, code_seed: int = 0) -> np.ndarray:
