@@ -258,3 +258,31 @@ def test_deterministic_equivalent_predicts_the_optimum_and_mutants_fail(weights)
         assert abs(est.value - pred) <= tol * pred + z * est.se, (t, est, pred)
         for f in (0.6, 1.4):
             assert abs(est.value - f * pred) > tol * f * pred + z * est.se, (t, f, est, pred)
+
+
+def test_verify_mode_passes_and_registry_mutants_fail():
+    """``superpose verify uand-random --param readoff=1``: every check passes at the quick
+    point; x0.6 / x1.4 mutants of each opt_rms_constant and 25% mutants of
+    avg_rms_error_constant (a heavy-tailed per-draw MSE: its 5% test is the 1500-draw one
+    above) are caught by the same measurements."""
+    from superpose.verify.check import judge, run_checks
+    _, results, ms = run_checks("uand-random", {"readoff": 1, "N": 64, "l": 3, "m": 16},
+                                trials=60, seed=0)
+    assert len(results) == 7 and all(r.verdict == "pass" for r in results), results
+    for m_ in ms:
+        q = get_quantity(m_.quantity)
+        for f in ((0.6, 1.4) if "opt_rms" in q.name else (0.75, 1.25)):
+            assert judge(m_, 0, quantity=q.scaled(f)).verdict == "fail", (q.name, f)
+
+
+@pytest.mark.parametrize("weights", ["gaussian", "rademacher"])
+def test_registered_limit_is_the_deterministic_equivalent_limit(weights):
+    """The registered opt_limit_constant against the deterministic equivalent at m = 1e5,
+    N = m^2.5 (l = 4: nonzero for both weights); its 5% mutants are not within 1%."""
+    q = get_quantity("uand-random." + ("" if weights == "gaussian" else "rademacher_")
+                     + "opt_limit_constant")
+    m, l = 10**5, 4
+    de = th.de_rms_constant(int(m**2.5), m, l, weights, "and")
+    assert q.evaluate(l=l) == pytest.approx(de, rel=0.01)
+    for f in (0.95, 1.05):
+        assert q.scaled(f).evaluate(l=l) != pytest.approx(de, rel=0.01)
