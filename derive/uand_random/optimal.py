@@ -77,7 +77,7 @@ per-draw value is computed exactly (no sampling of inputs) in
    :math:`P=\{i,j\}` *is* :math:`\mathrm{AND}_{ij}`: the optimum is exact.
 
 >>> round(limit_constant(3, "gaussian", "and"), 4)
-0.6031
+0.6032
 >>> [d for d, _ in spectrum(8, 3, "gaussian")]
 [1, 7, 20, 28]
 """
