@@ -21,7 +21,7 @@ from superpose.derive.rotations import meanfield
 from superpose.derive.rotations import relu as rotations_relu
 from superpose.derive.rotations.model import (  # noqa: F401  (public names of the package)
     NAME, PARAMS, SOURCE, PD, Pl, PS, PT, Pz, RotRecursion, RotStats, _check, _check_inactive,
-    d_ROT, ideal_recursion, layer1_seizure_fraction, layer1_seizure_fraction_leading, rot_stats,
+    _check_klaw, d_ROT, ideal_recursion, layer1_seizure_fraction, layer1_seizure_fraction_leading, rot_stats,
     sp_lgamma,
 )
 
@@ -38,7 +38,7 @@ def _q(short, statistic, accuracy, definition, *, inactive: bool, **kw) -> Quant
     """One quantity; ``inactive``: it is about inactive circuits (their errors, seizure, onset,
     the mean-field model of erroneously-on read-outs), so it refuses ``z = T``."""
     return Quantity(f"{NAME}.{short}", kw.pop("params", PARAMS), statistic, accuracy, definition,
-                    constraint=_check_inactive if inactive else _check,
+                    constraint=kw.pop("constraint", _check_inactive if inactive else _check),
                     source=kw.pop("source", SOURCE), **kw)
 
 
@@ -107,6 +107,7 @@ def _quantities() -> list[Quantity]:
         _q("seizure_fraction_l1", "probability", "exact",
            r"\Pr(\hat\alpha^1_u>1/4),\ u\notin\mathcal V", inactive=True,
            compute=lambda l, z, D, T, S: layer1_seizure_fraction(D, T, S, z),
+           constraint=_check_klaw,
            eq_label="eq:rot-seizure-l1",
            doc="Pr(K > S/4), K = covered positions of u: exact inclusion-exclusion over the loads; "
                "layer 1 only (the leading-order form binom(z,2)(P_3 - P_tri) was 20% high at z = 4)",

@@ -55,7 +55,7 @@ import numpy as np
 
 from superpose.derive.cis2 import alloc as cis2_alloc
 from superpose.derive.common import THRESH, binom_ratio, inclusion_exclusion
-from superpose.derive.quantity import Param, Quantity, Step
+from superpose.derive.quantity import BadInput, Param, Quantity, Step
 
 NAME = "rotations"
 SOURCE = "derived here (cis2.md §10 proposal; RiS circuits §7)"
@@ -78,10 +78,38 @@ def check(p: dict) -> str | None:
     """Cross-parameter validation (one-line message or None)."""
     return (cis2_alloc.size_error(p["D"], width(p["k"]), p["S"], p["T"], p["z"], spare=0,
                                   width="d'")
-            or cis2_alloc.inactive_error(p["T"], p["z"]))     # every k-copies quantity is inactive
+            or cis2_alloc.inactive_error(p["T"], p["z"])      # every k-copies quantity is inactive
+            or k_law_work_error(p["S"], p["T"], p["z"]))
 
 
 # ------------------------------------------------------------------------- law of K
+
+
+#: Work budget of :func:`k_law`, in units of ``2^S T (S/2 + z)`` element operations (the sum
+#: over every subset M of the S positions, each a T-vector of g_M and z binomial factors);
+#: measured ~4.5e-9 s per unit on the 2-core development machine, so this is ~5 s.
+K_LAW_MAX_WORK = 10**9
+
+
+def k_law_work(S: int, T: int, z: int) -> float:
+    """Work of :func:`k_law` in the units of :data:`K_LAW_MAX_WORK`."""
+    return 2.0**S * T * (S / 2 + z)
+
+
+def k_law_work_error(S: int, T: int, z: int) -> str | None:
+    """One line naming ``S`` (the exponent of the work) when :func:`k_law` would run for more
+    than a few seconds, with the largest ``S`` that fits at this ``T`` and ``z``; else ``None``.
+
+    The exact inclusion-exclusion over all 2^S subsets of positions is also what limits its
+    float64 accuracy (alternating terms up to C(S, S/2)), so no faster route is offered."""
+    if k_law_work(S, T, z) <= K_LAW_MAX_WORK:
+        return None
+    fit = [s for s in range(2, S) if k_law_work(s, T, z) <= K_LAW_MAX_WORK]
+    secs = 4.5e-9 * k_law_work(S, T, z)
+    where = (f"the largest S that runs in a few seconds at T={T}, z={z} is S={fit[-1]}" if fit
+             else f"no S >= 2 does at T={T}, z={z}: lower T")
+    return (f"S={S}: the exact law of K sums over all 2^S position subsets of T={T} circuits "
+            f"(about {secs:.2g} s); {where}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -89,8 +117,13 @@ def k_law(N: int, S: int, T: int, z: int) -> tuple[float, ...]:
     """pmf of K (covered positions of an inactive circuit), index 0..S; see module docstring.
 
     Exact finite sums over the loads of the first T prime-step subsets (float64; the alternating
-    inclusion-exclusion sums have terms <= C(S, m), so absolute error ~1e-14).
+    inclusion-exclusion sums have terms <= C(S, m), so absolute error ~1e-14).  Raises
+    ``BadInput`` (:func:`k_law_work_error`) before any work where it would take more than a few
+    seconds.
     """
+    msg = k_law_work_error(S, T, z)
+    if msg:
+        raise BadInput(msg)
     sub = cis2_alloc.subsets(N, S, limit=T)
     if sub.shape[0] < T:
         raise ValueError(f"the allocation at N={N}, S={S} holds only {sub.shape[0]} circuits")

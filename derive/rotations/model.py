@@ -78,6 +78,12 @@ def _check_inactive(p: dict) -> str | None:
     return _check(p) or cis2_alloc.inactive_error(p["T"], p["z"])
 
 
+def _check_klaw(p: dict) -> str | None:
+    """:func:`_check_inactive`, and the exact law of K (:func:`kcopies.k_law`) must run in a few
+    seconds (its work grows as 2^S T z; refused before anything is computed)."""
+    return _check_inactive(p) or kcopies.k_law_work_error(p["S"], p["T"], p["z"])
+
+
 # ------------------------------------------------------------------- allocation statistics
 
 

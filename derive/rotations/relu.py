@@ -564,7 +564,7 @@ def quantities() -> tuple:
             f"rotations.{short}", params, stat, "approximate", definition,
             compute=_pick(field), steps=steps, eq_label=f"eq:rot-{short.replace('_', '-')}",
             source="derived here (derive/rotations/relu.py; cis2.md §5-§7)", tolerance=TOL,
-            tolerance_reason=TOL_WHY, limit=LIMIT, constraint=rot._check_inactive,
+            tolerance_reason=TOL_WHY, limit=LIMIT, constraint=rot._check_klaw,
             doc="ReLU-activation error model: discrete law of the off-position links, "
                 "erroneous field propagated layer to layer"))
     out.append(Quantity(
@@ -574,6 +574,6 @@ def quantities() -> tuple:
         eq_label="eq:rot-onset-relu", source="derived here (derive/rotations/relu.py)",
         tolerance=TOL, tolerance_reason="an integer: the check asks for the exact layer "
         "(and reports within-one-layer agreement); " + TOL_WHY, limit=LIMIT,
-        constraint=rot._check_inactive,
+        constraint=rot._check_klaw,
         doc="first layer <= l whose predicted seized fraction exceeds 1% (l + 1 if none)"))
     return tuple(out)
