@@ -309,7 +309,8 @@ def _cap_correction(al: np.ndarray, alm1: np.ndarray, N: int, S: int):
     keys = np.empty((T, S, S), dt)
     for t0 in range(0, T, 1 << 18):
         t1 = min(T, t0 + (1 << 18))
-        np.add((alm1[t0:t1, :, None] * N).astype(dt), al[t0:t1, None, :], out=keys[t0:t1])
+        # the product in the key dtype (alloc is int32: alm1 * N in int32 wraps once N^2 >= 2^31)
+        np.add(alm1[t0:t1, :, None].astype(dt) * dt(N), al[t0:t1, None, :], out=keys[t0:t1])
     keys = keys.reshape(-1)
     keys.sort()
     dup = keys[1:][keys[1:] == keys[:-1]]              # key of a link repeated c-1 times
