@@ -72,9 +72,37 @@ TIGHT_LOWER = (0.04, 0.5)
 Progress = Callable[[str], None] | None
 
 
+#: Every ``bounds`` quantity takes parameters that are 0 or of magnitude in [1e-50, 1e50]
+#: (``derive.bounds._check``); the measurement derives them from these (ms = sigma^2, ...).
+MAG = (1e-50, 1e50)
+
+
+def _magnitude(what: str, x: float, name: str) -> str | None:
+    if x == 0 or MAG[0] <= abs(x) <= MAG[1]:
+        return None
+    return (f"{name} must be 0 or of magnitude in [1e-50, 1e50]"
+            + (f" ({what})" if what else "") + f", got {x:g}")
+
+
 def constraint(v: dict) -> str | None:
+    """Relations between the parameters, and the range of every quantity parameter the
+    measurement derives from them, checked here so that nothing is drawn before a refusal."""
     if not v["sigma"] > 0:
         return f"sigma must be > 0, got {v['sigma']}"
+    if not math.sqrt(MAG[0]) <= v["sigma"] <= math.sqrt(MAG[1]):
+        return (f"sigma must be in [1e-25, 1e25] (the deterministic checks take ms = sigma^2, "
+                f"which must be of magnitude in [1e-50, 1e50]), got {v['sigma']:g}")
+    for name in ("t", "u", "alpha", "mu", "delta", "p"):
+        msg = _magnitude("", v[name], name)
+        if msg:
+            return msg
+    q = v["mu"] / v["m"] if v["m"] else 0.0
+    for what, x in (("the Bernstein/Hoeffding deviation t = delta mu", v["delta"] * v["mu"]),
+                    ("the Bernstein variance m q (1 - q), q = mu/m",
+                     v["m"] * q * (1 - q) if 0 <= q <= 1 else 0.0)):
+        msg = _magnitude(what, x, "delta" if "delta" in what else "mu")
+        if msg:
+            return msg
     if not 0 < v["alpha"] < 1:
         return f"alpha must be in (0, 1), got {v['alpha']}"
     if not 0 < v["mu"] <= v["m"]:
@@ -142,20 +170,58 @@ def _vectors(kind: str, n: int, count: int, rng: np.random.Generator) -> np.ndar
     raise ValueError(kind)
 
 
+def _vector_blocks(kind: str, n: int, count: int, rng: np.random.Generator, rows: int):
+    """The rows of ``_vectors(kind, n, count, rng)`` in blocks of ``rows`` (``rows`` even), the
+    same numbers: every draw consumes the bit stream in order (``sparse``: its normals start
+    where its ``count x n`` uniforms end, on a second generator advanced to that point;
+    ``sign``: an even block size keeps the buffered 32-bit draws aligned)."""
+    if kind == "sparse":
+        k = max(1, n // 16)
+        bg = np.random.PCG64()
+        bg.state = rng.bit_generator.state
+        normals = np.random.Generator(bg.advance(count * n))   # random() takes one 64-bit draw
+    if kind == "one-hot":
+        hot = rng.integers(0, n, count)
+    for s in range(0, count, rows):
+        r = min(rows, count - s)
+        if kind == "gaussian":
+            yield rng.standard_normal((r, n))
+        elif kind == "sparse":
+            x = np.zeros((r, n))
+            idx = np.argsort(rng.random((r, n)), axis=1)[:, :k]
+            np.put_along_axis(x, idx, normals.standard_normal((r, k)) + 3.0, axis=1)
+            yield x
+        elif kind == "one-hot":
+            x = np.zeros((r, n))
+            x[np.arange(r), hot[s:s + r]] = 1.0
+            yield x
+        elif kind == "sign":
+            yield rng.choice([-1.0, 1.0], size=(r, n))
+        else:
+            raise ValueError(kind)
+
+
 def measure_deterministic(n: int, sigma: float, count: int, seed: int) -> list[Measurement]:
+    """Blocks of about ``_BLOCK`` elements (the vectors are never held at once: 10^5 x 2^16
+    of them is 48.8 GiB); maxima are exact under blocking, so the values do not depend on it."""
     ms, m = _r(sigma**2), _r(sigma)
+    rows = max(2, _BLOCK // n)
+    rows += rows % 2
     out = []
     for kind in ("gaussian", "sparse", "one-hot", "sign"):
-        x = _vectors(kind, n, count, stream(seed, "bounds", "deterministic", kind, n))
-        # rescale each row to mean square ms: the largest |x_i| seen is the measured max
-        y = x * np.sqrt(ms / np.mean(x**2, axis=1, keepdims=True))
+        ymax, zmax = -np.inf, -np.inf
+        for x in _vector_blocks(kind, n, count, stream(seed, "bounds", "deterministic", kind, n),
+                                rows):
+            # rescale each row to mean square ms: the largest |x_i| seen is the measured max
+            y = x * np.sqrt(ms / np.mean(x**2, axis=1, keepdims=True))
+            ymax = max(ymax, np.abs(y).max())
+            # rescale each row to max |x_i| = m: the largest mean square seen is the measured one
+            z = x * (m / np.abs(x).max(axis=1, keepdims=True))
+            zmax = max(zmax, np.mean(z**2, axis=1).max())
         out.append(Measurement("bounds.max_from_mean_square", {"ms": ms, "n": n},
-                               _exact(np.abs(y).max(), count), label={"input": kind}))
-        # rescale each row to max |x_i| = m: the largest mean square seen is the measured one
-        z = x * (m / np.abs(x).max(axis=1, keepdims=True))
+                               _exact(ymax, count), label={"input": kind}))
         out.append(Measurement("bounds.mean_square_from_max", {"m": m},
-                               _exact(np.mean(z**2, axis=1).max(), count),
-                               label={"n": n, "input": kind}))
+                               _exact(zmax, count), label={"n": n, "input": kind}))
     return out
 
 
