@@ -8,7 +8,8 @@
     <out>/checks.json       {"meta": ..., "checks": [CheckResult...], "errors": [...]}
     <out>/checks.md         the checks as a Markdown table
     <out>/summary.md        counts per verdict per construction, failing checks, timings
-    <out>/.superpose-report marker: this folder may be replaced by the next report
+    <out>/.superpose-report marker: this folder may be replaced by the next report, and
+                            the list of every path the report wrote
 
 Everything but ``summary.md`` (which holds the run time) is a function of the command,
 the seed, the code and the package versions: ``checks.json``, the figures and (with
@@ -16,9 +17,14 @@ pdfTeX's dates switched off and ``SOURCE_DATE_EPOCH`` fixed) ``report.pdf`` are
 byte-identical between runs.
 
 The folder is built in a temporary sibling (same filesystem) and renamed into place at
-the end, so an error or Ctrl-C leaves the old report (or nothing), never half a report.
-An existing folder is replaced only if it carries the marker; any other non-empty folder,
-a file at that path or an unwritable place is bad input (exit 2).
+the end, so an error, Ctrl-C or SIGTERM leaves the old report (or nothing), never half a
+report.  An existing folder is replaced only if it carries the marker and holds nothing but
+what the marker lists (a user's file in it is refused, named, exit 2); any other non-empty
+folder, a file at that path or an unwritable place is bad input (exit 2).
+
+The Monte Carlo cases run as tasks of :mod:`superpose.verify.tasks` (in this process, on
+local worker processes or on a Dask cluster, finished ones reused from the task cache); the
+verdicts, the figures and LaTeX are made in this process.
 """
 from __future__ import annotations
 
@@ -248,32 +254,87 @@ def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> Non
             part.errors.append(_error(f"figure {modname}", clock))
 
 
-def _finish_part(part: Part, runs: Sequence[tuple[tasks.Task, tasks.Outcome]], scale: str,
-                 seed: int, tmp: Path, clock: _Clock, provenance: Mapping[str, Any]) -> None:
-    """Derivation, verdicts and figures of one construction whose tasks are done (here, in
-    the main process: the figure scripts write into ``tmp``).  Never raises (but for Ctrl-C
-    and SIGTERM): what goes wrong is recorded in ``Part.errors``."""
+def _judge_part(part: Part, runs: Sequence[tuple[tasks.Task, tasks.Outcome]],
+                clock: _Clock) -> bool:
+    """Derivation and verdicts of one construction whose tasks are done (here); False if
+    the derivation failed.  Never raises (but for Ctrl-C and SIGTERM): what goes wrong is
+    recorded in ``Part.errors``."""
     name = part.name
     t, cpu = time.perf_counter(), time.process_time()
-    with plots.provenance(provenance):
-        clock(f"{name}: derivation")
+    clock(f"{name}: derivation")
+    try:
+        registry.get_construction(name)
+    except Exception:
+        part.errors.append(_error(f"derivation of {name}", clock))
+        return False
+    for task, out in runs:
+        where = f"checks of {name} [{task.label}]"
+        if out.error is not None:
+            clock(f"ERROR in {where}: {out.error}")
+            if out.trace:
+                print(out.trace, end="", file=sys.stderr, flush=True)
+            part.errors.append(f"{where}: {out.error}")
+            continue
         try:
-            registry.get_construction(name)
-        except Exception:
-            part.errors.append(_error(f"derivation of {name}", clock))
-            return
-        for task, out in runs:
-            where = f"checks of {name} [{task.label}]"
-            if out.error is not None:
-                clock(f"ERROR in {where}: {out.error}")
-                if out.trace:
-                    print(out.trace, end="", file=sys.stderr, flush=True)
-                part.errors.append(f"{where}: {out.error}")
-                continue
-            try:
-                part.checks.extend(_clean(r.to_json()) for r in tasks.judge_outcome(task, out))
-            except Exception:  # a verify module measuring what its construction lacks
-                part.errors.append(_error(where, clock))
+            part.checks.extend(_clean(r.to_json()) for r in tasks.judge_outcome(task, out))
+        except Exception:  # a verify module measuring what its construction lacks
+            part.errors.append(_error(where, clock))
+    part.seconds = round(part.seconds + time.perf_counter() - t, 2)
+    part.cpu_seconds = round(part.cpu_seconds + time.process_time() - cpu, 2)
+    return True
+
+
+@dataclass
+class FigureOutcome:
+    """What :class:`FigureJob` drew: the figures, errors and the files' bytes."""
+
+    name: str
+    figures: list[latex.Figure] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    error: str | None = None
+    reused: bool = False
+
+
+@dataclass
+class FigureJob:
+    """The figures of one construction (its checks plot and figure scripts), drawn in a
+    worker into a private folder and sent back as bytes (so a Dask worker on another
+    machine can draw them too)."""
+
+    part: Part
+    scale: str
+    seed: int
+    provenance: dict
+    quiet: bool = True
+    key = None                      # figures are not cached (they are cheap to redraw)
+
+    @property
+    def title(self) -> str:
+        return f"{self.part.name}: figures"
+
+    def run(self) -> FigureOutcome:
+        import tempfile
+
+        t, cpu = time.perf_counter(), time.process_time()
+        part = Part(self.part.name, checks=self.part.checks)
+        with tempfile.TemporaryDirectory(prefix="superpose-figures-") as d:
+            folder = Path(d).resolve()
+            with plots.provenance(self.provenance):
+                _figures(part, self.scale, self.seed, folder, _Clock(quiet=self.quiet))
+            files = {p.relative_to(folder).as_posix(): p.read_bytes()
+                     for p in sorted(folder.rglob("*")) if p.is_file()}
+        return FigureOutcome(part.name, part.figures, part.errors, files,
+                             round(time.perf_counter() - t, 3),
+                             round(time.process_time() - cpu, 3))
+
+
+def _draw_here(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock,
+               provenance: Mapping[str, Any]) -> None:
+    t, cpu = time.perf_counter(), time.process_time()
+    with plots.provenance(provenance):
         _figures(part, scale, seed, tmp, clock)
     part.seconds = round(part.seconds + time.perf_counter() - t, 2)
     part.cpu_seconds = round(part.cpu_seconds + time.process_time() - cpu, 2)
@@ -326,25 +387,49 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
     runs: dict[str, list] = {n: [None] * owner.count(n) for n in names}
     slot = [owner[:i].count(owner[i]) for i in range(len(owner))]
     left = {n: owner.count(n) for n in names}
+    address = tasks.cluster_address(cluster)
+    if jobs is None:
+        jobs = default_jobs(len(todo) + len(names))
+    jobs = max(1, int(jobs))
+    parallel = address is not None or jobs > 1
+    # A construction whose code is on disk (every task cacheable) is the same in a fresh
+    # worker process, so its figures are drawn there; one defined at run time here.
+    portable = {n: bool(runs[n]) and all(t.code is not None for t, o in zip(todo, owner)
+                                          if o == n) for n in names}
 
-    def done(i: int, out: tasks.Outcome) -> None:
+    def done(i: int, out) -> list:
+        if isinstance(out, FigureOutcome):
+            part = parts[out.name]
+            for rel, data in out.files.items():
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / rel).write_bytes(data)
+            part.figures.extend(out.figures)
+            part.errors.extend(out.errors)
+            if out.error:
+                part.errors.append(f"figures of {out.name}: {out.error}")
+            part.seconds = round(part.seconds + out.seconds, 2)
+            part.cpu_seconds = round(part.cpu_seconds + out.cpu_seconds, 2)
+            return []
         n = owner[i]
         runs[n][slot[i]] = (todo[i], out)
         parts[n].seconds += out.seconds
         parts[n].cpu_seconds += out.cpu_seconds
         left[n] -= 1
-        if left[n] == 0:
-            _finish_part(parts[n], runs[n], scale, seed, tmp, clock, provenance)
+        if left[n] or not _judge_part(parts[n], runs[n], clock):
+            return []
+        if parallel and portable[n]:
+            return [FigureJob(parts[n], scale, seed, dict(provenance), clock.quiet)]
+        _draw_here(parts[n], scale, seed, tmp, clock, provenance)
+        return []
 
-    jobs = default_jobs(len(todo)) if jobs is None else max(1, int(jobs))
-    address = tasks.cluster_address(cluster)
     outcomes = tasks.run(todo, jobs=jobs, cluster=address, cache=None if cache else False,
                          progress=progress, on_done=done)
     for n in names:                 # constructions without Monte Carlo cases
-        if not runs[n]:
-            _finish_part(parts[n], [], scale, seed, tmp, clock, provenance)
-    info = {"tasks": len(todo), "reused": sum(o.reused for o in outcomes),
-            "reused_seconds": round(sum(o.seconds for o in outcomes if o.reused), 1),
+        if not runs[n] and _judge_part(parts[n], [], clock):
+            _draw_here(parts[n], scale, seed, tmp, clock, provenance)
+    checks = [o for o in outcomes if isinstance(o, tasks.Outcome)]
+    info = {"tasks": len(checks), "reused": sum(o.reused for o in checks),
+            "reused_seconds": round(sum(o.seconds for o in checks if o.reused), 1),
             "jobs": f"the Dask cluster at {address}" if address else jobs}
     return [parts[n] for n in names], info
 
@@ -499,17 +584,18 @@ def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quic
     core, ``$SUPERPOSE_JOBS``), or the Dask scheduler at ``cluster`` (default
     ``$SUPERPOSE_CLUSTER``); ``cache=False`` neither reads nor writes the task cache;
     ``progress`` prints a line per step and task on stderr (default: when stderr is a
-    terminal).  SIGTERM is handled like Ctrl-C (workers stopped, the temporary folder
+    terminal; ``False`` also silences the "reused N of M tasks" line).  SIGTERM is handled like Ctrl-C (workers stopped, the temporary folder
     removed), then the process exits 143.
     """
     names = validate(scale, seed, only)
     target = check_target(out)
-    if progress is None:
+    show = progress
+    if show is None:
         try:
-            progress = sys.stderr.isatty()
+            show = sys.stderr.isatty()
         except (AttributeError, ValueError):
-            progress = False
-    clock = _Clock(quiet=not progress)
+            show = False
+    clock = _Clock(quiet=not show)   # (the "reused" line is printed unless progress=False)
     with tasks.sigterm_as_exit():
         tmp, created = outdir.make_temp(target)
         try:

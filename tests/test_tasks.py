@@ -235,3 +235,17 @@ def test_sigterm_handler_is_scoped():
         assert exc.value.code == 143
     assert signal.getsignal(signal.SIGTERM) == before
     assert inside is not before or before is not signal.SIG_DFL
+
+
+def test_report_files_identical_for_one_and_two_workers(tmp_path):
+    """checks.json, the figures (drawn in a worker with 2 jobs, here with 1) and report.tex
+    are byte-identical."""
+    trees = []
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}"
+        assert report.build_report(out, scale="smoke", only=["pingpong"], pdf=False,
+                                   jobs=jobs, cache=False) == 0
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes()
+                      for p in sorted(out.rglob("*")) if p.is_file() and p.name != "summary.md"})
+    assert trees[0] == trees[1]
+    assert any(k.startswith("figures/pingpong_") and k.endswith(".png") for k in trees[0])

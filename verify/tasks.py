@@ -108,6 +108,26 @@ class Task:
     def label(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.params)
 
+    def run(self) -> "Outcome":
+        """Measure (in a worker or here); an exception in ``measure`` becomes
+        ``Outcome.error`` (Ctrl-C and SIGTERM still propagate)."""
+        t, cpu = time.perf_counter(), time.process_time()
+        try:
+            ms = list(self.measure(dict(self.params), trials=self.trials, seed=self.seed,
+                                   progress=None))
+            out = Outcome(ms)
+        except Exception as exc:
+            out = Outcome(error=f"{type(exc).__name__}: {' '.join(str(exc).split())}",
+                          trace=traceback.format_exc())
+            try:
+                pickle.loads(pickle.dumps(exc))
+                out.exc = exc.with_traceback(None)
+            except Exception:
+                pass
+        out.seconds = round(time.perf_counter() - t, 3)
+        out.cpu_seconds = round(time.process_time() - cpu, 3)
+        return out
+
     @property
     def title(self) -> str:
         return f"{self.construction} [{self.label}] trials={self.trials}"
@@ -170,25 +190,10 @@ def check_task(name: str, raw_params: Mapping[str, Any], trials: int | None = No
     return Task(name, tuple(params.items()), trials, seed, mod.measure, code_digest(roots))
 
 
-def execute(task: Task) -> Outcome:
-    """Run one task (in a worker or here); an exception in ``measure`` becomes
-    ``Outcome.error`` (Ctrl-C and SIGTERM still propagate)."""
-    t, cpu = time.perf_counter(), time.process_time()
-    try:
-        ms = list(task.measure(dict(task.params), trials=task.trials, seed=task.seed,
-                               progress=None))
-        out = Outcome(ms)
-    except Exception as exc:
-        out = Outcome(error=f"{type(exc).__name__}: {' '.join(str(exc).split())}",
-                      trace=traceback.format_exc())
-        try:
-            pickle.loads(pickle.dumps(exc))
-            out.exc = exc.with_traceback(None)
-        except Exception:
-            pass
-    out.seconds = round(time.perf_counter() - t, 3)
-    out.cpu_seconds = round(time.process_time() - cpu, 3)
-    return out
+def execute(task):
+    """Run one task (a :class:`Task`, or any job with ``run()``, ``key`` and ``title``, whose
+    result has ``seconds``, ``error`` and ``reused``) in a worker or here."""
+    return task.run()
 
 
 def judge_outcome(task: Task, outcome: Outcome, mutate=None) -> list:
@@ -512,20 +517,26 @@ class _Local:
     def submit(self, fn, arg):
         return self.pool.submit(fn, arg)
 
-    def as_completed(self, futures):
-        from joblib.externals.loky import as_completed
+    def first_completed(self, futures):
+        from joblib.externals.loky import FIRST_COMPLETED, wait
 
-        return as_completed(futures)
+        return wait(futures, return_when=FIRST_COMPLETED).done
 
     def pids(self) -> list[int]:
         return [p.pid for p in list((getattr(self.pool, "_processes", None) or {}).values())]
 
-    def close(self, abort: bool) -> None:
+    def close(self, abort: bool, futures=()) -> None:
         if abort:     # stop now: no worker writes anything after we return
-            for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+            for f in futures:
+                f.cancel()
+            procs = list((getattr(self.pool, "_processes", None) or {}).values())
+            for proc in procs:
                 with contextlib.suppress(Exception):
                     proc.kill()
             self.pool.shutdown(wait=True, kill_workers=True)
+            for proc in procs:
+                with contextlib.suppress(Exception):
+                    proc.join(5)
         else:
             self.pool.shutdown(wait=True)
 
@@ -551,23 +562,25 @@ class _Dask:
     def submit(self, fn, arg):
         return self.client.submit(fn, arg, pure=False)
 
-    def as_completed(self, futures):
-        from distributed import as_completed
+    def first_completed(self, futures):
+        from distributed import wait
 
-        return as_completed(futures)
+        return wait(futures, return_when="FIRST_COMPLETED").done
 
     def pids(self) -> list[int]:
         return []
 
-    def close(self, abort: bool) -> None:
+    def close(self, abort: bool, futures=()) -> None:
         with contextlib.suppress(Exception):
+            if abort:
+                self.client.cancel(list(futures))
             self.client.close()
 
 
 def run(tasks: Sequence[Task], *, jobs: int | None = None, cluster: str | None = None,
         cache: bool | Cache | None = None,
         progress: bool | Callable[[str], None] | None = None,
-        on_done: Callable[[int, Outcome], None] | None = None,
+        on_done: Callable[[int, Outcome], Sequence | None] | None = None,
         say: Callable[[str], None] | None = None) -> list[Outcome]:
     """Every task's :class:`Outcome`, in the order of ``tasks``.
 
@@ -578,15 +591,16 @@ def run(tasks: Sequence[Task], *, jobs: int | None = None, cluster: str | None =
     ``progress``: task lines on stderr (default: when stderr is a terminal; a callable
     receives them instead);
     ``on_done(i, outcome)`` is called here as each task finishes (cached ones first, then in
-    completion order); ``say`` prints the "reused" line (default: stderr unless
-    ``progress`` is ``False``).
+    completion order) and may return further jobs (anything :func:`execute` runs), which are
+    run the same way and appended to the result; ``say`` prints the "reused" line (default:
+    stderr unless ``progress`` is ``False``).
     """
     tasks = list(tasks)
     if cache is None or cache is True:
         store = Cache() if cache_enabled() else None
     else:
         store = cache or None
-    results: list[Outcome | None] = [None] * len(tasks)
+    results: list[Any] = [None] * len(tasks)
     keys = [t.key if store is not None else None for t in tasks]
     for i, k in enumerate(keys):
         if store is not None and (hit := store.get(k)) is not None:
@@ -600,42 +614,63 @@ def run(tasks: Sequence[Task], *, jobs: int | None = None, cluster: str | None =
             f"({sum(results[i].seconds for i in reused):.1f} s of work)")
     bar = Progress(len(tasks), progress)
     bar.done = len(reused)
-    for i in reused:
-        if on_done:
-            on_done(i, results[i])
-    todo = [i for i, r in enumerate(results) if r is None]
+    pending: list[int] = [i for i, r in enumerate(results) if r is None]
 
-    def finish(i: int, out: Outcome) -> None:
+    def add(job) -> None:
+        tasks.append(job)
+        keys.append(job.key if store is not None else None)
+        results.append(None)
+        bar.total += 1
+        i = len(tasks) - 1
+        hit = store.get(keys[i]) if store is not None else None
+        if hit is not None:
+            bar.done += 1
+            results[i] = hit
+            for more in (on_done(i, hit) or []) if on_done else []:
+                add(more)
+        else:
+            pending.append(i)
+
+    def finish(i: int, out) -> None:
         results[i] = out
         if store is not None:
             store.put(keys[i], out)
         bar.step(f"{tasks[i].title} ({out.seconds:.1f} s)"
                  + (f" ERROR {out.error}" if out.error else ""))
-        if on_done:
-            on_done(i, out)
+        for more in (on_done(i, out) or []) if on_done else []:
+            add(more)
+
+    for i in reused:
+        for more in (on_done(i, results[i]) or []) if on_done else []:
+            add(more)
 
     address = cluster_address(cluster)
     if jobs is None:
-        jobs = default_jobs(len(todo))
-    if address is None and (jobs <= 1 or len(todo) <= 1):
-        for i in todo:
+        jobs = default_jobs(len(pending))
+    if address is None and jobs <= 1:
+        while pending:
+            i = pending.pop(0)
             finish(i, execute(tasks[i]))
-        return results  # type: ignore[return-value]
-    if not todo:
-        return results  # type: ignore[return-value]
-    backend = _Dask(address) if address else _Local(min(jobs, len(todo)))
-    abort = True
+        return results
+    backend = None
+    abort, inflight = True, {}
     try:
-        futures = {backend.submit(execute, tasks[i]): i for i in todo}
-        for f in backend.as_completed(list(futures)):
-            i = futures[f]
-            try:
-                out = f.result()
-            except Exception as exc:   # the worker itself died (out of memory, killed)
-                out = Outcome(error=f"worker died: {type(exc).__name__}: "
-                                    f"{' '.join(str(exc).split())}")
-            finish(i, out)
+        while pending or inflight:
+            if pending and backend is None:
+                backend = _Dask(address) if address else _Local(jobs)
+            while pending:
+                i = pending.pop(0)
+                inflight[backend.submit(execute, tasks[i])] = i
+            for f in backend.first_completed(list(inflight)):
+                i = inflight.pop(f)
+                try:
+                    out = f.result()
+                except Exception as exc:   # the worker itself died (out of memory, killed)
+                    out = Outcome(error=f"worker died: {type(exc).__name__}: "
+                                        f"{' '.join(str(exc).split())}")
+                finish(i, out)
         abort = False
     finally:
-        backend.close(abort)
-    return results  # type: ignore[return-value]
+        if backend is not None:
+            backend.close(abort, list(inflight))
+    return results
