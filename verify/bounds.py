@@ -28,6 +28,7 @@ only to ~1e-7 relative, enough for the probabilities >= 1e-3 measured here.
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable
 
@@ -110,6 +111,34 @@ def constraint(v: dict) -> str | None:
     return None
 
 
+#: Seconds per element: Gaussian float32 draw + max/min; deterministic vectors (4 kinds); a
+#: Bernoulli term; a union event (measured, bench/cost_calibration.py).
+SEC_GAUSS, SEC_DET, SEC_BERN, SEC_UNION = 6e-9, 4e-8, 5e-9, 5e-9
+COST_SIZE = ("n", "m")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time from the parameters (module docstring of superpose.verify.cost).
+
+    Memory: one block of deterministic vectors (~6 float64 copies of ``rows x n``), the float32
+    blocks of the samplers, and the per-trial arrays (maxima, sums, hits, sorted copies).
+    """
+    from superpose.verify.cost import F8, cost
+
+    n, m = p["n"], p["m"]
+    count = max(100, trials // 100)
+    rows = max(2, _BLOCK // n)
+    rows += rows % 2
+    det = 7 * F8 * min(count, rows) * n                  # one block of vectors, 7 copies
+    block = 2 * 4 * min(_BLOCK, max(n, m) * trials)       # a float32 sampler block + masks
+    per_trial = 6 * F8 * trials
+    big = max(20, trials // 1500) if p["tight"] else 0
+    secs = (SEC_DET * 4 * count * n + SEC_GAUSS * trials * n + SEC_BERN * trials * m
+            + SEC_UNION * 3 * trials * n
+            + (SEC_GAUSS * big * BIG_N + SEC_BERN * 2 * trials if p["tight"] else 0.0))
+    return cost(max(det, block) + per_trial, secs)
+
+
 def _r(x: float) -> float:
     """Parameter values as they appear in check names (12 significant digits)."""
     return round_sig(float(x), 12)
@@ -177,9 +206,8 @@ def _vector_blocks(kind: str, n: int, count: int, rng: np.random.Generator, rows
     ``sign``: an even block size keeps the buffered 32-bit draws aligned)."""
     if kind == "sparse":
         k = max(1, n // 16)
-        bg = np.random.PCG64()
-        bg.state = rng.bit_generator.state
-        normals = np.random.Generator(bg.advance(count * n))   # random() takes one 64-bit draw
+        normals = copy.deepcopy(rng)                           # the same stream, advanced past
+        normals.bit_generator.advance(count * n)                # the uniforms (one 64-bit each)
     if kind == "one-hot":
         hot = rng.integers(0, n, count)
     for s in range(0, count, rows):

@@ -49,6 +49,28 @@ SCALES = {
 }
 
 
+#: Seconds per multiply-add of the products (float32 Gram, float64 reads) and per element
+#: of the Gaussian draws (measured, bench/cost_calibration.py).
+SEC_FLOP, SEC_DRAW = 6e-11, 1.2e-8
+COST_SIZE = ("m", "n")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost).  Memory: per draw F (m x n) float64 and
+    float32, the float32 Gram matrix G (m x m) with its upper triangle gathered (int64 indices,
+    float32 values and their float64 squares), and the (m x 8 n_inputs) reads."""
+    from superpose.verify.cost import F8, cost
+
+    n, m, k, t, nx = (p[x] for x in ("n", "m", "k", "t", "n_inputs"))
+    B = 8 * nx
+    pairs = m * (m - 1) / 2
+    gram = 4 * m * m + pairs * (2 * 8 + 4 + 2 * F8)
+    mem = 2 * F8 * m * n + gram + 5 * F8 * m * B
+    flops = trials * (m * m * n + 2 * m * n * B + t * 4 * m * n * 4 * nx)
+    draws = trials * (m * n * (1 + t) + m * (B + 4 * nx))
+    return cost(mem, SEC_FLOP * flops + SEC_DRAW * draws)
+
+
 def features(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """F (m x n): rows iid uniform on the unit sphere of R^n."""
     F = rng.standard_normal((m, n))

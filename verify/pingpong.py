@@ -56,6 +56,29 @@ SCALES = {
 }
 
 
+#: Seconds per (circuit, input, layer) of the Python reference loop and input encoding
+#: (measured, bench/cost_calibration.py).
+SEC_CIRCUIT = 8e-6
+COST_SIZE = ("D",)
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost).  Memory: the L dense layers (width^2),
+    the z = 1 and z = 2 input/activation columns (width x N^2 n_inputs), the circuit weights and
+    the Python lists of pairs (~400 bytes per input)."""
+    from superpose.verify.cost import F8, cost
+
+    D, d, L, nx = p["D"], p["d"], p["L"], p["n_inputs"]
+    N = max(1, D // d)
+    T = N * N
+    width = D + N + bits_needed(N)
+    cols = T * nx
+    mem = (F8 * L * width * width + 2 * F8 * width * cols * 1.25 + F8 * L * T * d * (d + 1)
+           + 400 * cols * 1.25 + F8 * T * nx * d)
+    secs = trials * (SEC_CIRCUIT * cols * 1.25 * (L + 2) + 2e-9 * L * width * width * cols)
+    return cost(mem, secs)
+
+
 def bits(r: int, nb: int) -> np.ndarray:
     return np.array([(r >> b) & 1 for b in range(nb)], float)
 

@@ -73,6 +73,33 @@ SCALES = {
 }
 
 
+#: Seconds per multiply-add of the float32 readoff products and per element of the pair
+#: arrays (measured, bench/cost_calibration.py).
+SEC_FLOP, SEC_PAIR = 4e-10, 8e-9
+COST_SIZE = ("d", "m", "m_sup")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost).  Memory: per network the (n_inputs, m, m)
+    readoff, error and case arrays with their pair gathers, the int64 pair indices, W (d x m),
+    the bitset intersections of the empty-pair networks (m^2 d / 8 bytes) and the
+    superposition part's W-hat (d x m_sup) and features."""
+    from superpose.verify.cost import F8, cost
+
+    d, m, nx, d0, ms = p["d"], p["m"], p["n_inputs"], p["d0"], p["m_sup"]
+    mm = m * m
+    readoff = F8 * nx * mm * 5 + 16 * mm + F8 * mm * 4
+    net = 3 * F8 * d * m
+    empty = mm * (-(-d // 64)) * 8 * 2
+    sup = F8 * (2 * d * ms + 2 * ms * d0 + 4 * d)
+    mem = max(readoff + net, empty, sup)
+    pub = math.log(m) ** 2 / math.sqrt(d) <= 1
+    per_net = SEC_FLOP * nx * d * mm * p["p"] + SEC_PAIR * nx * mm + 2e-9 * d * m
+    secs = trials * (per_net * (2 if pub else 1) + 8 * nx * (2e-9 * d * ms + 2e-9 * ms * d0)
+                     + 1e-9 * d * ms)
+    return cost(mem, secs)
+
+
 # ------------------------------------------------------------------ the network
 
 

@@ -102,6 +102,45 @@ def constraint(p: dict) -> str | None:
     return None
 
 
+#: Seconds per unit of :func:`estimate_cost`'s work (circuit-position-coordinate reads per
+#: pass and layer; measured, bench/cost_calibration.py).
+SEC_UNIT = 9e-9
+COST_SIZE = ("D", "T", "K")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost), T = 0 taken at capacity.
+
+    Memory, the sum of: one network (circuit weights and the reduced tables, (L+1) T d^2
+    floats each, plus the allocation and embeddings) with the per-pass error arrays of the
+    ideal and linear passes (3 L K T d floats) and the OVL_EXTRA K extra passes ((B, D) floats,
+    3 copies), all still referenced when the ReLU-error run starts; that run (two (L+1, n, T, d)
+    read-outs, the (n, T, S, d) gather); the capacity crossing's networks at 1.3 T*.
+    """
+    from superpose.verify.cost import F8, cost
+
+    D, d, S, z, L, K = (p[k] for k in ("D", "d", "S", "z", "L", "K"))
+    tmax = (cis2_alloc.capacity_sum(max(1, D // d), S)   # any D (the size search tries them all)
+            if not p["T"] or p.get("eps") else p["T"])
+    T = p["T"] or tmax
+    K = min(K, trials)
+    nets = max(2, math.ceil(trials / K))
+    build = F8 * (L + 1) * T * d * d * 3 + (L + 1) * T * (4 * S + 8 + 12 * S + 4)
+    passes = F8 * K * T * d * (3 * L + 6) + 3 * F8 * OVL_EXTRA * K * D + F8 * 2 * K * D * L
+    n = min(trials, 64)
+    relu = (F8 * (L + 1) * T * d * d * 2 + (L + 1) * T * d * 16 + 2 * F8 * (L + 1) * n * T * d
+            + F8 * n * T * S * d * 1.5 + 4 * n * T * S + n * T * z + 2 * F8 * n * D)
+    rows = 56 * nets * L * (4096 + OVL_EXTRA * K + 12 * K)   # Python floats in lists (pairs)
+    mem = build + passes + relu + rows     # the last network's arrays live on during relu
+    work = nets * (L * K * (T * S * d * 3 + D * (2 + 2 * OVL_EXTRA)) + (L + 1) * T * d * d * 8)
+    work += 2 * n * L * (T * S * d + D * S)
+    if p.get("eps"):
+        Tc = math.ceil(CAP_MARGIN * tmax)
+        mem = max(mem, F8 * (L + 1) * Tc * d * d * 3 + F8 * K * Tc * d * (2 * L + 4))
+        work += 2 * max(2, math.ceil(CAP_TRIALS / K)) * L * K * Tc * S * d * 3
+    return cost(mem, 0.1 + SEC_UNIT * work)
+
+
 # ------------------------------------------------------------------- family and gate
 
 

@@ -47,6 +47,7 @@ from superpose.derive.common import CIRCUIT_WIDTH as d
 from superpose.derive.common import ONSET_FRAC, THRESH
 from superpose.derive.quantity import Param
 from superpose.derive.rotations import model as theory
+from superpose.derive.rotations.kcopies import k_law_work_error
 from superpose.verify.cis2 import engine as eng
 from superpose.verify.rotations import kcopies as kcopies
 from superpose.verify.check import Measurement, critical_value
@@ -90,9 +91,54 @@ def _kparams(p: dict) -> dict:
 
 
 def constraint(p: dict) -> str | None:
+    """Buildable sizes, and predictions that can be computed: the exact law of K behind
+    seizure_fraction_l1 and the *_relu checks refuses beyond a few seconds of work (2^S T z),
+    so such a run is refused here, before it is measured and then cannot be judged."""
     if p.get("k"):
         return kcopies.constraint(_kparams(p))
-    return cis2_alloc.size_error(p["D"], d, p["S"], p["T"], p["z"], spare=0)
+    msg = cis2_alloc.size_error(p["D"], d, p["S"], p["T"], p["z"], spare=0)
+    if msg:
+        return msg
+    T = p["T"] or cis2_theory.capacity(p["D"], d, p["S"])
+    return k_law_work_error(p["S"], T, p["z"]) if T > p["z"] else None
+
+
+#: Seconds per unit of :func:`estimate_cost`'s work (circuit-position reads per pass and layer
+#: and neuron updates; measured, bench/cost_calibration.py).
+SEC_UNIT = 5e-9
+COST_SIZE = ("D", "T", "K")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost), T = 0 taken at capacity; ``k >= 1``:
+    superpose.verify.rotations.kcopies.estimate_cost.
+
+    Memory: the network (allocation, embeddings; while it is built also the capped-link sort
+    of T S^2 int keys), then the two modes' full read-outs of every circuit ((L+1) K T d
+    floats) with their decoded arrays; the layer-1 stream (chunks of L1_CHUNK neurons, and
+    the (T, m, d) read of every circuit); the per-pass values kept for the estimates.
+    """
+    from superpose.verify.cost import F8, cost
+
+    if p.get("k"):
+        return kcopies.estimate_cost(_kparams(p), trials)
+    D, S, z, L, K = (p[k] for k in ("D", "S", "z", "L", "K"))
+    T = p["T"] or cis2_alloc.capacity_sum(max(1, D // d), S)   # any D (the size search)
+    N = D // d
+    K = min(K, trials)
+    nets = max(2, math.ceil(trials / K))
+    key = 4 if N * N < 2**31 else 8
+    net = (L + 1) * T * (4 * S + 8 + 12 * S + 4 + F8 * d * d)     # kept while it is used
+    build = net + 2.5 * key * T * S * S                          # the link-key sort, then freed
+    passes = (L + 1) * K * T * (2 * F8 + 1) + (L + 1) * K * T * (F8 * d + 4 * F8 + 1) + 16 * K * T
+    chunk = max(1, L1_CHUNK // D)
+    m = min(L1_SEIZE * K, chunk)
+    layer1 = F8 * 4 * min(chunk, L1_PASSES * K) * D + F8 * T * m * d * 1.5 + 2 * F8 * m * T
+    rows = 56 * trials * (15 * L + 2 * L1_PASSES + L1_SEIZE)     # Python floats in lists
+    mem = max(build, net + max(passes, layer1)) + rows
+    work = nets * (2 * L * K * (T * S * 2 + T * d * 2 + D * 2) + (L - 1) * T * S * S * 3
+                   + L1_PASSES * K * D * 4 + L1_SEIZE * K * T * S * d)
+    return cost(mem, SEC_UNIT * work)
 
 
 # ---------------------------------------------------------------------- simulation

@@ -66,7 +66,30 @@ def constraint(p: dict) -> str | None:
         return f"need d' = 2k+2 = {dp} to divide D={p['D']} with D/d' >= S={p['S']}"
     T = p["T"] or theory.capacity_k(p["k"], p["D"], p["S"])
     # z = T is valid input: every k-copies check is about inactive circuits, so all are skipped
-    return cis2_alloc.size_error(p["D"], dp, p["S"], T, p["z"], spare=0, width="d'")
+    return (cis2_alloc.size_error(p["D"], dp, p["S"], T, p["z"], spare=0, width="d'")
+            or (theory.k_law_work_error(p["S"], T, p["z"]) if T > p["z"] else None))
+
+
+#: Seconds per circuit-position gather of the layer-1 read-outs (bench/cost_calibration.py).
+SEC_GATHER = 1e-8
+COST_SIZE = ("D", "T", "K")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost), T = 0 taken at capacity.  Memory: per batch
+    of 25 passes the (B, T, S) gather of one block, the (B, T, d') read-outs and the (B, T) draws
+    and masks, and the per-ket allocation (int64)."""
+    from superpose.verify.cost import F8, cost
+
+    k, D, S = p["k"], p["D"], p["S"]
+    dp = theory.width(k)
+    T = p["T"] or cis2_alloc.capacity_sum(max(1, D // dp), S)   # any D (the size search)
+    B = min(25, p["K"], trials)
+    nets = max(2, math.ceil(trials / min(p["K"], trials)))
+    mem = (F8 * B * T * S * 1.5 + F8 * B * T * dp * 2 + 6 * F8 * B * T
+           + 8 * (k + 2) * T * S + F8 * B * D * 2 + 64 * trials)
+    work = 2 * nets * min(p["K"], trials) * T * S * dp
+    return cost(mem, SEC_GATHER * work)
 
 
 # ---------------------------------------------------------------------- simulator

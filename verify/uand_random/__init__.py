@@ -107,6 +107,31 @@ CHUNK_ELEMENTS = 1 << 21
 MAX_NETWORK_ELEMENTS = 1 << 24
 
 
+#: Seconds per (trial, neuron, active slot) of the pair simulation and of the full-W average
+#: (measured, bench/cost_calibration.py).
+SEC_SLOT = 1e-8
+COST_SIZE = ("N", "m")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost).  Memory: the largest chunk temporaries
+    (the gathered weights ``Wused[cols]`` and h, signs, readoffs: ~8 arrays of one chunk's
+    elements) and the per-trial readoffs and errors (three targets, concatenated copies).
+    ``max_law=1``: superpose.verify.uand_random.maxlaw.estimate_cost."""
+    from superpose.verify.cost import F8, cost
+
+    if p.get("max_law"):
+        return maxlaw.estimate_cost({k: p[k] for k in ("N", "l", "m")}, trials)
+    N, l, m, K = p["N"], p["l"], p["m"], p["K"]
+    G = max(1, CHUNK_ELEMENTS // (K * (l + 2) * N))             # networks per chunk (_chunks)
+    pair = G * K * N * (l + 7)              # Wused[cols] (G, K, l, N) and ~7 (G, K, N) arrays
+    G2 = max(1, CHUNK_ELEMENTS // (max(m, K * l) * N))
+    avg = G2 * N * (m + K * l + 7 * K)      # W (G, m, N), the gathered actives, h and signs
+    mem = F8 * 0.8 * max(pair, avg) + F8 * 10 * trials
+    secs = SEC_SLOT * trials * N * ((l + 4) * 6 + (l + 4) + 2 * m / K)
+    return cost(mem, secs)
+
+
 def constraint(v: dict) -> str | None:
     if v.get("readoff"):
         return optimal.constraint(v)

@@ -56,6 +56,23 @@ SCALES = {
 }
 
 
+#: Seconds per multiply-add of the all-pairs product (plain einsum) (bench/cost_calibration.py).
+SEC_FLOP = 8e-10
+COST_SIZE = ("N", "m")
+
+
+def estimate_cost(p: dict, trials: int):
+    """Peak memory and time (superpose.verify.cost).  Memory: per chunk of G networks the
+    (G, m, N) weights, signs and b h, and the (G, m, m) products, targets, errors and pair
+    gathers (G = CHUNK_ELEMENTS / (m max(N, m)))."""
+    from superpose.verify.cost import F8, cost
+
+    N, m = p["N"], p["m"]
+    G = min(trials, max(1, CHUNK_ELEMENTS // (m * max(N, m))))
+    mem = F8 * G * (4 * m * N + 7 * m * m) + F8 * 2 * trials
+    return cost(mem, SEC_FLOP * trials * m * m * N + 4e-9 * trials * m * N)
+
+
 def constraint(v: dict) -> str | None:
     if v["m"] < v["l"] + 1:
         return f"m must be >= l + 1 (got m={v['m']}, l={v['l']})"
