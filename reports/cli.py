@@ -36,6 +36,7 @@ import sys
 import textwrap
 from typing import Any, Callable, Sequence
 
+from superpose.reports.params import bytes_flag as _bytes_flag
 from superpose.reports.params import int_flag as _int
 
 VERBS = ("list", "derive", "eval", "verify", "report", "audit", "export")
@@ -226,6 +227,9 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                         "own, see `superpose verify NAME --help`)")
     s.add_argument("--seed", type=_int("--seed", 0), default=0, metavar="S", help=seed_help)
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
+    s.add_argument("--max-memory", type=_bytes_flag, default=None, metavar="SIZE",
+                   help="refuse runs whose estimated peak memory exceeds SIZE (e.g. 4G, 500M; "
+                        "default: the memory available now)")
     s.help_hook = _verify_help(argv)
 
     s = sub.add_parser("report", help="the main job: derivations, checks, figures",
@@ -238,6 +242,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     s.add_argument("--only", action="append", metavar="CONSTRUCTION",
                    help="restrict the report to this construction; repeat for more (default: "
                         "all)")
+    _sweep_options(s)
 
     s = sub.add_parser("audit", help="mutation audit: can every check fail on a wrong formula?",
                        description="Mutate every closed form and count the mutants the "
@@ -249,6 +254,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     s.add_argument("--only", action="append", metavar="CONSTRUCTION",
                    help="audit only this construction; repeat for more (default: all)")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _sweep_options(s)
 
     from superpose.reports.export_cli import add_parser as add_export
 
@@ -427,14 +433,47 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _sweep_options(s) -> None:
+    """Options of the verbs that run Monte Carlo tasks (report, audit)."""
+    s.add_argument("--jobs", type=_int("--jobs", 1), default=None, metavar="N",
+                   help="local worker processes (default: one per core; $SUPERPOSE_JOBS)")
+    s.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="run the Monte Carlo tasks on the Dask scheduler at ADDRESS "
+                        "(tcp://host:8786; default $SUPERPOSE_CLUSTER; "
+                        "pip install 'superpose[dask]')")
+    s.add_argument("--no-cache", action="store_true",
+                   help="neither reuse nor store finished tasks")
+    s.add_argument("--clear-cache", action="store_true", help="empty the task cache first")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--progress", dest="progress", action="store_const", const=True,
+                   default=None,
+                   help="a line per task on stderr even when it is not a terminal")
+    g.add_argument("--quiet", dest="progress", action="store_const", const=False,
+                   help="no progress lines (and no 'reused' line)")
+
+
+def _clear_cache(args) -> None:
+    if args.clear_cache:
+        from superpose.verify.tasks import clear_cache
+
+        print(f"superpose: task cache cleared ({clear_cache() / 1e6:.1f} MB)", file=sys.stderr)
+
+
 def cmd_verify(args) -> int:
     import json
 
     from superpose.reports.params import parse_params
     from superpose.verify.check import run_checks, verify_module
 
+    from superpose.verify.cost import check_affordable, fmt_seconds
+
+    raw = parse_params(args.param)
+    cost = check_affordable(args.name, raw, args.trials, max_memory=args.max_memory)
+    if cost is not None and cost.seconds > 120 and not args.json:
+        print(f"superpose: this run is estimated to take about {fmt_seconds(cost.seconds)}",
+              file=sys.stderr, flush=True)
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    params, results, _ = run_checks(args.name, parse_params(args.param), trials=args.trials,
+    params, results, _ = run_checks(args.name, raw, trials=args.trials,
                                     seed=args.seed, progress=progress)
     trials = args.trials
     if trials is None:
@@ -457,28 +496,20 @@ def cmd_verify(args) -> int:
 def cmd_report(args) -> int:
     from superpose.reports.report import build_report
 
-    return build_report(args.out, scale=args.scale, seed=args.seed, only=args.only)
+    _clear_cache(args)
+    return build_report(args.out, scale=args.scale, seed=args.seed, only=args.only,
+                        jobs=args.jobs, cluster=args.cluster, cache=not args.no_cache,
+                        progress=args.progress)
 
 
 def cmd_audit(args) -> int:
     import json
 
-    from superpose.derive.quantity import BadInput, available, get_construction
-    from superpose.verify.audit import audit_construction
-    from superpose.verify.check import verify_module
+    from superpose.verify.audit import audit
 
-    names = args.only or available()
-    for n in names:
-        get_construction(n)
-    progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    rows = []
-    for n in names:
-        try:
-            mod = verify_module(n)
-        except BadInput:
-            continue
-        runs = [({}, mod.DEFAULT_TRIALS)] if args.scale == "default" else mod.SCALES[args.scale]
-        rows += audit_construction(n, runs, seed=args.seed, progress=progress)
+    _clear_cache(args)
+    rows = audit(args.only, args.scale, args.seed, jobs=args.jobs, cluster=args.cluster,
+                 cache=not args.no_cache, progress=False if args.json else args.progress)
     if args.json:
         print(json.dumps([a.to_json() for a in rows], indent=1))
     else:

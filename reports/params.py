@@ -38,3 +38,20 @@ def int_flag(flag: str, lo: int) -> Callable[[str], int]:
         return v
     conv.__name__ = "integer"
     return conv
+
+
+_UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def bytes_flag(text: str) -> float:
+    """An argparse ``type`` for a memory size: ``4G``, ``500M``, ``8GB``, ``1e9`` (bytes)."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B") if text.strip().upper() not in ("B",) else "0"
+    unit = t[-1:] if t[-1:] in _UNITS and t[-1:] != "" and not t[-1:].isdigit() else ""
+    num = t[:-1] if unit else t
+    try:
+        v = float(num) * _UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 4G or 500M, got {text!r}") from None
+    if not (v > 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive size, got {text!r}")
+    return v

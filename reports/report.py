@@ -51,6 +51,7 @@ from superpose.reports import outdir
 from superpose.verify import provenance
 from superpose.verify.provenance import git_revision
 from superpose.verify import tasks
+from superpose.verify.check import CHECKS_SCHEMA_VERSION
 from superpose.verify.check import Z, verify_module
 from superpose.verify.stats import round_sig
 
@@ -613,7 +614,8 @@ def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quic
                 sections.append(latex.Section(c, p.checks, p.figures, p.notes, p.errors))
             checks = [r for s in sections for r in s.checks]
             errors = [e for s in sections for e in s.errors]
-            data = {"meta": meta, "checks": checks, "errors": errors}
+            data = {"schema_version": CHECKS_SCHEMA_VERSION, "meta": meta, "checks": checks,
+                    "errors": errors}
             _write(tmp / "checks.json", json.dumps(_clean(data), sort_keys=True, indent=1) + "\n")
             _write(tmp / "checks.md", checks_markdown(sections, meta))
             t = time.perf_counter()

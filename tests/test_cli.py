@@ -173,7 +173,7 @@ def test_verify_json(fake, capsys):
     """verify --json: construction, params, seed, trials and the checks; exit 0 on pass."""
     rc, out, _ = run(capsys, "verify", "cli-demo", "--seed", "5", "--trials", "3000", "--json")
     d = json.loads(out)
-    assert rc == 0 and set(d) == {"construction", "params", "seed", "trials", "checks"}
+    assert rc == 0 and set(d) == {"schema_version", "construction", "params", "seed", "trials", "checks"}
     assert d["seed"] == 5 and d["trials"] == 3000 and d["params"] == {"sigma": 1.0, "k": 4}
     assert [c["verdict"] for c in d["checks"]] == ["pass", "pass"]
     rc, out, err = run(capsys, "verify", "cli-demo", "--param", "sigma=2")
@@ -194,11 +194,11 @@ def test_report_verb(fake, capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(report.plots, "checks_figures", lambda *a, **k: [])
     out = tmp_path / "r"
     rc, _, err = run(capsys, "report", "--out", str(out), "--scale", "smoke", "--only",
-                     "cli-demo", "--seed", "2")
+                     "cli-demo", "--seed", "2", "--progress", "--no-cache")
     assert rc == 0, err
     assert "latexmk" in (out / "report-pdf-missing.txt").read_text()
     assert json.loads((out / "checks.json").read_text())["meta"]["seed"] == 2
-    assert "cli-demo: checks" in err                      # progress on stderr
+    assert "[1/1]" in err and "cli-demo" in err           # progress on stderr (--progress)
 
 
 # -------------------------------------------------------------------- bad input
