@@ -196,8 +196,8 @@ def test_l2_is_the_continuous_limit(con):
     """At l = 2 (Z = 0) every closed form is finite and equals its limit from real l > 2."""
     lr = sp.Symbol("lr", positive=True)
     for q in con.quantities:
-        if "m" in [p.name for p in q.params]:
-            continue
+        if "m" in [p.name for p in q.params] or "opt_" in q.short:
+            continue   # opt_*: the best linear readoff's limit is defined for l >= 3 only
         for on in range(3 if q.params[1].hi == 2 else 2) if len(q.params) > 1 else [None]:
             vals = {"l": 2} if on is None else {"l": 2, "on": on}
             v = q.evaluate(vals)
