@@ -252,6 +252,20 @@ class CheckRun(NamedTuple):
     measurements: list[Measurement]
 
 
+def bind_run(name: str, raw_params: Mapping[str, Any], trials: int | None,
+             seed: int) -> tuple[Any, dict, int]:
+    """Validate one verify run: ``(verify module, bound params, trials)`` or ``BadInput``."""
+    mod = verify_module(name)
+    params = bind_verify_params(name, raw_params)
+    if trials is None:
+        trials = mod.DEFAULT_TRIALS
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise BadInput(f"trials must be a positive integer, got {trials!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise BadInput(f"seed must be a non-negative integer, got {seed!r}")
+    return mod, params, trials
+
+
 def run_checks(
     name: str,
     raw_params: Mapping[str, Any],
@@ -267,14 +281,7 @@ def run_checks(
     one :class:`CheckResult` per measurement, and the measurements.  ``mutate`` maps each registry
     quantity to a mutant before judging (the measurement is unchanged).
     """
-    mod = verify_module(name)
-    params = bind_verify_params(name, raw_params)
-    if trials is None:
-        trials = mod.DEFAULT_TRIALS
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise BadInput(f"trials must be a positive integer, got {trials!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise BadInput(f"seed must be a non-negative integer, got {seed!r}")
+    mod, params, trials = bind_run(name, raw_params, trials, seed)
     measurements = mod.measure(params, trials=trials, seed=seed, progress=progress)
     results = []
     for m in measurements:

@@ -172,17 +172,9 @@ def check_task(name: str, raw_params: Mapping[str, Any], trials: int | None = No
     """The task of ``run_checks(name, raw_params, trials=..., seed=...)`` (validated here:
     ``BadInput`` for bad parameters, trials or seed, as :func:`verify.check.run_checks`)."""
     from superpose.derive.protocol import entries
-    from superpose.derive.quantity import BadInput
-    from superpose.verify.check import bind_verify_params, verify_module
+    from superpose.verify.check import bind_run
 
-    mod = verify_module(name)
-    params = bind_verify_params(name, raw_params)
-    if trials is None:
-        trials = mod.DEFAULT_TRIALS
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise BadInput(f"trials must be a positive integer, got {trials!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise BadInput(f"seed must be a non-negative integer, got {seed!r}")
+    mod, params, trials = bind_run(name, raw_params, trials, seed)
     entry = entries()[name]
     roots = [entry.verify, entry.derive, getattr(mod.measure, "__module__", None)]
     if "<locals>" in getattr(mod.measure, "__qualname__", ""):
