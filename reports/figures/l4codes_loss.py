@@ -62,7 +62,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                     progress(f"{NAME}: code {code}, K = {K}")
             if not ks:
                 continue
-            line = ax.plot(ks, pred, "-", marker="_", ms=9, label=f"{label} (derived)")[0]
+            line = ax.plot(ks, pred, "-", marker="_", ms=22, mew=1.6, label=f"{label} (derived)")[0]
             plots.errorbar(ax, ks, meas, se, color=line.get_color(), label=f"{label} (MC)")
         ax.axhline(base, color="0.3", ls="--", lw=1.0, label="naive baseline")
         ax.set_yscale("log")
