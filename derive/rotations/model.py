@@ -61,10 +61,10 @@ NAME = "rotations"
 SOURCE = "RiS (Linsefors & Bushnaq, Dec 2025); shared/math/cis2.md §7"
 
 Pl = Param("l", int, 2, lo=1, hi=64, doc="layer (1 = first layer after the input injection)")
-Pz = Param("z", int, 2, lo=1, hi=64, doc="active circuits per forward pass")
+Pz = kcopies.Pz            # declared once (the k-copies variant shares z and S)
 PD = Param("D", int, 1000, lo=24, hi=10**6, doc="network width (d = 4 divides D)")
 PT = Param("T", int, 557, lo=1, hi=10**6, doc="number of circuits <= capacity")
-PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy")
+PS = kcopies.PS
 PARAMS = (Pl, Pz, PD, PT, PS)
 
 
