@@ -214,6 +214,9 @@ class Quantity:
     constraint: Callable[[dict], str | None] | None = field(default=None, compare=False)
     mutants: tuple[tuple[str, sp.Expr], ...] = ()
     integer: bool = False
+    #: For a published form: the short name of our quantity that corrects it (default: the
+    #: name less ``_published`` when that quantity exists); the Findings print both.
+    ours: str = ""
 
     def __post_init__(self) -> None:
         if "." not in self.name:
@@ -341,8 +344,29 @@ class Quantity:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """An open question a construction's measurements answer, for the report's Findings.
+
+    ``question`` is one sentence of report prose (math only inside ``$...$``);
+    ``answer(checks)`` gets every check record of the report (``CheckResult.to_json()``
+    dicts, keyed by check name) and returns one sentence with the numbers, or ``None``
+    when the checks it needs did not run at this scale; ``where`` is the LaTeX label of the
+    figure, table or section that carries the evidence (``fig:<figure module>``,
+    ``tab:<name>``, ``sec:<construction>``).
+    """
+
+    question: str
+    answer: Callable[[Mapping[str, Mapping[str, Any]]], str | None]
+    where: str = ""
+
+
+@dataclass(frozen=True)
 class Construction:
-    """A construction: its quantities, in order, and what the report needs to know."""
+    """A construction: its quantities, in order, and what the report needs to know.
+
+    ``discussion`` is a short paragraph of report prose (the limits of each model) printed
+    after the construction's figures; ``answers`` feed the report's Findings.
+    """
 
     name: str
     title: str
@@ -350,6 +374,8 @@ class Construction:
     quantities: tuple[Quantity, ...]
     source: str = ""
     intro_latex: str = ""
+    discussion: str = ""
+    answers: tuple[Answer, ...] = ()
 
     def __post_init__(self) -> None:
         seen = set()

@@ -545,6 +545,7 @@ class Figure:
     name: str
     files: list[str]
     caption: str
+    natural: bool = False     # placed at the size it was drawn (fonts keep their point size)
 
 
 @dataclass
@@ -654,8 +655,11 @@ def summary_table(sections: Sequence[Section]) -> str:
 
 def _figure(f: Figure) -> str:
     pdfs = [p for p in f.files if p.endswith(".pdf")] or f.files
-    width = "0.85\\linewidth" if len(pdfs) == 1 else "0.48\\linewidth"
-    imgs = "\\hfill\n".join(rf"\includegraphics[width={width}]{{{p}}}" for p in pdfs)
+    if f.natural:
+        imgs = "\n".join(rf"\includegraphics{{{p}}}" for p in pdfs)
+    else:
+        width = "0.85\\linewidth" if len(pdfs) == 1 else "0.48\\linewidth"
+        imgs = "\\hfill\n".join(rf"\includegraphics[width={width}]{{{p}}}" for p in pdfs)
     return (r"\begin{figure}[H]\centering" "\n" + imgs + "\n"
             rf"\caption{{{text(f.caption)}}}\label{{fig:{label(f.name)}}}" "\n"
             r"\end{figure}" "\n")

@@ -248,9 +248,20 @@ def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> Non
         try:
             fmod = importlib.import_module(f"superpose.reports.figures.{modname}")
             with plots.style():       # the report style, only while the script draws
-                paths = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"    {m}"))
-            rel = sorted(Path(p).resolve().relative_to(tmp.resolve()).as_posix() for p in paths)
-            part.figures.append(latex.Figure(modname, rel, str(getattr(fmod, "CAPTION", ""))))
+                made = fmod.make(figdir, scale, seed, progress=lambda m: clock(f"    {m}"))
+
+            def rel(p) -> str:
+                return Path(p).resolve().relative_to(tmp.resolve()).as_posix()
+
+            if made and all(isinstance(x, tuple) for x in made):
+                # (file, caption) pairs: one figure each, placed at the size it was drawn
+                for k, (path, caption) in enumerate(made):
+                    fname = modname if len(made) == 1 else f"{modname}-{k + 1}"
+                    part.figures.append(latex.Figure(fname, [rel(path)], str(caption),
+                                                     natural=True))
+            else:
+                part.figures.append(latex.Figure(modname, sorted(rel(p) for p in made),
+                                                 str(getattr(fmod, "CAPTION", ""))))
         except Exception:
             part.errors.append(_error(f"figure {modname}", clock))
 
