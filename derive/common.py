@@ -73,3 +73,32 @@ def fixed_generator(*key: int) -> np.random.Generator:
     if not key or not all(isinstance(k, (int, np.integer)) and k >= 0 for k in key):
         raise ValueError(f"fixed_generator needs non-negative integer keys, got {key!r}")
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(k) for k in key])))
+
+
+# ----------------------------------------------------------- answers for the Findings
+
+
+def records_of(checks, quantity: str) -> list:
+    """The check records (``checks.json`` dicts, keyed by check name) of one quantity, in
+    name order; the ``Answer.answer`` functions of the constructions read them."""
+    return [checks[k] for k in sorted(checks)
+            if checks[k].get("quantity") == quantity and checks[k].get("measured") is not None]
+
+
+def deviations(records, *, against: str = "predicted") -> list[float]:
+    """``measured / record[against] - 1`` of each record with a non-zero ``against`` value."""
+    out = []
+    for r in records:
+        ref = r.get(against)
+        if ref not in (None, 0) and r.get("measured") is not None:
+            out.append(float(r["measured"]) / float(ref) - 1.0)
+    return out
+
+
+def percent_range(devs) -> str:
+    """``"36--56%"`` for the magnitudes of relative deviations (one value: ``"36%"``)."""
+    mags = sorted(round(abs(d) * 100) for d in devs)
+    if not mags:
+        return ""
+    lo, hi = mags[0], mags[-1]
+    return f"{lo}%" if lo == hi else f"{lo}--{hi}%"

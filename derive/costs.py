@@ -32,17 +32,18 @@ from scipy import integrate, special
 
 from superpose.derive.bounds import gauss_abs_max_mean_bound
 from superpose.derive.cache import cached
-from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
+from superpose.derive.common import deviations, percent_range, records_of
+from superpose.derive.quantity import Answer, BadInput, Construction, Param, Quantity, Step
 
 NAME = "costs"
-SOURCE = "Linsefors, Some costs of superposition (uand.md §6)"
+SOURCE = r"\citet{costs}, section on sparsity"
 
 N = Param("n", int, 256, lo=2, hi=10**7, doc="dimension of the space (neurons)")
 M = Param("m", int, 1024, lo=2, hi=10**9, doc="number of features")
 K = Param("k", int, 8, lo=1, hi=10**7, doc="active features")
 T = Param("t", int, 4, lo=0, hi=10**4, doc="read-compute-re-embed layers")
-SIG = Param("sigma", float, 0.25, lo=0.0, hi=10**3, doc="target RMS noise (> 0)")
-EPS = Param("eps", float, 1.0, lo=0.0, hi=10**3, doc="target worst-case noise (> 0)", latex="epsilon")
+SIG = Param("sigma", float, 0.25, lo=0.0, hi=10**3, doc="target RMS noise, positive")
+EPS = Param("eps", float, 1.0, lo=0.0, hi=10**3, doc="target worst-case noise, positive", latex="epsilon")
 
 n, m, k, t = N.symbol, M.symbol, K.symbol, T.symbol
 
@@ -158,26 +159,74 @@ def _compound_quantities() -> list[Quantity]:
     return [
         _q("compound_ms_cleanup", (N, K, T), "mean-square", "exact",
            r"\mathbb E[(\hat y^{(t)}_a - y_a)^2]/y_a^2,\ a\in I,\ \text{inactive readouts zeroed}",
-           clean, doc="relative MS error of an active feature after t read/compute/re-embed "
-           "layers with fresh random features and a perfect clean-up of inactive features",
+           clean, doc="Relative mean-square error of an active feature after $t$ layers that "
+           "read, compute and re-embed in fresh random features, with a perfect clean-up of the "
+           "inactive features.",
            steps=(Step(r"e^{(t+1)}_a", r"e^{(t)}_a+\sum_{b\in I\setminus a}\hat y^{(t)}_b\,"
-                       r"f'_a\cdot f'_b", "re-embed the k active readouts in fresh features"),
+                       r"f'_a\cdot f'_b", "the $k$ active readouts are re-embedded in fresh random features $f'$"),
                   Step(r"A_{t+1}", r"A_t+\frac{k-1}{n}(1+A_t)",
-                       "E(f'.f')^2 = 1/n, uncorrelated pairs, E e = 0, E yhat^2 = 1 + A"),
-                  Step(r"A_t", clean, "rsolve, A_0 = 0"),
-                  Step("", r"\approx t(k-1)/n", "small t k / n"),
+                       r"$\mathbb E(f'_a\cdot f'_b)^2=1/n$, distinct pairs uncorrelated, the "
+                       r"error has mean 0 and $\mathbb E(\hat y^{(t)}_b)^2=1+A_t$"),
+                  Step(r"A_t", clean, r"solving the linear recurrence with $A_0=0$"),
+                  Step("", r"\approx t(k-1)/n", r"first order in $tk/n$"),
                   Step(r"\text{gain }\gamma", r"A_t\text{ unchanged}",
-                       "a linear compute y -> gamma y scales error and signal alike")),
-           source=SOURCE + " ('Compounding noise' [not available]; derived here)"),
+                       r"a linear computation $y\mapsto\gamma y$ scales error and signal "
+                       "alike")),
+           source=SOURCE + r"; its section on compounding noise is not available to us, so "
+           "the recurrence is derived here"),
         _q("compound_ms_nocleanup", (N, M, K, T), "mean-square", "exact",
            r"\mathbb E[(\hat y^{(t)}_a - y_a)^2],\ a\in I,\ \text{all m readouts re-embedded}",
-           nocl, doc="the same without clean-up: the inactive features' noise is re-embedded "
-           "and the total power grows by 1 + (m-1)/n per layer",
-           steps=(Step(r"A_{t+1}", r"A_t+\frac1n\big[(k-1)(1+A_t)+(m-k)B_t\big]", "active"),
-                  Step(r"B_{t+1}", r"B_t+\frac1n\big[k(1+A_t)+(m-k-1)B_t\big]", "inactive"),
-                  Step(r"S_t", r"k\,g^t,\ g=" + sp.latex(g), "S = k(1+A) + (m-k)B"),
-                  Step(r"A_t", nocl, "rsolve for u = 1 + A, u_0 = 1"))),
+           nocl, doc="The same without clean-up: the noise of the inactive features is "
+           r"re-embedded too, and the total power grows by the factor $1+(m-1)/n$ per layer.",
+           steps=(Step(r"A_{t+1}", r"A_t+\frac1n\big[(k-1)(1+A_t)+(m-k)B_t\big]",
+                       r"$A_t$ is the relative mean-square error of an active feature"),
+                  Step(r"B_{t+1}", r"B_t+\frac1n\big[k(1+A_t)+(m-k-1)B_t\big]",
+                       r"$B_t$ is the mean-square readout of an inactive feature"),
+                  Step(r"S_t", r"k\,g^t,\ g=" + sp.latex(g),
+                       r"the total power $S_t=k(1+A_t)+(m-k)B_t$ is multiplied by $g$ per layer"),
+                  Step(r"A_t", nocl, r"solving the linear recurrence for $u_t=1+A_t$ with "
+                       r"$u_0=1$"))),
     ]
+
+
+# ------------------------------------------------------------------ report prose
+
+INTRO = (r"\citet{costs} stores $m$ features as random unit vectors $f_1,\dots,f_m$, drawn "
+         r"uniformly from the sphere of $\mathbb R^n$; a set $I$ of $k$ of them is active and "
+         r"stored as $x=\sum_{a\in I}f_a$, and feature $b$ is read as $f_b\cdot x$. The readout "
+         r"noise $\sum_{a\in I\setminus b}f_a\cdot f_b$ has an exact mean square, $k/n$ for an "
+         r"inactive and $(k-1)/n$ for an active feature, and its worst case over the $m-k$ "
+         r"inactive features has an exact one-dimensional integral and a rigorous sub-Gaussian "
+         r"bound. The post's estimates use the Johnson--Lindenstrauss overlap "
+         r"$\epsilon=\sqrt{8\ln m/n}$, the noise $\epsilon\sqrt\ell$ with $\ell=k$ active "
+         r"features, and the capacity $\ell<n/(8\ln m)$.")
+
+DISCUSSION = (r"The features are exactly uniform on the sphere and the readout is a single dot "
+              "product, so the mean squares are exact; trained features are neither independent "
+              "nor isotropic, and a trained readout can use a bias or a threshold. The worst case "
+              "is the expectation of the maximum over inactive features for one stored vector, "
+              "not a maximum over every input. The compounding model re-embeds every layer in "
+              "fresh independent features and computes the identity; correlated embeddings "
+              "across layers, or a nonlinear computation, are outside it.")
+
+
+def _answer_costs(checks) -> str | None:
+    noise = records_of(checks, f"{NAME}.noise_max_published")
+    inner = records_of(checks, f"{NAME}.max_inner_published")
+    bound = records_of(checks, f"{NAME}.noise_max_bound")
+    if not noise or not inner or not bound:
+        return None
+    return (r"Linsefors' worst-case noise $\epsilon\sqrt\ell$ is pessimistic: the measured "
+            "expected worst inactive readout is "
+            + percent_range(deviations(noise)) + " below it, and the measured worst pairwise "
+            r"overlap is " + percent_range(deviations(inner)) + r" below her $\epsilon$, at "
+            + str(len(noise)) + r" points $(n,m,k)$, while the measurement is only "
+            + percent_range(deviations(bound)) + " below our rigorous sub-Gaussian bound.")
+
+
+ANSWERS = (Answer(r"How pessimistic are the noise $\epsilon\sqrt\ell$ and the overlap "
+                  r"$\epsilon=\sqrt{8\ln m/n}$ of \citet{costs}?", _answer_costs,
+                  "q:costs.noise_max_published"),)
 
 
 # ------------------------------------------------------------------ quantities
@@ -186,64 +235,81 @@ def construction() -> Construction:
     u2 = sp.Symbol("u^2", positive=True)
     qs = [
         _q("inner_ms", (N,), "mean-square", "exact", r"\mathbb E[(f_a\cdot f_b)^2],\ a\ne b",
-           1 / n, steps=(Step(r"\sum_{i=1}^n u_i^2", "1", "unit vector"),
-                         Step(r"\mathbb E u_1^2", 1 / n, "exchangeable coordinates; f_a.f_b is "
-                              "a coordinate of f_a in a basis containing f_b")),
-           doc="mean square inner product of two random unit features"),
+           1 / n, steps=(Step(r"\sum_{i=1}^n u_i^2", "1",
+                              r"$u=(u_1,\dots,u_n)$ is a uniform unit vector"),
+                         Step(r"\mathbb E u_1^2", 1 / n, r"the coordinates are exchangeable, and "
+                              r"$f_a\cdot f_b$ is a coordinate of $f_a$ in a basis containing "
+                              r"$f_b$")),
+           doc="Mean square inner product of two random unit features $f_a$, $f_b$."),
         _q("noise_ms_inactive", (N, K), "mean-square", "exact",
            r"\mathbb E[(f_b\cdot x)^2],\ b\notin I", k / n,
-           steps=(Step(r"f_b\cdot x", r"\sum_{a\in I}f_a\cdot f_b", "x = sum of active features"),
-                  Step(r"\mathbb E(\cdot)^2", k / n, "k uncorrelated terms of mean square 1/n")),
-           doc="readout noise of an inactive feature, mean square"),
+           steps=(Step(r"f_b\cdot x", r"\sum_{a\in I}f_a\cdot f_b",
+                       r"the stored vector $x$ is the sum of the active features"),
+                  Step(r"\mathbb E(\cdot)^2", k / n,
+                       r"$k$ uncorrelated terms of mean square $1/n$")),
+           doc="Mean-square readout noise of an inactive feature."),
         _q("noise_ms_active", (N, K), "mean-square", "exact",
            r"\mathbb E[(f_b\cdot x-1)^2],\ b\in I", (k - 1) / n,
-           doc="readout noise of an active feature, mean square",
-           steps=(Step(r"f_b\cdot x-1", r"\sum_{a\in I\setminus b}f_a\cdot f_b", "|f_b| = 1"),)),
+           doc="Mean-square readout noise of an active feature.",
+           steps=(Step(r"f_b\cdot x-1", r"\sum_{a\in I\setminus b}f_a\cdot f_b",
+                       r"$|f_b|=1$"),)),
         _q("noise_max_ms", (N, M, K), "max", "exact",
            r"\mathbb E\max_{b\notin I}(f_b\cdot x)^2",
            compute=_wrap(noise_max_ms, "n m k".split()),
-           steps=(Step(r"f_b\cdot x", r"|x|\,u_b", "u_b = f_b . x/|x|, iid given x, independent "
-                       "of |x|"),
-                  Step(u2, r"\sim\mathrm{Beta}(\tfrac12,\tfrac{n-1}2)", "sphere coordinate"),
+           steps=(Step(r"f_b\cdot x", r"|x|\,u_b", r"$u_b=f_b\cdot x/|x|$ are iid given $x$ "
+                       r"and independent of $|x|$"),
+                  Step(u2, r"\sim\mathrm{Beta}(\tfrac12,\tfrac{n-1}2)",
+                       "the square of one coordinate of a uniform point on the sphere"),
                   Step(r"\mathbb E\max_b(f_b\cdot x)^2", r"k\int_0^1\big(1-I_s(\tfrac12,"
-                       r"\tfrac{n-1}2)^{m-k}\big)ds", "E|x|^2 = k; tail integral of the max")),
-           doc="expected largest squared readout among the inactive features (exact, quadrature)"),
+                       r"\tfrac{n-1}2)^{m-k}\big)ds",
+                       r"$\mathbb E|x|^2=k$, the tail integral of the maximum, and $I_s$ the "
+                       "regularised incomplete Beta function")),
+           doc="Expected largest squared readout among the inactive features (exact; one "
+           "quadrature)."),
         _q("noise_max_bound", (N, M, K), "max", "upper-bound",
            r"\mathbb E\max_{b\notin I}|f_b\cdot x|", noise_max_bound(n, m, k),
            steps=(Step(r"\mathbb E e^{\lambda u}", r"{}_0F_1(;\tfrac n2;\tfrac{\lambda^2}4)"
-                       r"\le e^{\lambda^2/(2n)}", "(n/2)_j >= (n/2)^j termwise"),
+                       r"\le e^{\lambda^2/(2n)}",
+                       r"termwise, since the rising factorial $(n/2)_j\ge(n/2)^j$"),
                   Step(r"\mathbb E\max_b|u_b|", r"\sqrt{2\ln(2(m-k))/n}",
-                       "bounds.gauss_abs_max_mean_bound, sigma^2 = 1/n"),
-                  Step(r"\mathbb E|x|", r"\le\sqrt k", "Jensen"),
-                  Step("", noise_max_bound(n, m, k), "product (independence)")),
-           doc="rigorous bound on the expected worst inactive readout"),
+                       r"the sub-Gaussian maximal inequality (Lemma M1) with $\sigma^2=1/n$"),
+                  Step(r"\mathbb E|x|", r"\le\sqrt k", "Jensen's inequality"),
+                  Step("", noise_max_bound(n, m, k), r"the product, since $|x|$ and the "
+                       r"$u_b$ are independent")),
+           doc="Rigorous upper bound on the expected worst readout of an inactive feature."),
         _q("max_inner_bound", (N, M), "max", "upper-bound",
            r"\mathbb E\max_{a<b}|f_a\cdot f_b|", gauss_abs_max_mean_bound(m * (m - 1) / 2,
                                                                           1 / sp.sqrt(n)),
            steps=(Step("", gauss_abs_max_mean_bound(m * (m - 1) / 2, 1 / sp.sqrt(n)),
-                       "maximal inequality over C(m,2) sub-Gaussian inner products (no "
-                       "independence needed)"),),
-           doc="expected worst pairwise inner product (our version of the JL epsilon)"),
+                       r"the maximal inequality (Lemma M1) over the $\binom m2$ sub-Gaussian "
+                       "inner products; it needs no independence"),),
+           doc="Expected worst pairwise inner product: our rigorous version of the "
+           r"Johnson--Lindenstrauss $\epsilon$."),
         _q("max_inner_published", (N, M), "max", "asymptotic",
            r"\epsilon_{\rm JL}", sp.sqrt(8 * sp.log(m) / n), published=True,
-           limit="order of magnitude only ('hand-wavy', JL with constant 8)",
-           doc="Linsefors' epsilon = sqrt(8 ln m / n), per unit of another feature"),
+           limit="an order of magnitude only: the author calls it hand-wavy; a "
+           "Johnson--Lindenstrauss bound with constant 8",
+           doc=r"Linsefors' interference $\epsilon=\sqrt{8\ln m/n}$ per unit of another "
+           "feature."),
         _q("noise_max_published", (N, M, K), "max", "asymptotic",
            r"\epsilon_{\rm JL}\sqrt l", sp.sqrt(8 * k * sp.log(m) / n), published=True,
-           limit="order of magnitude only", doc="Linsefors' noise eps sqrt(l), l = k active"),
+           limit="an order of magnitude only",
+           doc=r"Linsefors' noise $\epsilon\sqrt\ell$ with $\ell=k$ active features."),
         _q("capacity_ms", (N, SIG), "count", "exact", r"\max\{k: k/n\le\sigma^2\}",
            sp.floor(n * SIG.symbol**2), integer=True,
-           doc="most active features with inactive-readout RMS noise <= sigma"),
+           doc=r"Most active features for which the RMS readout noise of an inactive feature "
+           r"is at most $\sigma$."),
         _q("capacity_worst", (N, M, EPS), "count", "exact",
            r"\max\{k\le m/2: \sqrt{2k\ln(2(m-k))/n}\le\epsilon\}", integer=True,
            compute=_wrap(capacity_worst, "n m eps".split()),
-           doc="most active features whose worst inactive readout is certified <= eps on "
-           "average (from noise_max_bound)"),
+           doc="Most active features for which the rigorous bound on the expected worst "
+           r"inactive readout is at most $\epsilon$."),
         _q("capacity_published", (N, M), "count", "exact", r"n/(8\ln m)",
            sp.floor(n / (8 * sp.log(m))), integer=True, published=True,
-           doc="Linsefors' capacity l < n/(8 ln m) (noise eps sqrt(l) < 1)"),
+           doc=r"Linsefors' capacity $\ell<n/(8\ln m)$, from the noise $\epsilon\sqrt\ell<1$."),
     ] + _compound_quantities()
     return Construction(
         NAME, "Costs of storing features in superposition",
-        "Readout noise of k active random unit features in R^n: mean square, worst case "
-        "over features, capacity, and how noise compounds over layers.", tuple(qs), source=SOURCE)
+        r"Readout noise of $k$ active random unit features in $\mathbb R^n$: mean square, "
+        "worst case over features, capacity, and how noise compounds over layers.", tuple(qs),
+        source=SOURCE, intro_latex=INTRO, discussion=DISCUSSION, answers=ANSWERS)

@@ -39,13 +39,14 @@ import math
 import numpy as np
 import sympy as sp
 
-from superpose.derive.quantity import Construction, Param, Quantity, Step
+from superpose.derive.common import records_of
+from superpose.derive.quantity import Answer, Construction, Param, Quantity, Step
 
 NAME = "pingpong"
-SOURCE = "Gibson, Ping-pong computation in superposition (cis2.md §9)"
+SOURCE = r"\citet{pingpong}, later retitled \citet{gibsonblock}"
 
 DW = Param("D", int, 32, lo=1, hi=10**9, doc="memory width (neurons)")
-dw = Param("d", int, 4, lo=1, hi=10**6, doc="circuit width; must divide D")
+dw = Param("d", int, 4, lo=1, hi=10**6, doc="circuit width; divides $D$")
 LL = Param("L", int, 3, lo=1, hi=10**6, doc="circuit depth (layers)")
 
 D, d, L = DW.symbol, dw.symbol, LL.symbol
@@ -112,6 +113,43 @@ def rounding_bounds(weights: np.ndarray, biases: np.ndarray, B: np.ndarray, xmax
     return e_net, e_ref
 
 
+INTRO = (r"\citet{pingpong} splits a memory of width $D$ into $N=D/d$ blocks of $d$ neurons; "
+         r"a circuit is an ordered pair $t=(i,j)$ of blocks, so $T=N^2$ circuits of width $d$ and "
+         r"depth $L$ share the memory. A one-hot code of the source block and a binary code of "
+         "the destination block ride along; at each layer a gate subtracts a large constant "
+         r"$B_l$ times the Hamming distance between the binary code and each block's index, "
+         "which zeroes every block but the destination, and the two codes swap roles. The post "
+         r"leaves $B_l$ open; we take the smallest power of two at least twice the largest "
+         r"pre-activation $P_l$, so that with one active circuit the network is exact up to "
+         "a proved bound on floating-point rounding.")
+
+DISCUSSION = ("The construction is exact only with a single active circuit: with two, the "
+              "superposed codes defeat the gate, and the error is of the order of the gate "
+              "constant. Its width grows linearly in the memory and the number of circuits is "
+              r"only $(D/d)^2$, so it trades the capacity of the random constructions for "
+              "exactness. Exactness is verified on the drawn weights at the sizes run, with "
+              "the rounding bound as tolerance.")
+
+
+def _answer(checks) -> str | None:
+    broken = records_of(checks, f"{NAME}.z2_broken_fraction")
+    exact = records_of(checks, f"{NAME}.exact_failures")
+    if not broken or not exact:
+        return None
+    lo = min(float(r["measured"]) for r in broken)
+    hi = max(float(r["measured"]) for r in broken)
+    worst = max(float(r["measured"]) for r in exact)
+    frac = f"{100 * lo:.0f}%" if round(100 * lo) == round(100 * hi) else \
+        f"{100 * lo:.0f}--{100 * hi:.0f}%"
+    return (f"With one active circuit the network is exact ({worst:.0f} outputs beyond the "
+            f"rounding bound at {len(exact)} sizes); with two active circuits {frac} of the "
+            "circuits return a wrong output.")
+
+
+ANSWERS = (Answer("Does the ping-pong construction stay exact when two circuits are active?",
+                  _answer, "q:pingpong.z2_broken_fraction"),)
+
+
 def construction() -> Construction:
     N = D / d
     width = D + N + sp.ceiling(sp.log(N, 2))
@@ -123,43 +161,50 @@ def construction() -> Construction:
 
     qs = (
         q("circuits", (DW, dw), "count", "exact", r"T=\#\{(i,j)\}", N**2, integer=True,
-          doc="circuits held exactly: ordered pairs of the D/d blocks",
-          steps=(Step("T", N**2, "a circuit is an ordered (source, destination) block pair; "
-                      "each block pair of the D x D matrix belongs to exactly one circuit"),)),
+          doc="Circuits computed exactly: the ordered pairs of the $D/d$ blocks.",
+          steps=(Step("T", N**2, "a circuit is an ordered pair (source, destination) of blocks; "
+                      r"each block pair of the $D\times D$ weight matrix belongs to exactly "
+                      "one circuit"),)),
         q("width", (DW, dw), "count", "exact", r"\text{neurons per layer}", width, integer=True,
-          doc="memory + one-hot source code + binary destination code",
+          doc="Neurons per layer: memory, a one-hot code of the source block and a binary code of the destination block.",
           steps=(Step(r"\text{width}", r"D+\frac Dd+\lceil\log_2\frac Dd\rceil",
-                      "memory D, one-hot code of N = D/d blocks, binary code of N blocks"),)),
+                      r"memory of width $D$, a one-hot code of the $N=D/d$ blocks and a binary code of "
+                      "the same blocks"),)),
         q("width_overhead", (DW, dw), "value", "exact", r"\text{width}/D-1",
-          1 / d + sp.ceiling(sp.log(N, 2)) / D, doc="relative width overhead"),
+          1 / d + sp.ceiling(sp.log(N, 2)) / D, doc="Relative width overhead over the memory."),
         q("depth", (LL,), "count", "exact", r"\text{ReLU layers}", L, integer=True,
           mutants=(("L+1", L + 1), ("L-1", L - 1)),
-          doc="ReLU layers: one per circuit layer (the codes swap in the same layer); the "
-          "input arrives as (x in block i, one-hot i, binary j)",
+          doc="ReLU layers: one per circuit layer, since the codes swap within the same layer; "
+          r"the input arrives as $x$ in block $i$, the one-hot code of $i$ and the binary code "
+          r"of $j$.",
           steps=(Step(r"\text{depth}", "L", "gate, bias and code swap all act within the "
                       "layer that applies the circuit's weights"),)),
         q("depth_published", (LL,), "count", "exact", r"L+2", L + 2, integer=True,
-          published=True, doc="the post's layer count (probably counts an embedding and a "
-          "read-out layer that our input/output convention does not need)"),
+          published=True, doc="The post's layer count; it probably counts an embedding and a "
+          "read-out layer that our input and output convention does not need."),
         q("exact_failures", (DW, dw, LL), "count", "exact",
           r"\#\{(t,x): |\hat y_t(x)-y_t(x)|_\infty>e_{\rm net}+e_{\rm ref}\}",
           sp.Integer(0), integer=True, mutants=(("one failure", sp.Integer(1)),),
-          doc="z = 1 outputs that miss the circuit's own output by more than the a-priori "
-          "float64 rounding bound (rounding_bounds)",
-          steps=(Step(r"\hat y_t", r"y_t", "non-destination blocks are zeroed exactly "
-                      "(B_l > P_l); the destination's gate term is exactly 0"),)),
+          doc="Outputs with one active circuit that miss the circuit's own output by more than "
+          "the a-priori bound on double-precision rounding.",
+          steps=(Step(r"\hat y_t", r"y_t", "every block but the destination is zeroed exactly, "
+                      r"since the gate constant $B_l$ exceeds the largest pre-activation $P_l$; "
+                      "the gate term of the destination is exactly 0"),)),
         q("z2_error_ms", (DW, dw, LL), "mean-square", "exact",
           r"\mathbb E|\hat y_t-y_t|^2\ \text{with two circuits active}", None,
-          doc="measured only: with z = 2 the superposed codes break the gate (the Hamming "
-          "penalty becomes H(r,j1)+H(r,j2)-popcount(r), which can be negative, so "
-          "destination blocks get +O(B) or are zeroed), both sources feed each destination "
-          "through foreign circuits' weights, and the one-hot decoder of a superposed binary "
-          "code misfires; the error is O(B) and depends on the drawn weights"),
+          doc="Measured only. With two active circuits the superposed codes break the gate: the "
+          r"Hamming penalty becomes $H(r,j_1)+H(r,j_2)-|r|$, with $|r|$ the number of ones in "
+          r"the binary code of block $r$, which can be negative, so destination blocks gain "
+          r"$O(B)$ or are zeroed; both sources feed each destination through the weights of "
+          "other circuits, and the one-hot decoder of a superposed binary code misfires. The "
+          r"error is $O(B)$, with $B$ the gate constant, and depends on the drawn weights."),
         q("z2_broken_fraction", (DW, dw, LL), "probability", "exact",
           r"P(|\hat y_t-y_t|_\infty>\tau\max(1,|y_t|_\infty))\ \text{with two circuits active}",
-          None, doc="measured only: fraction of active circuits whose output is wrong at z = 2"),
+          None, doc="Measured only: the fraction of active circuits whose output is wrong when two "
+          "circuits are active."),
     )
     return Construction(
         NAME, "Ping-pong: exact computation in superposition for one active circuit",
-        "Gibson's block construction: T = (D/d)^2 circuits of width d in width "
-        "D + D/d + ceil(log2(D/d)), exact for z = 1; what breaks at z = 2.", qs, source=SOURCE)
+        r"Gibson's block construction: $T=(D/d)^2$ circuits of width $d$ in width "
+        r"$D+D/d+\lceil\log_2(D/d)\rceil$, exact for one active circuit; what breaks with two.",
+        qs, source=SOURCE, intro_latex=INTRO, discussion=DISCUSSION, answers=ANSWERS)
