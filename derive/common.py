@@ -97,8 +97,9 @@ def deviations(records, *, against: str = "predicted") -> list[float]:
 
 def percent_range(devs) -> str:
     """``"36--56%"`` for the magnitudes of relative deviations (one value: ``"36%"``)."""
-    mags = sorted(round(abs(d) * 100) for d in devs)
+    mags = sorted(abs(d) * 100 for d in devs)
     if not mags:
         return ""
-    lo, hi = mags[0], mags[-1]
+    nd = 0 if mags[-1] >= 10 else 1
+    lo, hi = (f"{x:.{nd}f}" for x in (mags[0], mags[-1]))
     return f"{lo}%" if lo == hi else f"{lo}--{hi}%"

@@ -232,16 +232,24 @@ def problems(s: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def registered_strings(names=None) -> Iterator[tuple[str, str]]:
+def registered_strings(names=None, *, lemmas: bool = True) -> Iterator[tuple[str, str]]:
     """``(where, string)`` for every report string the registry holds.
 
     Construction title, doc, setup paragraph (``intro_latex``), discussion and source;
     every quantity's doc, source, tolerance reason and limit; every parameter's meaning
     (once per construction); every derivation step's justification; every open question.
     Figure captions and check notes are made at run time and are checked where they are
-    made.  ``names`` restricts to some constructions (default: all registered).
+    made.  ``names`` restricts to some constructions (default: all registered); ``lemmas``
+    adds the statement, conditions and proof of every lemma of the appendix table.
     """
     from superpose.derive.quantity import available, get_construction
+
+    if lemmas:
+        from superpose.derive.lemmas import LEMMAS
+
+        for lem in LEMMAS:
+            for f in ("statement", "conditions", "proof"):
+                yield f"lemma {lem.id}: {f}", getattr(lem, f)
 
     for name in (available() if names is None else names):
         c = get_construction(name)

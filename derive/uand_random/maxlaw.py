@@ -67,7 +67,8 @@ from superpose.derive import bounds as _bounds
 from superpose.derive.uand_random import model as _ur
 from superpose.derive.quantity import BadInput, Param, Quantity, Step
 
-SOURCE = "uand.md §5 (open question); TMF thread, Kaarel's reply (max error Theta(log N / sqrt N))"
+SOURCE = (r"an open question of \citet{tmfthread}: Hänni's reply states a maximum error "
+          r"$\Theta(\log N/\sqrt N)$")
 L = _ur.L
 M = _ur.M
 N = Param("N", int, default=256, lo=1, hi=1 << 20, doc="neurons")
@@ -177,51 +178,64 @@ def quantities() -> tuple[Quantity, ...]:
     c0sq = c0_squared()
     msym = off_pairs(MSYM, LSYM)
     law = [Step(r"Y_k=r_kh_k", r"\varepsilon_kX_k^+/K_\ell,\ X_k\sim\mathcal N(0,\ell)",
-                "off pair: an unwired sign s_U or s_V is a fair coin independent of X"),
-           Step(r"\operatorname{Var}Y", _ur._lx(c0sq), "E[(X^+)^2] = l/2: C_0^2 = l/(2K_l^2)"),
+                r"for an off pair an unwired sign $\varepsilon_k$ ($s_U$ or $s_V$) is a fair "
+                r"coin independent of $X_k$"),
+           Step(r"\operatorname{Var}Y", _ur._lx(c0sq),
+                r"$\mathbb E[(X^+)^2]=\ell/2$, so $C_0^2=\ell/(2K_\ell^2)$"),
            Step(r"\ln\mathbb Ee^{\lambda Y}", r"\ln\tfrac12\big(1+e^{v\lambda^2/2}\big),\ v=2C_0^2",
-                "E cosh(lambda X^+/K) = 1/2 + E cosh(lambda X/K)/2"),
-           Step(r"M", _ur._lx(msym), "off pairs of one input")]
+                r"$\mathbb E\cosh(\lambda X^+/K_\ell)=\frac12+\frac12\mathbb E\cosh(\lambda X/K_\ell)$"),
+           Step(r"M", _ur._lx(msym), r"$M$ counts the off pairs of one input")]
     sub = sp.sqrt(2 * c0sq) * sp.sqrt(2 * sp.log(2 * msym))
     assert sp.simplify(sub - _bounds.gauss_abs_max_mean_bound(msym, sp.sqrt(2 * c0sq))) == 0
     return (
         _q("max_error_chernoff_bound", params, "mean", "upper-bound", DEFINITION,
            law + [Step(r"P(|e|\ge t)", r"2e^{-NI(t)},\ I(t)=\sup_\lambda(\lambda t-\Lambda(\lambda))",
-                       "Chernoff for the iid mean (exact log-MGF)"),
+                       r"the Chernoff bound for the iid mean, with the exact log-moment "
+                       r"generating function $\Lambda$"),
                   Step(r"T", r"\sqrt N\int_0^\infty\min\big(1,2Me^{-NI(t)}\big)dt",
-                       "union bound over the M off pairs; E Z = int P(Z > t) dt"),
-                  Step("", r"C_0\sqrt{2\ln 2M}\,(1+o(1)),\ \ln M\ll N", "I(t) = t^2/(2C_0^2) + O(t^4)")],
-           r"T^{\rm Ch}", "Union + Chernoff upper bound on sqrt(N) E max|e| over the off pairs of "
-           "one input (rigorous for every N).", constraint=_m_gt_l,
+                       r"the union bound over the $M$ off pairs, and "
+                       r"$\mathbb EZ=\int_0^\infty P(Z>t)\,dt$"),
+                  Step("", r"C_0\sqrt{2\ln 2M}\,(1+o(1)),\ \ln M\ll N",
+                       r"$I(t)=t^2/(2C_0^2)+O(t^4)$")],
+           r"T^{\rm Ch}", r"Union and Chernoff upper bound on $T=\sqrt N\,\mathbb E\max|e|$ "
+           r"over the off pairs of one input, rigorous for every $N$.", constraint=_m_gt_l,
            compute=lambda l, m, N: chernoff_bound(l, m, N)),
         _q("max_error_subgaussian_bound", params, "mean", "upper-bound", DEFINITION,
-           law + [Step(r"\Lambda(\lambda)", r"\le v\lambda^2/2", r"\tfrac12(1+e^{2u})\le e^{2u}"),
-                  Step(r"T", _ur._lx(sub), "bounds.gauss_abs_max_mean_bound (BLM Thm 2.5) with "
-                       "sigma^2 = v: needs no independence; sqrt(2) loose")],
-           r"T^{\rm sG}", "Sub-Gaussian + union upper bound sqrt(2) C_0 sqrt(2 ln 2M) (every N).",
+           law + [Step(r"\Lambda(\lambda)", r"\le v\lambda^2/2",
+                       r"$\tfrac12(1+e^{2u})\le e^{2u}$"),
+                  Step(r"T", _ur._lx(sub), r"the sub-Gaussian maximal inequality (Lemma M1, "
+                       r"\citet{blm2013}, Theorem 2.5) with $\sigma^2=v$; it needs no independence "
+                       r"and is loose by a factor $\sqrt2$")],
+           r"T^{\rm sG}", r"Sub-Gaussian and union upper bound $\sqrt2\,C_0\sqrt{2\ln 2M}$, "
+           r"for every $N$.",
            constraint=_m_gt_l, closed_form=sub),
         _q("max_error_extreme_value", params, "mean", "asymptotic", DEFINITION,
            law + [Step(r"e_{ij}\mid h", r"\text{pairwise independent over pairs}",
-                       "inactive sign columns are independent of h; s_i*s_j, s_i*s_k independent"),
+                       r"the inactive sign columns are independent of $h$; $s_is_j$ and $s_is_k$ "
+                       "are independent"),
                   Step(r"\kappa_4\big(\sqrt Ne/\|h\|\ \big|\ h\big)", r"-2\rho_4/N,\ \rho_4=\mathbb Eh^4/(\mathbb Eh^2)^2=6",
-                       "fourth cumulant of a Rademacher sum with weights h_k"),
+                       r"the fourth cumulant of a Rademacher sum with weights $h_k$"),
                   Step(r"x_{\rm quantile}", r"x\big(1+\kappa_4x^2/24\big)",
-                       "first Cramér moderate-deviation term (zero skew)"),
+                       "the first term of Cramér's moderate-deviation expansion (zero skewness)"),
                   Step(r"T", r"C_0\,g_M\Big(1-\frac{\rho_4g_M^2}{12N}-\frac{\rho_4-1}{8N}\Big),\ "
                        r"g_M=\mathbb E\max_{1..M}|\mathcal N(0,1)|",
-                       "independent-max heuristic; E sqrt(||h||^2/(N l/2)) = 1 - (rho_4 - 1)/(8N)")],
-           r"T^{\rm EV}", "Gaussian extreme-value approximation of sqrt(N) E max|e| (M independent "
-           "N(0, C_0^2) with the two 1/N terms: conditional Cramér term and common scale).", constraint=_m_gt_l,
+                       r"the maximum treated as over independent errors, and "
+                       r"$\mathbb E\sqrt{\|h\|^2/(N\ell/2)}=1-(\rho_4-1)/(8N)$")],
+           r"T^{\rm EV}", r"Gaussian extreme-value approximation of $\sqrt N\,\mathbb E\max|e|$: "
+           r"$M$ independent $\mathcal N(0,C_0^2)$ errors with the two $1/N$ terms, the "
+           "conditional Cramér term and the common scale.", constraint=_m_gt_l,
            compute=lambda l, m, N: extreme_value(l, m, N), tolerance=EV_TOL,
-           limit="N -> oo with ln(M) / N -> 0",
-           tolerance_reason=("neglected: the independent-max heuristic for errors that are only "
-                             "pairwise independent given h, and the second-order terms "
-                             "O((rho_4 g_M^2 / (12 N))^2) ~ 1% where the first-order correction "
-                             "is <= 10% (N >= 64 at m <= N); 3% leaves room for both")),
+           limit=r"$N\to\infty$ with $\ln M/N\to0$",
+           tolerance_reason=("neglected: treating the maximum as over independent errors, which "
+                             r"are only pairwise independent given $h$, and the second-order "
+                             r"terms $O\big((\rho_4g_M^2/(12N))^2\big)$, about 1% where the "
+                             r"first-order correction is at most 10% ($N\ge64$ at $m\le N$); 3% "
+                             "leaves room for both")),
         _q("max_error_log_ratio", params, "mean", "asymptotic",
            DEFINITION + r"\ \big/\ \ln N",
-           [Step(r"\sqrt N\max|e|", r"\Theta(\ln N)", "claimed (constant not given)")],
-           r"T/\ln N", "Published claim max error Theta(log N / sqrt N): measured T / ln N "
-           "(no constant was published, so this is info; it should be flat if the claim is tight).",
-           constraint=_m_gt_l, limit="N -> oo", published=True),
+           [Step(r"\sqrt N\max|e|", r"\Theta(\ln N)", "as claimed; no constant is given")],
+           r"T/\ln N", r"The published claim, a maximum error $\Theta(\log N/\sqrt N)$: the "
+           r"measured $T/\ln N$. No constant was published, so the check is informative only; "
+           "the ratio should be flat if the claim is tight.",
+           constraint=_m_gt_l, limit=r"$N\to\infty$", published=True),
     )

@@ -23,12 +23,15 @@ WEIGHTS = ("gaussian", "rademacher")
 TARGETS = {"and": (0, 0, 0, 1), "xor": (0, 1, 1, 0), "feature": (0, 0, 1, 1)}  # at 00, 01, 10, 11
 CASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # (x_i, x_j)
 SIGNS = ("UV", "U", "V", "")  # sign-basis monomials s_U s_V, s_U, s_V, 1 (coefficients a, b, c, d)
-SOURCE = "TMF comment thread (jake_mendel / Kaarel), uand.md §5"
+SOURCE = r"\citet{tmfthread}, the replies of Mendel and Hänni to \citet{tmf}"
 
-L = Param("l", int, default=3, lo=2, doc="active inputs (compositeness), >= 2")
-ON = Param("on", int, default=2, lo=0, hi=2, doc="x_i + x_j: how many of the pair are on")
-ON_FEATURE = Param("on", int, default=1, lo=0, hi=1, doc="x_i: whether the read feature is on")
-M = Param("m", int, default=100, lo=2, doc="number of inputs d_0 (pairs drawn among them)")
+L = Param("l", int, default=3, lo=2, doc="active inputs (compositeness), at least 2",
+          latex=r"\ell")
+ON = Param("on", int, default=2, lo=0, hi=2, doc=r"$x_i+x_j$: how many of the pair are on",
+           latex=r"\mathrm{on}")
+ON_FEATURE = Param("on", int, default=1, lo=0, hi=1, doc=r"$x_i$: whether the read feature is on",
+                   latex=r"\mathrm{on}")
+M = Param("m", int, default=100, lo=2, doc="number of inputs; the pairs are drawn among them")
 LSYM = L.symbol
 ONSYM = ON.symbol
 MSYM = M.symbol

@@ -106,7 +106,8 @@ DE_TOL = 0.15
 #: 2 m <= N <= D / DE_RANGE: where the deterministic equivalent is claimed (away from the
 #: rank N ~ D, and from N < 2 m where its finite-N error exceeds DE_TOL for the feature).
 DE_RANGE = 8
-SOURCE = "beyond.md §2 (TMF thread: trained readoffs of a frozen layer); uand.md §5"
+SOURCE = (r"our extension of \citet{tmfthread}, where the authors report readoffs trained on a "
+          "frozen layer")
 N = Param("N", int, default=64, lo=1, hi=1 << 20, doc="neurons")
 #: Working precision (decimal digits): the forward differences b_j cancel C(l, j)-fold.
 DPS = 60
@@ -355,7 +356,8 @@ def _l_ge_3(v: dict) -> str | None:
 
 
 _TSYM = {"and": r"\mathrm{AND}_{ij}", "xor": r"\mathrm{XOR}_{ij}", "feature": r"x_i"}
-_WDOC = {"gaussian": "N(0,1)", "rademacher": "+-1"}
+_WDOC = {"gaussian": r"$\mathcal N(0,1)$", "rademacher": r"$\pm1$"}
+_TWORD = {"and": "the AND", "xor": "the XOR", "feature": r"the feature $x_i$"}
 
 
 def _name(weights: str, target: str, what: str) -> str:
@@ -371,15 +373,20 @@ def _q(short, params, statistic, accuracy, definition, steps, symbol, doc, **kw)
 def _steps(target: str) -> list[Step]:
     return [
         Step(r"\mathrm{MSE}^*", r"\min_{r,b}\mathbb E_x\big(r^Th(x)+b-" + _TSYM[target] + r"\big)^2",
-             "least squares over the exact input distribution (l of m on, uniform)"),
+             r"least squares over the exact input distribution: $\ell$ of the $m$ inputs on, "
+             "uniformly"),
         Step(r"K(A,B)", r"\mathbb E_w\varphi_w(A)\varphi_w(B)=\kappa(|A\cap B|)=\sum_jb_j\tbinom{|A\cap B|}j",
-             "the kernel depends on the overlap only; b_j forward differences of kappa"),
+             r"the kernel depends on the overlap only; the $b_j$ are forward differences of "
+             r"$\kappa$"),
         Step(r"\lambda_k", r"\frac1D\sum_{j\ge k}b_j\tbinom{\ell-k}{j-k}\tbinom{m-j-k}{\ell-j}",
-             "Johnson scheme: C(|A & B|, j) has eigenvalue C(l-k, j-k) C(m-j-k, l-j) on V_k"),
+             r"in the Johnson scheme $\binom{|A\cap B|}j$ has the eigenvalue "
+             r"$\binom{\ell-k}{j-k}\binom{m-j-k}{\ell-j}$ on the eigenspace $V_k$, of dimension "
+             r"$d_k$ \citep{delsarte1973}"),
         Step(r"\mathrm{MSE}^*", r"\approx\sum_{k\ge1}t_k\frac{\nu}{\lambda_k+\nu},\ "
              r"\sum_{k\ge1}d_k\frac{\lambda_k}{\lambda_k+\nu}=N",
-             "deterministic equivalent of the projection on N Gaussian-equivalent features; "
-             "t_k = ||P_k y||^2 exact"),
+             r"the deterministic equivalent of the projection on $N$ Gaussian-equivalent "
+             r"features, with ridge $\nu$; $t_k=\|P_ky\|^2$, the target's energy in $V_k$, is "
+             "exact"),
     ]
 
 
@@ -394,21 +401,24 @@ def quantities() -> tuple[Quantity, ...]:
                 _name(weights, target, "opt_rms_constant"), (L, M, N), "rms", "approximate",
                 defn[target], _steps(target) + [Step(r"C_{\rm opt}", r"\sqrt{N\,\mathrm{MSE}^*}", "")],
                 r"C^{\rm opt}_{" + _TSYM[target] + "}",
-                f"sqrt(N E_W MSE*) of the least-squares optimal readoff (with a bias) of {target} "
-                f"from a frozen layer with {_WDOC[weights]} weights, over the exact input "
-                "distribution (deterministic-equivalent prediction).",
+                r"$\sqrt{N\,\mathbb E_W\mathrm{MSE}^*}$ of the least-squares optimal readoff, "
+                f"with a bias, of {_TWORD[target]} from a frozen layer with {_WDOC[weights]} "
+                "weights, over the exact input distribution (deterministic-equivalent "
+                "prediction).",
                 compute=(lambda w, t: lambda l, m, N: de_rms_constant(N, m, l, w, t))(weights, target),
                 tolerance=DE_TOL, constraint=_de_range,
                 tolerance_reason=(
-                    "calibrated, not derived: Gaussian equivalence is not exact for ReLU (and "
-                    "+-1) features at these sizes; on the grid of "
-                    "bench/results_uand_random_readoff.md with 2m <= N <= C(m, l)/8 the exact "
-                    "optimum's C exceeds it by at most 8.5-11.6% (AND, XOR) and 14% (feature, "
-                    "+-1, m = 12, l = 5, N = 32, SE 8%); near the rank N ~ C(m, l) (excluded) it "
-                    "fails")))
-    lim = [Step(r"d_k\lambda_k", r"\to\tbinom\ell kb_k,\ t_2/\lambda_2\to1/b_2", r"m\to\infty"),
+                    "calibrated, not derived: Gaussian equivalence is not exact for ReLU "
+                    r"features, nor for $\pm1$ weights, at these sizes; on a benchmark grid with "
+                    r"$2m\le N\le\binom m\ell/8$ the exact optimum's constant exceeds it by at "
+                    "most 8.5--11.6% for the AND and the XOR, and by 14% for the feature with "
+                    r"$\pm1$ weights ($m=12$, $\ell=5$, $N=32$, standard error 8%); near the "
+                    r"rank, $N$ close to $\binom m\ell$ (excluded), it fails")))
+    lim = [Step(r"d_k\lambda_k", r"\to\tbinom\ell kb_k,\ t_2/\lambda_2\to1/b_2",
+                r"as $m\to\infty$"),
            Step(r"\nu", r"\approx\tau_3/N,\ \tau_3=\sum_{j\ge3}\tbinom\ell jb_j",
-                "N >> m^2: components k <= 2 learned; N << m^3: k >= 3 act as an isotropic ridge")]
+                r"for $N\gg m^2$ the components $k\le2$ are learned; for $N\ll m^3$ those "
+                r"with $k\ge3$ act as an isotropic ridge")]
     expr = gaussian_limit_constant_expr()
     for weights in WEIGHTS:
         kw = (dict(closed_form=expr) if weights == "gaussian" else
@@ -417,9 +427,11 @@ def quantities() -> tuple[Quantity, ...]:
             _name(weights, "and", "opt_limit_constant"), (L,), "rms", "asymptotic",
             r"\lim\sqrt{N\,\mathrm{MSE}^*_{\mathrm{AND}}}",
             _steps("and") + lim + [Step(r"C_*^2", r"\tau_3/b_2", "")],
-            r"C_*", f"Large-m limit of the optimal AND readoff's RMS constant ({_WDOC[weights]} "
-            "weights): N MSE* -> tau_3 / b_2 (the rate 1/N of the sign readoff, a ~10x smaller "
-            "constant; 0 where tau_3 = 0).",
-            limit="m -> oo, N = m^a with 2 < a < 3 (under the Gaussian-equivalence approximation)",
+            r"C_*", r"Large-$m$ limit of the RMS constant of the optimal AND readoff "
+            f"({_WDOC[weights]} weights): "
+            r"$N\,\mathrm{MSE}^*\to\tau_3/b_2$, the rate $1/N$ of the sign readoff with a "
+            r"constant about ten times smaller, and 0 where $\tau_3=0$.",
+            limit=r"$m\to\infty$ with $N=m^a$, $2<a<3$, under the Gaussian-equivalence "
+            "approximation",
             constraint=_l_ge_3, **kw))
     return tuple(out)
