@@ -54,15 +54,20 @@ import scipy.sparse as sp_sparse
 import sympy as sp
 
 from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.cis2 import allocations as _allocs
+from superpose.derive.cis2.designs import PALLOC
 from superpose.derive.common import CIRCUIT_WIDTH, binom_ratio
 from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 # ----------------------------------------------------------------- allocation access
 
 
-def subsets_array(N: int, S: int, T: int) -> np.ndarray:
-    """The first ``T`` subsets of the prime-step allocation, shape (T, S), int64."""
-    sub = np.asarray(cis2_alloc.subsets(N, S, limit=T), dtype=np.int64)
+def subsets_array(N: int, S: int, T: int, alloc: int = 0) -> np.ndarray:
+    """The first ``T`` subsets of allocation ``alloc`` (0 = prime steps), shape (T, S), int64."""
+    try:
+        sub = np.asarray(cis2_alloc.subsets(N, S, limit=T, alloc=alloc), dtype=np.int64)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     if sub.shape[0] < T:
         raise BadInput(f"the allocation at N={N}, S={S} holds only {sub.shape[0]} circuits, asked T={T}")
     return sub
@@ -155,18 +160,18 @@ def stats_from_subsets(sub: np.ndarray, N: int, z: int) -> AllocStats:
 
 
 @functools.lru_cache(maxsize=256)
-def alloc_stats(N: int, S: int, T: int, z: int = 1) -> AllocStats:
-    """Exact statistics of the real allocation (first ``T`` subsets at ``N``, ``S``)."""
-    return stats_from_subsets(subsets_array(N, S, T), N, z)
+def alloc_stats(N: int, S: int, T: int, z: int = 1, alloc: int = 0) -> AllocStats:
+    """Exact statistics of the real allocation (first ``T`` subsets of ``alloc`` at ``N``, ``S``)."""
+    return stats_from_subsets(subsets_array(N, S, T, alloc), N, z)
 
 
 # ----------------------------------------------------------------------- capacity
 
 
-def capacity(D: int, d: int, S: int) -> int:
-    """T_max: the number of subsets the prime-step allocation emits at N = D/d (cis2.md §4)."""
+def capacity(D: int, d: int, S: int, alloc: int = 0) -> int:
+    """T_max: the number of subsets allocation ``alloc`` (0 = prime steps) emits at N = D/d."""
     try:
-        return int(cis2_alloc.capacity(D, d, S))
+        return int(cis2_alloc.capacity(D, d, S, alloc))
     except ValueError as exc:
         raise BadInput(str(exc)) from None
 
@@ -264,16 +269,17 @@ def linear_gain(st: AllocStats, g: float) -> float:
     return g * (1 + (st.T - 1) * st.psh / st.S**2)
 
 
-def max_circuits(D: int, d: int, S: int, z: int, L: int, eps: float, g: float) -> int:
+def max_circuits(D: int, d: int, S: int, z: int, L: int, eps: float, g: float,
+                 alloc: int = 0) -> int:
     """Largest T <= T_max with A_L(T) <= eps^2 rho_L (predicted active MS at layer L).
 
     A_L / rho_L does not depend on rho0.  Bisection over T (A_L is increasing in T: more
     circuits, more sharing; checked by a full scan in the tests); 0 if even T = z + 2 fails.
     """
-    N, Tmax = D // d, capacity(D, d, S)
+    N, Tmax = D // d, capacity(D, d, S, alloc)
 
     def ok(T: int) -> bool:
-        rec = ms_recursion(alloc_stats(N, S, T, z), L, g, 1.0)
+        rec = ms_recursion(alloc_stats(N, S, T, z, alloc), L, g, 1.0)
         return rec.total_active[-1] <= eps**2 * rec.rho[-1]
 
     lo = z + 2
@@ -322,14 +328,17 @@ def _check(p: dict) -> str | None:
             N, S = D // d, p["S"]
             if N < S:
                 return f"N = D/d = {N} must be >= S = {S} (no S-subset fits)"
+            msg = cis2_alloc.alloc_error(N, S, p.get("alloc", 0))
+            if msg:
+                return msg
             if "T" in p:
-                Tmax = capacity(D, d, S)
+                Tmax = capacity(D, d, S, p.get("alloc", 0))
                 if p["T"] > Tmax:
                     return f"T={p['T']} exceeds the allocation's capacity T_max={Tmax} at D={D}, d={d}, S={S}"
     if "z" in p and "T" in p and p["z"] > p["T"]:
         return f"z={p['z']} must be <= T={p['T']}"
     if "z" in p and "S" in p and "D" in p and "d" in p and "T" not in p:
-        if p["z"] + 2 > capacity(p["D"], p["d"], p["S"]):
+        if p["z"] + 2 > capacity(p["D"], p["d"], p["S"], p.get("alloc", 0)):
             return f"z={p['z']} too large for the capacity at D={p['D']}, d={p['d']}, S={p['S']}"
     if "l" in p and "L" in p and p["l"] > p["L"]:
         return f"l={p['l']} must be <= L={p['L']}"
@@ -355,16 +364,18 @@ _NEEDS = {"": _check, "inactive": _check_inactive, "pairs": _check_pairs}
 
 
 def _q(short, params, statistic, accuracy, definition, *, needs: str = "", **kw) -> Quantity:
+    if {PD, Pd, PS} <= set(params) and kw.get("closed_form") is None:
+        params = tuple(params) + (PALLOC,)     # built from the allocation: any allocation
     return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
                     constraint=_NEEDS[needs], source=kw.pop("source", SOURCE), **kw)
 
 
-def _st(D, d, S, T, z=1) -> AllocStats:
-    return alloc_stats(D // d, S, T, z)
+def _st(D, d, S, T, z=1, alloc=0) -> AllocStats:
+    return alloc_stats(D // d, S, T, z, alloc)
 
 
-def _rec(D, d, S, T, z, l, g, rho0) -> Recursion:
-    return ms_recursion(_st(D, d, S, T, z), l, g, rho0)
+def _rec(D, d, S, T, z, l, g, rho0, alloc=0) -> Recursion:
+    return ms_recursion(_st(D, d, S, T, z, alloc), l, g, rho0)
 
 
 _P_SH = r"P_{\rm sh}=\frac{\sum_n\lambda_n(\lambda_n-1)}{T(T-1)}"
@@ -379,7 +390,7 @@ def _capacity_quantities() -> list[Quantity]:
     return [
         _q("capacity", (PD, Pd, PS), "count", "exact",
            r"T_{\max}=\#\{\text{subsets emitted by the prime-step allocation at }N=D/d\}",
-           compute=lambda D, d, S: capacity(D, d, S), integer=True, eq_label="eq:cis2-capacity",
+           compute=lambda D, d, S, alloc=0: capacity(D, d, S, alloc), integer=True, eq_label="eq:cis2-capacity",
            source="RiS (T_max = 557 at N = 250, S = 6); cis2.md §4",
            doc="T_max by running the allocation; 557 at D=1000, d=4, S=6 (published)",
            steps=(Step(r"T_{\max}", r"\sum_s\sum_{r=0}^{s-1}\Big\lfloor\frac{\lceil (N-r)/s\rceil}{S}\Big\rfloor",
@@ -407,18 +418,18 @@ def _overlap_quantities() -> list[Quantity]:
     return [
         _q("share_prob", base, "probability", "exact", r"\Pr_{t\ne u}(o_{tu}=1)",
            needs="pairs",
-           compute=lambda D, d, S, T: _st(D, d, S, T).psh, eq_label="eq:cis2-psh",
+           compute=lambda D, d, S, T, alloc=0: _st(D, d, S, T, alloc=alloc).psh, eq_label="eq:cis2-psh",
            doc="exact sharing probability of two distinct circuits (from the loads)",
            steps=(Step(r"P_{\rm sh}", r"\frac{\sum_{t\ne u}o_{tu}}{T(T-1)}", "uniform permutation"),
                   Step("", r"\frac{\sum_n\lambda_n(\lambda_n-1)}{T(T-1)}", "o_tu <= 1: a shared pair shares one position"))),
         _q("overlap_mean", base, "mean", "exact", r"\mathbb E_{t\ne u}[o_{tu}/S]",
            needs="pairs",
-           compute=lambda D, d, S, T: _st(D, d, S, T).psh / S, eq_label="eq:cis2-overlap-mean",
+           compute=lambda D, d, S, T, alloc=0: _st(D, d, S, T, alloc=alloc).psh / S, eq_label="eq:cis2-overlap-mean",
            doc="mean of o/S: P_sh/S (~ S d/D, not zero-mean)",
            steps=(Step(r"\mathbb E[o/S]", r"P_{\rm sh}/S", "o in {0,1}"),)),
         _q("overlap_ms", base, "mean-square", "exact", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
            needs="pairs",
-           compute=lambda D, d, S, T: _st(D, d, S, T).psh / S**2, eq_label="eq:cis2-overlap-ms",
+           compute=lambda D, d, S, T, alloc=0: _st(D, d, S, T, alloc=alloc).psh / S**2, eq_label="eq:cis2-overlap-ms",
            doc="exact mean square of o/S: P_sh/S^2 (corrects the d/D and q approximations)",
            steps=(Step(r"\mathbb E[(o/S)^2]", r"P_{\rm sh}/S^2", "o^2 = o"),)),
         _q("overlap_ms_dD", (PD, Pd), "mean-square", "approximate", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
@@ -443,14 +454,14 @@ def _error_quantities() -> list[Quantity]:
              "circuits and layers, linear on the active path; ")
 
     def pick(field):
-        return lambda D, d, S, T, z, l, g, rho0: getattr(_rec(D, d, S, T, z, l, g, rho0), field)[l - 1]
+        return lambda D, d, S, T, z, l, g, rho0, alloc=0: getattr(_rec(D, d, S, T, z, l, g, rho0, alloc), field)[l - 1]
 
     out = [
         _q("overlap_ms_active", (PD, Pd, PS, PT, Pz, Psw2, Pmw2), "mean-square", "exact",
            r"\mathbb E\big|\tfrac1S\sum_{v\in\mathcal V\setminus t}o^l_{tv}w^l_v\mathbf a^{l-1}_v\big|^2,\ t\in\mathcal V",
-           compute=lambda D, d, S, T, z, sigma_w2, mu_w2: (
-               (z - 1) * _st(D, d, S, T, z).psh * sigma_w2
-               + (z - 1) * (z - 2) * _st(D, d, S, T, z).p3 * mu_w2) / S**2,
+           compute=lambda D, d, S, T, z, sigma_w2, mu_w2, alloc=0: (
+               (z - 1) * _st(D, d, S, T, z, alloc).psh * sigma_w2
+               + (z - 1) * (z - 2) * _st(D, d, S, T, z, alloc).p3 * mu_w2) / S**2,
            eq_label="eq:cis2-overlap-active", doc=_EXACT_WHY + "; any layer l (sigma_w2 of layer l)",
            steps=(Step(r"\mathbb E|\mathring\epsilon^l_t|^2", r"\frac1{S^2}\sum_{v,v'\in\mathcal V\setminus t}"
                        r"\mathbb E[o_{tv}o_{tv'}]\,\mathbb E[(w_v\mathbf a_v)\cdot(w_{v'}\mathbf a_{v'})]", "expand"),
@@ -459,8 +470,8 @@ def _error_quantities() -> list[Quantity]:
         _q("overlap_ms_inactive", (PD, Pd, PS, PT, Pz, Prho, Pm2), "mean-square", "exact",
            r"\mathbb E\big|\tfrac1S\sum_{v\in\mathcal V}o^l_{uv}\mathbf a^l_v\big|^2,\ u\notin\mathcal V",
            needs="inactive",
-           compute=lambda D, d, S, T, z, rho, mu2: (
-               z * _st(D, d, S, T, z).psh * rho + z * (z - 1) * _st(D, d, S, T, z).p3 * mu2) / S**2,
+           compute=lambda D, d, S, T, z, rho, mu2, alloc=0: (
+               z * _st(D, d, S, T, z, alloc).psh * rho + z * (z - 1) * _st(D, d, S, T, z, alloc).p3 * mu2) / S**2,
            eq_label="eq:cis2-overlap-inactive", source="corrects (6.2)/(6.4) (cis2.md §6)",
            doc=_EXACT_WHY + "; the overlap part of the inactive error (6.1)",
            steps=(Step(r"\mathbb E|\mathring\epsilon^l_u|^2",
@@ -548,10 +559,10 @@ def _linear_quantities() -> list[Quantity]:
     D, d, T, L, eps, z = (p.symbol for p in (PD, Pd, PT, PL, Peps, Pz))
     lin = (PD, Pd, PS, PT, Pz, Pl, Pg, Prho0)
 
-    def ratio(D, d, S, T, z, l, g, rho0):
+    def ratio(D, d, S, T, z, l, g, rho0, alloc=0):
         if l < 2:
             raise BadInput("linear_ms_ratio needs l >= 2 (ratio of layer l to layer l-1)")
-        m = linear_recursion(_st(D, d, S, T, z), l, g, rho0)
+        m = linear_recursion(_st(D, d, S, T, z, alloc), l, g, rho0)
         if m[l - 2] == 0:
             raise BadInput(f"linear_ms_ratio is 0/0 here: no shared positions (P_sh = 0 at "
                            f"D={D}, d={d}, S={S}, T={T})")
@@ -560,7 +571,7 @@ def _linear_quantities() -> list[Quantity]:
     return [
         _q("linear_ms", lin, "mean-square", "exact",
            r"\frac1T\sum_t\mathbb E|\hat{\mathbf a}^{l,\rm lin}_t-\mathbf a^l_t|^2",
-           compute=lambda D, d, S, T, z, l, g, rho0: linear_recursion(_st(D, d, S, T, z), l, g, rho0)[l - 1],
+           compute=lambda D, d, S, T, z, l, g, rho0, alloc=0: linear_recursion(_st(D, d, S, T, z, alloc), l, g, rho0)[l - 1],
            eq_label="eq:cis2-linear-ms", doc="linear mode (no suppression), mean over all circuits; " + _EXACT_WHY,
            steps=(Step(r"M_l", r"G\,M_{l-1}+g\kappa\frac zT\rho_{l-1},\quad \kappa=\frac{(T-1)P_{\rm sh}}{S^2}",
                        "every circuit re-broadcasts its read-out"),)),
@@ -568,7 +579,7 @@ def _linear_quantities() -> list[Quantity]:
            compute=ratio, eq_label="eq:cis2-linear-ratio",
            doc="ratio of consecutive layers' linear-mode MS (ratio of expectations), -> G"),
         _q("linear_gain", (PD, Pd, PS, PT, Pl, Pg), "value", "asymptotic", r"\lim_{l\to\infty}M_l/M_{l-1}",
-           compute=lambda D, d, S, T, l, g: linear_gain(_st(D, d, S, T), g),
+           compute=lambda D, d, S, T, l, g, alloc=0: linear_gain(_st(D, d, S, T, alloc=alloc), g),
            limit="l -> infinity (geometric growth dominates the source term)", tolerance=0.1,
            tolerance_reason="at finite l the source adds g kappa z rho/(T M_{l-1}) ~ (1+kappa)^-(l-1); "
                             "checked at l >= 4 with kappa >= 1.5, i.e. < 10%",
@@ -583,7 +594,7 @@ def _linear_quantities() -> list[Quantity]:
            doc="the notes' per-layer gain T d/D"),
         _q("max_circuits", (PD, Pd, PS, Pz, PL, Peps, Pg), "count", "exact",
            r"\max\{T\le T_{\max}:A_L(T)\le\epsilon^2\rho_L\}",
-           compute=lambda D, d, S, z, L, eps, g: max_circuits(D, d, S, z, L, eps, g), integer=True,
+           compute=lambda D, d, S, z, L, eps, g, alloc=0: max_circuits(D, d, S, z, L, eps, g, alloc), integer=True,
            eq_label="eq:cis2-max-circuits",
            doc="largest T whose predicted ideal-mode active MS at layer L is <= eps^2 E|a_L|^2 "
                "(exact given total_ms_active; the measured crossing is checked in verify)",
@@ -604,5 +615,6 @@ def construction() -> Construction:
         "T circuits of width d embedded S-fold into width D; capacity, exact overlap "
         "statistics, and the ideal-mode error recursion (overlap + propagation).",
         tuple(_capacity_quantities() + _overlap_quantities() + _error_quantities()
-              + _linear_quantities()),
+              + _linear_quantities() + _allocs.quantities(PD, Pd, PS, PT, _check)),
+        answers=_allocs.answers(),
         source=SOURCE)

@@ -20,8 +20,16 @@ the algorithm, :func:`capacity_sum` evaluates the closed sum (cis2.md §4)
 (the shifts ``r < rho_s`` have ``q_s+1`` elements, the others ``q_s``).  At ``N=250, S=6`` both
 give the published **557** (RiS).  The limit ``T_max/N^2`` is :func:`limit_constant`.
 
+**Other allocations** (``alloc``: ``prime`` = the above, the default; ``affine``,
+``projective``, ``greedy``: :mod:`superpose.derive.cis2.designs`).  :func:`subsets`,
+:func:`capacity`, :func:`allocate` and :func:`size_error` take ``alloc`` (a name or its flag
+0..3); every allocation is used the same way (first ``T`` subsets, a fresh uniform permutation
+per layer).
+
 >>> capacity(1000, 4, 6)
 557
+>>> capacity(1000, 4, 6, alloc="greedy") > 557
+True
 """
 from __future__ import annotations
 
@@ -30,7 +38,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = [
+from superpose.derive.cis2 import designs
+from superpose.derive.cis2.designs import ALLOCS, alloc_name, ceiling
+
+__all__ = ["ALLOCS", "alloc_name", "ceiling", "capacity_n", "alloc_error",
     "primes_below", "steps", "subsets", "capacity", "capacity_sum", "capacity_by_running",
     "limit_constant", "allocate", "loads", "sharing_probability_exact",
     "sharing_probability_uniform", "mean_square_overlap", "q_ris", "overlap_matrix", "max_pair_overlap", "validate",
@@ -55,7 +66,7 @@ def validate(N: int, S: int) -> None:
 
 
 def size_error(D: int, d: int, S: int, T: int, z: int, *, spare: int = 1,
-               width: str = "d") -> str | None:
+               width: str = "d", alloc=0) -> str | None:
     """One-line reason why (D, d, S, T, z) cannot be built, or ``None``.
 
     ``d`` must divide ``D``, the block length ``N = D/d`` must hold an S-subset, ``T`` must
@@ -66,10 +77,15 @@ def size_error(D: int, d: int, S: int, T: int, z: int, *, spare: int = 1,
         return f"{width}={d} must divide D={D}"
     if D // d < S:
         return f"N = D/{width} = {D // d} must be >= S = {S}"
-    tmax = capacity(D, d, S)
+    msg = alloc_error(D // d, S, alloc)
+    if msg:
+        return msg
+    tmax = capacity(D, d, S, alloc)
     T = T or tmax
     if T > tmax:
-        return f"T={T} exceeds the allocation's capacity T_max={tmax} at D={D}, {width}={d}, S={S}"
+        name = alloc_name(alloc)
+        return (f"T={T} exceeds the allocation's capacity T_max={tmax} at D={D}, {width}={d}, S={S}"
+                + ("" if name == "prime" else f", alloc={name}"))
     if not 1 <= z <= T - spare:
         return f"need 1 <= z <= T{f'-{spare}' if spare else ''}, got z={z}, T={T}"
     return None
@@ -115,14 +131,59 @@ def _step_blocks(N: int, S: int) -> Iterator[np.ndarray]:
         yield first + k * S * s, s
 
 
-def subsets(N: int, S: int, limit: int | None = None) -> np.ndarray:
+def alloc_error(N: int, S: int, alloc=0) -> str | None:
+    """One line saying why allocation ``alloc`` does not exist at (N, S), or None."""
+    name = alloc_name(alloc)
+    if int(S) != S or S < 2 or int(N) != N or N < S:
+        return f"the {name} allocation needs integers S >= 2 and N = D/d >= S, got N={N}, S={S}"
+    if name in ("affine", "projective"):
+        return designs.design_error(int(N), int(S), name)
+    return None
+
+
+def _check_alloc(N: int, S: int, alloc) -> str:
+    name = alloc_name(alloc)
+    if name != "prime":
+        msg = alloc_error(N, S, name)
+        if msg:
+            raise ValueError(msg)
+    return name
+
+
+def capacity_n(N: int, S: int, alloc=0) -> int:
+    """T_max of allocation ``alloc`` at N positions (exact; ``ValueError`` where it does not exist).
+
+    prime: :func:`capacity_sum`; affine, projective: the number of lines, which equals
+    :func:`ceiling` (Steiner systems); greedy: the number of subsets it builds.
+    """
+    name = _check_alloc(N, S, alloc)
+    if name == "prime":
+        validate(N, S)
+        return capacity_sum(N, S)
+    if name in ("affine", "projective"):
+        return ceiling(N, S)
+    return designs.greedy_capacity(N, S)
+
+
+def subsets(N: int, S: int, limit: int | None = None, alloc=0) -> np.ndarray:
     """All emitted subsets in order (the first ``limit`` only if given), shape (T, S).
+
+    ``alloc`` other than prime: the design's subsets in its order (rows sorted); the rest of
+    this docstring is about prime steps.
 
     Row ``t`` is ``{i, i+s, ..., i+(S-1)s}`` in increasing order; dtype int32 (int64 if N >= 2^31).
 
     >>> subsets(250, 6)[:2].tolist()
     [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]
     """
+    name = _check_alloc(N, S, alloc)
+    if name == "affine":
+        return designs.affine_lines(S, designs.affine_dimension(N, S), limit)
+    if name == "projective":
+        lines = designs.projective_lines(S - 1, designs.projective_dimension(N, S))
+        return designs.balanced_prefix(lines, N, lines.shape[0] if limit is None else limit)
+    if name == "greedy":
+        return designs.greedy_subsets(N, S, limit)
     dt = np.int32 if N < 2**31 else np.int64
     chunks, n = [], 0
     for starts, s in _step_blocks(N, S):
@@ -135,8 +196,9 @@ def subsets(N: int, S: int, limit: int | None = None) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros((0, S), dt)
 
 
-def capacity(D: int, d: int, S: int) -> int:
-    """T_max at ``N = D/d``: the number of subsets the algorithm emits.
+def capacity(D: int, d: int, S: int, alloc=0) -> int:
+    """T_max at ``N = D/d``: the number of subsets the algorithm emits (other allocations:
+    :func:`capacity_n`).
 
     Counted per step by the closed form of :func:`capacity_sum` (the number of complete blocks
     of every shift, in exact integer arithmetic: the same count as running the algorithm,
@@ -148,7 +210,7 @@ def capacity(D: int, d: int, S: int) -> int:
         raise ValueError(f"the block layout needs d to divide D, got D={D}, d={d}")
     N = D // d
     validate(N, S)
-    return capacity_sum(N, S)
+    return capacity_sum(N, S) if alloc_name(alloc) == "prime" else capacity_n(N, S, alloc)
 
 
 def capacity_by_running(N: int, S: int) -> int:
@@ -203,8 +265,10 @@ def limit_constant(S: int) -> float:
 
 
 def allocate(N: int, S: int, T: int, L: int, rng: np.random.Generator,
-             return_perms: bool = False):
+             return_perms: bool = False, alloc=0):
     """Embedding supports for layers 0..L, shape (L+1, T, S): ``alloc[l, t]`` = S^l_t.
+
+    ``alloc`` (keyword): which allocation's first ``T`` subsets (default prime steps).
 
     The first ``T`` emitted subsets; layer ``l = 1..L`` gets ``subsets[pi_l]`` for an independent
     uniform permutation ``pi_l`` (drawn in layer order from ``rng``).  **Layer 0 equals layer 1**:
@@ -218,10 +282,11 @@ def allocate(N: int, S: int, T: int, L: int, rng: np.random.Generator,
         raise ValueError(f"need an integer number of circuits T >= 1, got T={T}")
     if int(L) != L or L < 1:
         raise ValueError(f"need an integer number of layers L >= 1, got L={L}")
-    base = subsets(N, S, limit=T)
+    base = subsets(N, S, limit=T, alloc=alloc)
     if base.shape[0] < T:
-        raise ValueError(f"T={T} exceeds the allocation's capacity T_max={capacity_sum(N, S)} "
-                         f"at N={N}, S={S}")
+        raise ValueError(f"T={T} exceeds the allocation's capacity T_max={capacity_n(N, S, alloc)} "
+                         f"at N={N}, S={S}"
+                         + ("" if alloc_name(alloc) == "prime" else f", alloc={alloc_name(alloc)}"))
     perms = np.empty((L + 1, T), dtype=np.int64)
     out = np.empty((L + 1, T, S), dtype=base.dtype)
     for l in range(1, L + 1):

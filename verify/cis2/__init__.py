@@ -52,6 +52,7 @@ import numpy as np
 
 from superpose.derive import cis2 as theory
 from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.cis2 import designs
 from superpose.derive.quantity import Param, get_quantity
 from superpose.verify.cis2 import engine as eng
 from superpose.verify.check import Z, Measurement, critical_value
@@ -73,6 +74,7 @@ PARAMS = (
     Param("K", int, 16, lo=1, hi=10**4, doc="trials per network draw"),
     Param("eps", float, 0.0, lo=0.0, hi=10.0,
           doc="capacity crossing check at this eps (0 = off; see capacity_crossing)"),
+    designs.PALLOC,
 )
 DEFAULT_TRIALS = 4800
 OVL_EXTRA = 16  # extra isolated-overlap passes per trial (active overlap: few sources, noisy)
@@ -82,20 +84,38 @@ ROUNDOFF = 1e-24   # squared errors below this are float round-off (see _sq)
 SCALES = {
     "smoke": [({"D": 240, "T": 0, "z": 2, "L": 3, "K": 4}, 40)],
     "quick": [({"D": 1000, "T": 0, "z": 2, "L": 4, "K": 16, "eps": 0.2}, 800),
-              ({"D": 1000, "T": 300, "z": 3, "L": 4, "K": 16}, 320)],
+              ({"D": 1000, "T": 300, "z": 3, "L": 4, "K": 16}, 320)]
+    # allocations at one size where prime steps, PG(3, 5) lines and the greedy packing exist
+    + [({"D": 624, "T": 180, "z": 2, "L": 4, "K": 16, "alloc": a}, 320)
+       for a in ("prime", "projective", "greedy")],
     "paper": [({"D": D, "T": T, "z": z, "L": 4, "K": 16}, 3200)
               for D, T in ((1000, 557), (2000, 1000)) for z in (1, 2, 3, 4)],
 }
 
 
+def _alloc(p: dict) -> int:
+    return designs.PALLOC.parse(p.get("alloc", 0))
+
+
+def _akey(p: dict) -> tuple:
+    """Random-stream key suffix: none for prime steps (the streams of the existing checks)."""
+    return (designs.ALLOCS[_alloc(p)],) if _alloc(p) else ()
+
+
+def _alabel(p: dict) -> dict:
+    """The allocation as a check parameter / label: absent for prime steps (existing names)."""
+    return {"alloc": designs.ALLOCS[_alloc(p)]} if _alloc(p) else {}
+
+
 def constraint(p: dict) -> str | None:
     D, d, S = p["D"], p["d"], p["S"]
-    msg = cis2_alloc.size_error(D, d, S, p["T"], p["z"], spare=0)   # z = T, T = 1 are valid
+    msg = cis2_alloc.size_error(D, d, S, p["T"], p["z"], spare=0,   # z = T, T = 1 are valid
+                                alloc=_alloc(p))
     if msg:
         return msg
-    tmax = theory.capacity(D, d, S)
+    tmax = theory.capacity(D, d, S, _alloc(p))
     if p.get("eps"):
-        ts = theory.max_circuits(D, d, S, p["z"], p["L"], p["eps"], 1.0)
+        ts = theory.max_circuits(D, d, S, p["z"], p["L"], p["eps"], 1.0, _alloc(p))
         if ts < p["z"] + 2 or math.ceil(CAP_MARGIN * ts) > tmax:
             return (f"capacity check at eps={p['eps']}: need z+2 <= T* and {CAP_MARGIN} T* <= "
                     f"T_max={tmax}, got T*={ts}")
@@ -120,7 +140,8 @@ def estimate_cost(p: dict, trials: int):
     from superpose.verify.cost import F8, cost
 
     D, d, S, z, L, K = (p[k] for k in ("D", "d", "S", "z", "L", "K"))
-    tmax = (cis2_alloc.capacity_sum(max(1, D // d), S)   # any D (the size search tries them all)
+    tmax = ((cis2_alloc.capacity_sum(max(1, D // d), S) if not _alloc(p)   # any D (size search)
+             else cis2_alloc.ceiling(max(1, D // d), S))
             if not p["T"] or p.get("eps") else p["T"])
     T = p["T"] or tmax
     K = min(K, trials)
@@ -211,9 +232,10 @@ def forward(net, active, a0, mode: str, overlap: bool = True):
 
 
 def _draw(p: dict, net_id: int, seed: int):
-    rng = stream(seed, NAME, "network", p["D"], p["d"], p["S"], p["T"], p["L"], net_id)
+    rng = stream(seed, NAME, "network", p["D"], p["d"], p["S"], p["T"], p["L"], net_id, *_akey(p))
     fam = isotropic_family(p["T"], p["d"], p["L"], rng)
-    return eng.Network.build(p["D"], p["d"], p["S"], p["T"], p["L"], fam, rng), rng
+    return eng.Network.build(p["D"], p["d"], p["S"], p["T"], p["L"], fam, rng,
+                             alloc=_alloc(p)), rng
 
 
 def _inputs(net, z: int, K: int, rng):
@@ -225,8 +247,10 @@ def _inputs(net, z: int, K: int, rng):
 def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Measurement]:
     """All cis2 checks at one parameter point (see module docstring)."""
     p = dict(params)
-    p["T"] = p["T"] or theory.capacity(p["D"], p["d"], p["S"])
+    p["alloc"] = al = _alloc(p)
+    p["T"] = p["T"] or theory.capacity(p["D"], p["d"], p["S"], al)
     D, d, S, T, z, L, K = (p[k] for k in ("D", "d", "S", "T", "z", "L", "K"))
+    A = _alabel(p)
     nets = max(2, math.ceil(trials / K))
     rows: dict[str, list] = {}
 
@@ -283,11 +307,12 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     none = Estimate(math.nan, math.nan, 0, 0)
     est = lambda key: clustered_mean(*rows[key]) if key in rows else none  # noqa: E731
     no_in = cis2_alloc.inactive_error(T, z) or ""          # "" or the reason to skip
-    no_pairs = "" if T >= 2 else f"no circuit pairs: T = {T}"
-    no_share = ("" if theory.alloc_stats(D // d, S, T).psh > 0 else     # construction statistic
-                "no shared positions (P_sh = 0): linear-mode errors are 0, their ratio 0/0")
-    base = {"D": D, "d": d, "S": S, "T": T}
-    out: list[Measurement] = []
+    no_pairs = "" if T >= 2 else f"no circuit pairs: $T={T}$"
+    no_share = ("" if theory.alloc_stats(D // d, S, T, 1, al).psh > 0 else   # construction statistic
+                r"no shared positions ($P_{\rm sh}=0$): the linear-mode errors are $0$ and their "
+                "ratio is undefined")
+    base = {"D": D, "d": d, "S": S, "T": T, **A}
+    out: list[Measurement] = alloc_checks(p)
     pair_vals, pair_g = [], []
     for l in range(1, L + 1):
         pair_vals += rows.get(("pair", l), ([], []))[0]
@@ -299,23 +324,25 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     out.append(Measurement("cis2.overlap_mean", base, pe(po), skip=no_pairs))
     ms = pe(po**2)
     out.append(Measurement("cis2.overlap_ms", base, ms, published="cis2.overlap_ms_q", skip=no_pairs))
-    out.append(Measurement("cis2.overlap_ms_dD", {"D": D, "d": d}, ms, label={"S": S, "T": T},
+    out.append(Measurement("cis2.overlap_ms_dD", {"D": D, "d": d}, ms, label={"S": S, "T": T, **A},
                            skip=no_pairs))
-    out.append(Measurement("cis2.overlap_ms_q", base, ms, skip=no_pairs))
+    out.append(Measurement("cis2.overlap_ms_q", {"D": D, "d": d, "S": S, "T": T}, ms, label=A,
+                           skip=no_pairs))
     rec = {"g": 1.0, "rho0": 1.0}
     for l in range(1, L + 1):
         lab = {"l": l, "L": L}
         out.append(Measurement("cis2.overlap_ms_active", {**base, "z": z, "sigma_w2": 1.0, "mu_w2": 0.0},
                                est(("ovl", "a", l)), label=lab))
         out.append(Measurement("cis2.overlap_ms_active_dD", {"D": D, "d": d, "z": z, "sigma_w2": 1.0},
-                               est(("ovl", "a", l)), label={**lab, "S": S, "T": T}))
+                               est(("ovl", "a", l)), label={**lab, "S": S, "T": T, **A}))
         ovi = est(("ovl", "i", l))
         out.append(Measurement("cis2.overlap_ms_inactive", {**base, "z": z, "rho": 1.0, "mu2": 0.0},
                                ovi, label=lab, published="cis2.overlap_ms_inactive_q", skip=no_in))
         out.append(Measurement("cis2.overlap_ms_inactive_dD", {"D": D, "d": d, "z": z, "rho": 1.0},
-                               ovi, label={**lab, "S": S, "T": T}, skip=no_in))
-        out.append(Measurement("cis2.overlap_ms_inactive_q", {**base, "z": z, "rho": 1.0}, ovi,
-                               label=lab, skip=no_in))
+                               ovi, label={**lab, "S": S, "T": T, **A}, skip=no_in))
+        out.append(Measurement("cis2.overlap_ms_inactive_q",
+                               {"D": D, "d": d, "S": S, "T": T, "z": z, "rho": 1.0}, ovi,
+                               label={**lab, **A}, skip=no_in))
         full = {**base, "z": z, "l": l, **rec}
         if l > 1:
             out.append(Measurement("cis2.propagation_ms_active", full, est(("prop", "a", l))))
@@ -325,31 +352,35 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
         out.append(Measurement("cis2.total_ms_active", full, tot))
         out.append(Measurement("cis2.total_ms_inactive", full, est(("tot", "i", l)), skip=no_in))
         out.append(Measurement("cis2.total_ms_active_notes",
-                               {"D": D, "d": d, "T": T, "z": z, "l": l, "sigma2": 1.0}, tot, label={"S": S}))
+                               {"D": D, "d": d, "T": T, "z": z, "l": l, "sigma2": 1.0}, tot,
+                               label={"S": S, **A}))
         out.append(Measurement("cis2.total_ms_active_ris",
-                               {**base, "z": z, "l": l, "sigma2": 1.0}, tot))
+                               {"D": D, "d": d, "S": S, "T": T, "z": z, "l": l, "sigma2": 1.0}, tot,
+                               label=A))
         out.append(Measurement("cis2.linear_ms", full, est(("lin", l))))
         if l > 1:
             r = _ratio(rows[("lin", l)], rows[("lin", l - 1)])
             out.append(Measurement("cis2.linear_ms_ratio", full, r, skip=no_share or _zero_ratio(r)))
     ratio_L = _ratio(rows[("lin", L)], rows[("lin", L - 1)])
-    G = theory.linear_gain(theory.alloc_stats(D // d, S, T), 1.0)   # construction statistic
-    skip = "" if (L >= 4 and G - 1 >= 1.5) else "asymptotic check needs L >= 4 and kappa >= 1.5"
+    G = theory.linear_gain(theory.alloc_stats(D // d, S, T, 1, al), 1.0)  # construction statistic
+    skip = "" if (L >= 4 and G - 1 >= 1.5) else r"the asymptotic check needs $L\ge4$ and $\kappa\ge1.5$"
     out.append(Measurement("cis2.linear_gain", {**base, "l": L, "g": 1.0}, ratio_L, label={"z": z},
                            skip=skip))
     out.append(Measurement("cis2.linear_gain_notes", {"D": D, "d": d, "T": T, "l": L}, ratio_L,
-                           label={"S": S, "z": z}, skip=no_share or _zero_ratio(ratio_L)))
+                           label={"S": S, "z": z, **A}, skip=no_share or _zero_ratio(ratio_L)))
     w = sample_max(worst) if worst else none
     out.append(Measurement("cis2.worst_overlap_inactive", {"S": S, "z": z, "amax": 1.0}, w,
-                           label={"D": D, "T": T}, skip=no_in,
-                           note="max |overlap_u|_inf / max_v |a_v|_inf, random passes"))
+                           label={"D": D, "T": T, **A}, skip=no_in,
+                           note=r"largest entry of an inactive overlap error relative to $a_{\max}$, over "
+                                "random passes"))
     adv = none if no_in else _adversarial(p, seed)
     out.append(Measurement("cis2.worst_overlap_inactive", {"S": S, "z": z, "amax": 1.0},
-                           adv, label={"D": D, "T": T, "case": "adversarial"},
+                           adv, label={"D": D, "T": T, "case": "adversarial", **A},
                            skip=no_in or ("" if math.isfinite(adv.value) else
-                                          "no circuit sharing one position with each of z "
-                                          "active circuits found"),
-                           note="u sharing one position with each of z active circuits, a_v = 1"))
+                                          r"no circuit sharing one position with each of the $z$ "
+                                          "active circuits was found"),
+                           note=r"a circuit $u$ sharing one position with each of the $z$ active circuits, "
+                                "all entries $1$"))
     out += _relu_error(p, seed, min(trials, 64))
     if p.get("eps"):
         out += capacity_crossing(p, p["eps"], trials=CAP_TRIALS, seed=seed).measurements()
@@ -379,7 +410,7 @@ def _ratio(num, den) -> Estimate:
 
 def _zero_ratio(r: Estimate) -> str:
     """Skip reason for a linear-mode ratio that is 0/0 (no shared position: no error), or ''."""
-    return "" if math.isfinite(r.value) else "0/0: no linear-mode error at layer l-1 (no sharing)"
+    return "" if math.isfinite(r.value) else r"undefined ratio: no linear-mode error at layer $l-1$ (no sharing)"
 
 
 def _adversarial(p: dict, seed: int) -> Estimate:
@@ -390,9 +421,9 @@ def _adversarial(p: dict, seed: int) -> Estimate:
 
 def _relu_error(p: dict, seed: int, n: int) -> list[Measurement]:
     """ReLU activation error on the engine's zero-mean family: relu minus ideal read-outs."""
-    rng = stream(seed, NAME, "relu", p["D"], p["T"], p["z"])
+    rng = stream(seed, NAME, "relu", p["D"], p["T"], p["z"], *_akey(p))
     fam = eng.zero_mean_family(p["T"], p["d"], p["L"], rng)
-    net = eng.Network.build(p["D"], p["d"], p["S"], p["T"], p["L"], fam, rng)
+    net = eng.Network.build(p["D"], p["d"], p["S"], p["T"], p["L"], fam, rng, alloc=_alloc(p))
     active = eng.sample_active(p["T"], p["z"], n, rng)
     x = fam.sample_x(rng, n, p["z"])
     ids = np.arange(p["T"])                              # every circuit; the engine masks actives
@@ -402,8 +433,8 @@ def _relu_error(p: dict, seed: int, n: int) -> list[Measurement]:
     for l in range(1, p["L"] + 1):
         da = np.sum((r.read_active[l] - i.read_active[l]) ** 2, -1).mean(1)
         valid = r.inactive_ids[l] >= 0
-        q = {"D": p["D"], "d": p["d"], "S": p["S"], "T": p["T"], "z": p["z"], "l": l}
-        note = "engine zero-mean family, one network; SE over passes"
+        q = {"D": p["D"], "d": p["d"], "S": p["S"], "T": p["T"], "z": p["z"], "l": l, **_alabel(p)}
+        note = "zero-mean circuit family, one network; standard error over passes"
         out.append(Measurement("cis2.relu_ms_active", q, clustered_mean(da), note=note))
         if p["T"] > p["z"]:
             di = (np.sum((r.read_inactive[l] - i.read_inactive[l]) ** 2, -1) * valid).sum(1) \
@@ -479,11 +510,13 @@ class Crossing:
         """Both points as exact checks of ``cis2.total_ms_active`` (rho_L = 1), the crossing
         verdict in the note (no registered quantity states the threshold itself)."""
         p = self.params
-        base = {"D": p["D"], "d": p["d"], "S": p["S"], "z": p["z"], "l": p["L"], "g": 1.0, "rho0": 1.0}
-        note = (f"capacity crossing at eps={self.eps}: T*={self.T_claim} "
-                f"{'<=' if self.below_ok else 'NOT <='} eps^2, T={self.T_up} "
-                f"{'>' if self.above_ok else 'NOT >'} eps^2 (eps^2={self.threshold:.4g}, Z SE); "
-                f"{'PASS' if self.passed else 'FAIL'}")
+        base = {"D": p["D"], "d": p["d"], "S": p["S"], "z": p["z"], "l": p["L"], "g": 1.0, "rho0": 1.0,
+                **_alabel(p)}
+        note = (f"capacity crossing at $\\epsilon={self.eps}$: the active error at "
+                f"$T^*={self.T_claim}$ is {'not' if self.below_ok else ''} significantly above "
+                f"$\\epsilon^2={self.threshold:.4g}$, at $T={self.T_up}$ it is "
+                f"{'' if self.above_ok else 'not '}significantly above; "
+                f"{'PASS' if self.passed else 'FAIL'}").replace("  ", " ")
         return [Measurement("cis2.total_ms_active", {**base, "T": T}, e,
                             label={"L": p["L"], "eps": self.eps, "case": case}, note=note)
                 for T, e, case in ((self.T_claim, self.below, "capacity"),
@@ -496,7 +529,8 @@ def capacity_crossing(p: dict, eps: float, *, trials: int = CAP_TRIALS, seed: in
     mutants) on the simulated network: active MS at layer L at T_claim and 1.3 T_claim."""
     if T_claim is None:
         T_claim = int(get_quantity("cis2.max_circuits").evaluate(
-            {"D": p["D"], "d": p["d"], "S": p["S"], "z": p["z"], "L": p["L"], "eps": eps, "g": 1.0}))
+            {"D": p["D"], "d": p["d"], "S": p["S"], "z": p["z"], "L": p["L"], "eps": eps, "g": 1.0,
+             **_alabel(p)}))
     T_up = math.ceil(CAP_MARGIN * T_claim)
     return Crossing(dict(p), eps, T_claim, T_up,
                     active_ms_last(p, T_claim, trials=trials, seed=seed),
@@ -511,7 +545,7 @@ def worst_overlaps(p: dict, *, trials: int, seed: int) -> tuple[float, float]:
     sup norm, relative to the pass's amax: inactive :math:`\max_{u,i}|\mathring\epsilon_{u,i}|
     /\max_v\|\mathbf a^l_v\|_\infty` and active :math:`\max_{t,i}|\mathring\epsilon_{t,i}|
     /\max_v\|w_v\mathbf a^{l-1}_v\|_\infty` (the two bounds' ``amax``)."""
-    p = {**p, "T": p["T"] or theory.capacity(p["D"], p["d"], p["S"])}
+    p = {**p, "T": p["T"] or theory.capacity(p["D"], p["d"], p["S"], _alloc(p))}
     z, L, K, T = p["z"], p["L"], p["K"], p["T"]
     wi = wa = 0.0
     for g in range(max(1, math.ceil(trials / K))):
@@ -533,8 +567,8 @@ def adversarial(p: dict, seed: int, active: bool = False) -> float:
     coordinate): inactive, a circuit u sharing one distinct position with each of z active
     circuits (|error|_inf = z/S); active (``active=True``), an active t sharing one with each
     of the z-1 others ((z-1)/S).  NaN if no such circuit is found among 200 tries."""
-    p = {**p, "T": p["T"] or theory.capacity(p["D"], p["d"], p["S"])}
-    rng = stream(seed, NAME, "adversarial", p["D"], p["T"], int(active))
+    p = {**p, "T": p["T"] or theory.capacity(p["D"], p["d"], p["S"], _alloc(p))}
+    rng = stream(seed, NAME, "adversarial", p["D"], p["T"], int(active), *_akey(p))
     net, _ = _draw(p, 10**6, seed)
     need = p["z"] - 1 if active else p["z"]
     al = net.alloc[1]
@@ -556,3 +590,31 @@ def adversarial(p: dict, seed: int, active: bool = False) -> float:
     gate = gate_all(net, 1, act)
     read = eng.readout(net, 1, embed(net, 1, act, ones) * gate, np.asarray([[u]]))
     return float(np.abs(read - 1.0 if active else read).max())
+
+
+# ------------------------------------------------------------------------- allocations
+
+
+def alloc_checks(p: dict) -> list[Measurement]:
+    """The allocation of this run, built in full and inspected (no random draw).
+
+    ``cis2.capacity``: the number of subsets the allocation builds, against the registered
+    count; ``cis2.capacity_ceiling``: the same number against the packing ceiling (one-sided);
+    ``cis2.pair_overlap_max``: the largest overlap of two of the first ``T`` subsets, computed
+    from the subsets (pair keys, not the T x T matrix), against the guarantee 1.
+    """
+    D, d, S, T = p["D"], p["d"], p["S"], p["T"]
+    A = _alabel(p)
+    N = D // d
+    full = cis2_alloc.subsets(N, S, alloc=_alloc(p))
+    built = Estimate(float(full.shape[0]), 0.0, 1, 1)
+    ov = cis2_alloc.max_pair_overlap(full[:T], N) if T >= 2 else math.nan
+    note = f"{full.shape[0]} subsets built at N={N}, S={S}"
+    run = {"T": T, "z": p["z"]}                  # the run's size: one name per run point
+    return [Measurement("cis2.capacity", {"D": D, "d": d, "S": S, **A}, built, label=run,
+                        note=note),
+            Measurement("cis2.capacity_ceiling", {"D": D, "d": d, "S": S}, built,
+                        label={**run, **A}, note=note),
+            Measurement("cis2.pair_overlap_max", {"D": D, "d": d, "S": S, "T": T, **A},
+                        Estimate(float(ov), 0.0, 1, 1), label={"z": p["z"]}, skip="" if T >= 2 else
+                        f"no circuit pairs: T = {T}", note="first T subsets, every pair")]

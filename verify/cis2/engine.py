@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from superpose.derive.cis2.alloc import allocate, capacity
+from superpose.derive.cis2.alloc import alloc_name, allocate, capacity
 
 try:  # accumulate-in-place sparse kernels (no per-chunk result allocation); public path otherwise
     from scipy.sparse._sparsetools import csc_matvecs as _csc_mv, csr_matvecs as _csr_mv
@@ -243,28 +243,33 @@ class Network:
 
     @classmethod
     def build(cls, D: int, d: int, S: int, T: int, L: int, family: CircuitFamily,
-              rng: np.random.Generator) -> Network:
+              rng: np.random.Generator, alloc=0) -> Network:
         """Allocate (cis2_alloc.allocate), index, and precompute corr and chi for every layer.
+
+        ``alloc``: which allocation (0 / "prime" = prime steps, the default; "affine",
+        "projective", "greedy"; superpose.derive.cis2.designs), used the same way: its first
+        ``T`` subsets, a fresh uniform permutation per layer.
 
         Raises ``ValueError`` (one line) for S < 2, d not dividing D, T > T_max, or a family
         of the wrong shape.
         """
         t0 = time.perf_counter()
-        tmax = capacity(D, d, S)
+        tmax = capacity(D, d, S, alloc)
         if T > tmax:
             raise ValueError(f"T={T} exceeds the allocation's capacity T_max={tmax} "
-                             f"at D={D}, d={d}, S={S}")
+                             f"at D={D}, d={d}, S={S}"
+                             + ("" if alloc_name(alloc) == "prime" else f", alloc={alloc_name(alloc)}"))
         if (family.T, family.d, family.L) != (T, d, L):
             raise ValueError(f"family has (T, d, L)=({family.T}, {family.d}, {family.L}), "
                              f"network needs ({T}, {d}, {L})")
         N = D // d
-        alloc, perms = allocate(N, S, T, L, rng, return_perms=True)
+        alloc, perms = allocate(N, S, T, L, rng, return_perms=True, alloc=alloc)
         data = np.full(T * S, 1.0 / S)
         indptr = np.arange(0, T * S + 1, S, dtype=np.int64 if T * S >= 2**31 else np.int32)
         # inverse index of the unpermuted subsets (one stable sort), mapped through each pi_l
         unperm = np.empty(T, np.int64)
         unperm[perms[1]] = np.arange(T)
-        flat = np.take(alloc[1], unperm, axis=0).reshape(-1)          # = subsets(N, S)[:T]
+        flat = np.take(alloc[1], unperm, axis=0).reshape(-1)          # = subsets(N, S, alloc)[:T]
         order = np.argsort(flat.astype(np.uint16) if N <= 2**16 else flat, kind="stable")
         ptr = np.zeros(N + 1, np.int64)
         np.cumsum(np.bincount(flat, minlength=N), out=ptr[1:])
