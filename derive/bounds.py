@@ -31,8 +31,8 @@ import sympy as sp
 
 from superpose.derive.quantity import Construction, Param, Quantity, Step
 
-BLM = "Boucheron-Lugosi-Massart 2013, Concentration Inequalities, §2"
-MU = "Mitzenmacher-Upfal 2005, Probability and Computing, Thms 4.4-4.5"
+BLM = r"\citet{blm2013}, chapter 2"
+MU = r"\citet{mu2005}"
 EULER_GAMMA = 0.57721566490153286061
 
 # ------------------------------------------------------------------ function namespaces
@@ -311,23 +311,23 @@ def union_bound(k, p):
 
 
 def _n(lo: int = 1, default: int = 128) -> Param:
-    return Param("n", int, default=default, lo=lo, doc="number of variables (vector length)")
+    return Param("n", int, default=default, lo=lo, doc="number of variables (the vector length)")
 
 
-SIGMA = Param("sigma", float, default=1.0, lo=0, doc="standard deviation (> 0)")
-MS = Param("ms", float, default=1.0, lo=0, doc="mean square (1/n) sum_i x_i^2")
-MAXABS = Param("m", float, default=1.0, lo=0, doc="max_i |x_i|")
-T_GAUSS = Param("t", float, default=3.0, doc="threshold for max_i X_i")
-ALPHA = Param("alpha", float, default=0.05, lo=0, hi=1, doc="tail probability, 0 < alpha < 1")
-U = Param("u", float, default=1.0, lo=0, doc="excess over sigma sqrt(2 ln n)")
-MEAN = Param("mu", float, default=10.0, lo=0, doc="E X, the mean of the sum")
+SIGMA = Param("sigma", float, default=1.0, lo=0, doc="standard deviation, positive")
+MS = Param("ms", float, default=1.0, lo=0, doc=r"mean square $\frac1n\sum_ix_i^2$", latex=r"\mathrm{ms}")
+MAXABS = Param("m", float, default=1.0, lo=0, doc=r"$\max_i|x_i|$")
+T_GAUSS = Param("t", float, default=3.0, doc=r"threshold for $\max_iX_i$")
+ALPHA = Param("alpha", float, default=0.05, lo=0, hi=1, doc=r"tail probability $\alpha\in(0,1)$")
+U = Param("u", float, default=1.0, lo=0, doc=r"excess over $\sigma\sqrt{2\ln n}$")
+MEAN = Param("mu", float, default=10.0, lo=0, doc=r"$\mathbb EX$, the mean of the sum")
 DELTA = Param("delta", float, default=0.5, lo=0, doc="relative deviation")
-DELTA1 = Param("delta", float, default=0.5, lo=0, hi=1, doc="relative deviation, <= 1")
+DELTA1 = Param("delta", float, default=0.5, lo=0, hi=1, doc="relative deviation, at most 1")
 T_DEV = Param("t", float, default=5.0, lo=0, doc="deviation above the mean")
-VAR = Param("var", float, default=9.0, lo=0, doc="sum_i Var X_i (an upper bound on it)")
-B = Param("b", float, default=1.0, lo=0, doc="X_i - E X_i <= b")
+VAR = Param("var", float, default=9.0, lo=0, doc=r"an upper bound on $\sum_i\mathrm{Var}\,X_i$", latex=r"\mathrm{var}")
+B = Param("b", float, default=1.0, lo=0, doc=r"bound $b\ge X_i-\mathbb EX_i$")
 N_TERMS = Param("n", int, default=100, lo=1, doc="number of independent terms")
-RANGE = Param("r", float, default=1.0, lo=0, doc="length of each term's range [a_i, a_i + r]")
+RANGE = Param("r", float, default=1.0, lo=0, doc=r"length of each term's range $[a_i,a_i+r]$")
 K = Param("k", int, default=10, lo=1, doc="number of events")
 P = Param("p", float, default=0.01, lo=0, hi=1, doc="probability of each event (upper bound)")
 
@@ -367,11 +367,12 @@ S = Step  # short alias for the derivation tables below
 ASYM_TOL = 0.02
 ASYM_N_MIN = 100
 
-_GAUSS = "ASSUMPTIONS: X_1..X_n iid N(0, sigma^2)"
-_SUBG = ("ASSUMPTIONS: each X_i centred with E exp(l X_i) <= exp(l^2 sigma^2/2) for all real l "
-         "(true for N(0, s^2), s <= sigma); NO independence needed")
-_INDEP01 = ("ASSUMPTIONS: X = sum_i X_i, the X_i independent with values in [0, 1] "
-            "(e.g. Bernoulli(p_i)), mu = E X")
+_GAUSS = r"ASSUMPTIONS: $X_1,\\dots,X_n$ iid $\\mathcal N(0,\\sigma^2)$"
+_SUBG = (r"ASSUMPTIONS: each $X_i$ centred with $\mathbb Ee^{\lambda X_i}\le"
+         r"e^{\lambda^2\sigma^2/2}$ for all real $\lambda$ (true for $\mathcal N(0,s^2)$ with "
+         r"$s\le\sigma$); no independence is needed")
+_INDEP01 = (r"ASSUMPTIONS: $X=\sum_iX_i$, the $X_i$ independent with values in $[0,1]$ "
+            r"(for example Bernoulli), $\mu=\mathbb EX$")
 
 
 def _deterministic() -> list[Quantity]:
@@ -379,20 +380,21 @@ def _deterministic() -> list[Quantity]:
         _q("max_from_mean_square", (MS, _n()), "max", "upper-bound",
            definition=r"\max\{\|x\|_\infty : x\in\mathbb R^n,\ \tfrac1n\|x\|_2^2=\mathrm{ms}\}",
            helper=max_from_mean_square,
-           steps=(S(r"\max_i x_i^2", r"\le \sum_i x_i^2 = n\,\mathrm{ms}", "all other terms are >= 0"),
-                  S(r"\max_i |x_i|", r"\le \sqrt{n\,\mathrm{ms}}", "square root is increasing; "
-                    "equality iff x is one-hot")),
-           doc="Worst case from mean square. ASSUMPTIONS: none (deterministic, any x in R^n). "
-               "Tight: equality exactly for one-hot x = sqrt(n ms) e_j.",
-           source="elementary (sum of squares dominates each square)"),
+           steps=(S(r"\max_i x_i^2", r"\le \sum_i x_i^2 = n\,\mathrm{ms}", "all other terms are non-negative"),
+                  S(r"\max_i |x_i|", r"\le \sqrt{n\,\mathrm{ms}}", "the square root is increasing; "
+                    r"equality holds exactly when $x$ is one-hot")),
+           doc=r"Worst case from mean square. ASSUMPTIONS: none; deterministic, any $x\in\mathbb "
+               r"R^n$. Tight: equality exactly for a one-hot $x=\sqrt{n\,\mathrm{ms}}\,e_j$.",
+           source="elementary: a sum of squares dominates each square"),
         _q("mean_square_from_max", (MAXABS,), "mean-square", "upper-bound",
            definition=r"\max\{\tfrac1n\|x\|_2^2 : x\in\mathbb R^n,\ \|x\|_\infty=m\}",
            helper=mean_square_from_max,
-           steps=(S(r"\tfrac1n\sum_i x_i^2", r"\le \tfrac1n\sum_i m^2 = m^2", "x_i^2 <= m^2 for every i"),
+           steps=(S(r"\tfrac1n\sum_i x_i^2", r"\le \tfrac1n\sum_i m^2 = m^2", r"$x_i^2\le m^2$ for every $i$"),
                   S(r"\max_i|x_i|", r"\ge\sqrt{\mathrm{ms}}", "the same inequality read the other way")),
-           doc="Mean square from worst case (equivalently max|x_i| >= sqrt(ms)). ASSUMPTIONS: none "
-               "(deterministic, any n). Tight: equality exactly when |x_i| = m for all i.",
-           source="elementary (each square is at most the largest)"),
+           doc=r"Mean square from worst case, equivalently $\max_i|x_i|\ge\sqrt{\mathrm{ms}}$. "
+               r"ASSUMPTIONS: none; deterministic, any $n$. Tight: equality exactly when "
+               r"$|x_i|=m$ for all $i$.",
+           source="elementary: each square is at most the largest"),
     ]
 
 
@@ -411,95 +413,102 @@ def _gaussian() -> list[Quantity]:
            definition=r"\mathbb E\max_{i\le n}X_i", helper=gauss_max_mean_bound,
            steps=(S(rf"e^{{{lam}\mathbb E\max X_i}}", rf"\le\mathbb E e^{{{lam}\max X_i}}"
                     rf"\le\sum_i\mathbb E e^{{{lam} X_i}}\le n e^{{{lam}^2\sigma^2/2}}",
-                    "Jensen, then max <= sum of positive terms"),
+                    "Jensen's inequality, then a maximum of positive terms is at most their sum"),
                   S(r"\mathbb E\max X_i", rf"\le\frac{{\ln n}}{{{lam}}}+\frac{{{lam}\sigma^2}}2",
-                    "take logs, divide by lambda > 0"),
-                  S("", r"=\sigma\sqrt{2\ln n}", r"at \lambda=\sqrt{2\ln n}/\sigma")),
-           doc=_SUBG + ". Asymptotically tight for iid Gaussians (ratio 0.83 at n=100, "
-               "0.925 at n=1e6, -> 1 like 1 - ln ln n / (4 ln n)).",
-           source=BLM + " (Thm 2.5, maximal inequality)"),
+                    r"take logarithms and divide by $\lambda>0$"),
+                  S("", r"=\sigma\sqrt{2\ln n}", r"at $\lambda=\sqrt{2\ln n}/\sigma$")),
+           doc=_SUBG + r". Asymptotically tight for iid Gaussians: the ratio is 0.83 at "
+               r"$n=100$ and 0.925 at $n=10^6$, and tends to 1 like $1-\ln\ln n/(4\ln n)$.",
+           source=BLM + ", Theorem 2.5 (the maximal inequality, Lemma M1)"),
         _q("gauss_abs_max_mean_bound", (_n(), SIGMA), "mean", "upper-bound",
            definition=r"\mathbb E\max_{i\le n}|X_i|", helper=gauss_abs_max_mean_bound,
-           steps=(S(r"\max_i|X_i|", r"=\max(X_1,\dots,X_n,-X_1,\dots,-X_n)", "2n sub-Gaussian variables"),
-                  S(r"\mathbb E\max_i|X_i|", r"\le\sigma\sqrt{2\ln(2n)}", "the maximal inequality with 2n")),
-           doc=_SUBG + " (for X_i and -X_i).",
-           source=BLM + " (Thm 2.5)"),
+           steps=(S(r"\max_i|X_i|", r"=\max(X_1,\dots,X_n,-X_1,\dots,-X_n)", r"$2n$ sub-Gaussian variables"),
+                  S(r"\mathbb E\max_i|X_i|", r"\le\sigma\sqrt{2\ln(2n)}", r"the maximal inequality (Lemma M1) with $2n$")),
+           doc=_SUBG + r" (for $X_i$ and $-X_i$).",
+           source=BLM + ", Theorem 2.5"),
         _q("gauss_max_mean", (_n(), SIGMA), "mean", "exact",
            definition=r"\mathbb E\max_{i\le n}X_i = \sigma n\int x\,\varphi(x)\Phi(x)^{n-1}dx",
            compute=gauss_max_mean,
            steps=(S(r"P(\max X_i\le x)", r"=\Phi(x/\sigma)^n", "independence"),
                   S(r"\mathbb E\max X_i", r"=\sigma\Big(\int_0^\infty 1-\Phi^n-\int_{-\infty}^0\Phi^n\Big)",
-                    r"E Y = \int_0^\infty P(Y>x)dx - \int_{-\infty}^0 P(Y<x)dx; quadrature, rel. err 1e-13")),
-           doc=_GAUSS + ". Computed by adaptive quadrature (scipy), split at sqrt(2 ln n) +- 4; "
-               "n=2: 1/sqrt(pi), n=3: 3/(2 sqrt(pi)).",
-           source="David-Nagaraja 2003, Order Statistics, §3.1 (moments of order statistics)"),
+                    r"$\mathbb EY=\int_0^\infty P(Y>x)dx-\int_{-\infty}^0P(Y<x)dx$, by quadrature "
+                    r"to a relative error of $10^{-13}$")),
+           doc=_GAUSS + r". Computed by adaptive quadrature split at $\sqrt{2\ln n}\pm4$; "
+               r"$1/\sqrt\pi$ at $n=2$ and $3/(2\sqrt\pi)$ at $n=3$.",
+           source=r"\citet{davidnagaraja2003}, section 3.1 (moments of order statistics)"),
         _q("gauss_abs_max_mean", (_n(), SIGMA), "mean", "exact",
            definition=r"\mathbb E\max_{i\le n}|X_i| = \sigma\int_0^\infty 1-\operatorname{erf}(x/\sqrt2)^n\,dx",
            compute=gauss_abs_max_mean,
            steps=(S(r"P(\max|X_i|\le x)", r"=\operatorname{erf}(x/(\sigma\sqrt2))^n", "independence"),
-                  S(r"\mathbb E\max|X_i|", r"=\int_0^\infty P(\max|X_i|>x)dx", "nonnegative variable")),
-           doc=_GAUSS + ". Computed by quadrature; n=1: sigma sqrt(2/pi).",
-           source="David-Nagaraja 2003, Order Statistics, §3.1"),
+                  S(r"\mathbb E\max|X_i|", r"=\int_0^\infty P(\max|X_i|>x)dx", "a non-negative variable")),
+           doc=_GAUSS + r". Computed by quadrature; $\sigma\sqrt{2/\pi}$ at $n=1$.",
+           source=r"\citet{davidnagaraja2003}, section 3.1"),
         _q("gauss_max_mean_asymptotic", (_n(lo=ASYM_N_MIN), SIGMA), "mean", "asymptotic",
            definition=r"\mathbb E\max_{i\le n}X_i", helper=gauss_max_mean_asymptotic,
            steps=(S(r"P\Big(\frac{\max X_i/\sigma-b_n}{a_n}\le x\Big)", r"\approx e^{-e^{-x}}",
-                    r"Gumbel limit as n -> oo, a_n=(2\ln n)^{-1/2}, "
-                    r"b_n=\sqrt{2\ln n}-\frac{\ln\ln n+\ln 4\pi}{2\sqrt{2\ln n}}"),
+                    r"the Gumbel limit as $n\to\infty$, with $a_n=(2\ln n)^{-1/2}$ and "
+                    r"$b_n=\sqrt{2\ln n}-\frac{\ln\ln n+\ln 4\pi}{2\sqrt{2\ln n}}$"),
                   S(r"\mathbb E\max X_i", r"\approx\sigma(b_n+\gamma a_n)",
-                    r"the Gumbel mean is Euler's \gamma (uniform integrability)")),
-           doc=_GAUSS + f", n >= {ASYM_N_MIN}. Over-estimates the exact value; the relative error "
-               "(asym-exact)/asym decreases from 1.9% at n=100 to 0.27% at n=1e6.",
-           source="Leadbetter-Lindgren-Rootzen 1983, Thm 1.5.3 (normal norming constants)",
-           limit="n -> infinity", tolerance=ASYM_TOL,
-           tolerance_reason=f"quadrature: 0 < (asym - exact)/asym <= {ASYM_TOL} for all "
-                            f"n >= {ASYM_N_MIN} (1.91% at n = 100, decreasing in n)",
+                    r"the Gumbel mean is Euler's constant $\gamma$ (uniform integrability)")),
+           doc=_GAUSS + rf", $n\ge{ASYM_N_MIN}$. It over-estimates the exact value; the relative "
+               r"error decreases from 1.9% at $n=100$ to 0.27% at $n=10^6$.",
+           source=r"\citet{llr1983}, Theorem 1.5.3 (normal norming constants)",
+           limit=r"$n\to\infty$", tolerance=ASYM_TOL,
+           tolerance_reason=rf"by quadrature, the relative error of the asymptotic form is "
+                            rf"positive and at most {ASYM_TOL} for all $n\ge{ASYM_N_MIN}$; it is "
+                            "1.91% at 100 and decreases",
            mutants=_asymptotic_mutants()),
         _q("gauss_max_tail", (_n(), T_GAUSS, SIGMA), "probability", "exact",
            definition=r"P(\max_{i\le n}X_i>t)", compute=gauss_max_tail,
            steps=(S(r"P(\max X_i>t)", r"=1-\prod_i P(X_i\le t)=1-(1-Q(t/\sigma))^n", "independence"),),
-           doc=_GAUSS + ". Q(x) = erfc(x/sqrt 2)/2. Computed as -expm1(n log1p(-Q)) (full relative "
-               "precision for tiny tails; SymPy's evalf of 1 - (1-Q)^n loses tails below ~1e-100 "
-               "and expands (1/2)^n exactly at t = 0).", source="independence; " + BLM),
+           doc=_GAUSS + r", and $Q(x)=\frac12\operatorname{erfc}(x/\sqrt2)$. Computed in a "
+               r"form that keeps full relative precision for tiny tails, where $1-(1-Q)^n$ "
+               r"evaluated directly loses tails below about $10^{-100}$.",
+           source="independence; " + BLM),
         _q("gauss_max_tail_union", (_n(), T_GAUSS, SIGMA), "probability", "upper-bound",
            definition=r"P(\max_{i\le n}X_i>t)", helper=gauss_max_tail_union,
            steps=(S(r"P(\max X_i>t)", r"=P(\cup_i\{X_i>t\})\le\sum_i P(X_i>t)=nQ(t/\sigma)", "union bound"),),
-           doc="ASSUMPTIONS: each X_i ~ N(0, s_i^2) with s_i <= sigma; ANY dependence. "
-               "Nearly tight when n Q(t/sigma) is small and the X_i independent "
-               "(exact = nQ - O((nQ)^2)).",
+           doc=r"ASSUMPTIONS: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
+               r"dependence. Nearly tight when $nQ(t/\sigma)$ is small and the $X_i$ are "
+               r"independent, where the exact value is $nQ-O((nQ)^2)$.",
            source="Boole's inequality; " + BLM),
         _q("gauss_max_quantile", (_n(), ALPHA, SIGMA), "max", "exact",
            definition=r"t_\alpha:\ P(\max_{i\le n}X_i>t_\alpha)=\alpha", compute=gauss_max_quantile,
-           steps=(S(r"1-(1-Q(t_\alpha/\sigma))^n", r"=\alpha", "gauss_max_tail"),
-                  S(r"t_\alpha", r"=\sigma Q^{-1}\big(1-(1-\alpha)^{1/n}\big)", "solve")),
-           doc=_GAUSS + ". The (1-alpha)-quantile of max_i X_i (computed: SymPy has no numeric "
-               "erfcinv; scipy.special.erfcinv).", source="independence"),
+           steps=(S(r"1-(1-Q(t_\alpha/\sigma))^n", r"=\alpha", r"the exact tail of the maximum, \eqref{eq:bounds-gauss-max-tail}"),
+                  S(r"t_\alpha", r"=\sigma Q^{-1}\big(1-(1-\alpha)^{1/n}\big)",
+                    r"solving for $t_\alpha$")),
+           doc=_GAUSS + r". The $(1-\alpha)$-quantile of $\max_iX_i$, computed numerically.",
+           source="independence"),
         _q("gauss_max_quantile_union", (_n(), ALPHA, SIGMA), "max", "upper-bound",
            definition=r"t_\alpha:\ P(\max_{i\le n}X_i>t_\alpha)=\alpha", compute=gauss_max_quantile_union,
            steps=(S(r"P(\max X_i>\sigma Q^{-1}(\alpha/n))", r"\le n\cdot\alpha/n=\alpha", "union bound"),
-                  S(r"t_\alpha", r"\le\sigma Q^{-1}(\alpha/n)", "t_alpha is the smallest such threshold")),
-           doc="ASSUMPTIONS: each X_i ~ N(0, s_i^2), s_i <= sigma; any dependence. A threshold the "
-               "max exceeds with probability <= alpha. Nearly tight for small alpha.",
+                  S(r"t_\alpha", r"\le\sigma Q^{-1}(\alpha/n)", r"$t_\alpha$ is the smallest such threshold")),
+           doc=r"ASSUMPTIONS: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
+               r"dependence. A threshold the maximum exceeds with probability at most $\alpha$; "
+               r"nearly tight for small $\alpha$.",
            source="Boole's inequality"),
         _q("gauss_max_quantile_simple", (_n(), ALPHA, SIGMA), "max", "upper-bound",
            definition=r"t_\alpha:\ P(\max_{i\le n}X_i>t_\alpha)=\alpha", helper=gauss_max_quantile_simple,
-           steps=(S(r"Q(x)", r"\le\tfrac12 e^{-x^2/2}", r"x\ge0 (the Chernoff bound e^{-x^2/2}, refined)"),
+           steps=(S(r"Q(x)", r"\le\tfrac12 e^{-x^2/2}", r"$x\ge0$; the Chernoff bound $e^{-x^2/2}$, refined"),
                   S(r"nQ\big(\sqrt{2\ln(n/\alpha)}\big)", r"\le\alpha/2", "union bound"),
                   S(r"t_\alpha", r"\le\sigma\sqrt{2\ln(n/\alpha)}", "")),
-           doc="ASSUMPTIONS: each X_i ~ N(0, s_i^2), s_i <= sigma; any dependence. The simple "
-               "'w.h.p. max' threshold sigma sqrt(2 ln(n/alpha)).",
-           source=BLM + " (Gaussian tail, union bound)"),
+           doc=r"ASSUMPTIONS: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
+               r"dependence. The simple high-probability threshold $\sigma\sqrt{2\ln(n/\alpha)}$.",
+           source=BLM + ", the Gaussian tail and the union bound"),
         _q("gauss_max_concentration", (U, SIGMA), "probability", "upper-bound",
            definition=r"P\big(\max_{i\le n}X_i\ge\mathbb E\max_{i\le n}X_i+u\big)",
            helper=gauss_max_concentration,
            steps=(S(r"|\max_i(Ag)_i-\max_i(Ah)_i|", r"\le\sigma\|g-h\|_2",
-                    "X = A g with g standard Gaussian, rows of A of norm <= sigma"),
+                    r"$X=Ag$ with $g$ standard Gaussian and the rows of $A$ of norm at most $\sigma$"),
                   S(r"P(\max X_i\ge\mathbb E\max X_i+u)", r"\le e^{-u^2/(2\sigma^2)}",
-                    "Tsirelson-Ibragimov-Sudakov (Gaussian concentration of Lipschitz functions)")),
-           doc="ASSUMPTIONS: (X_1..X_n) jointly Gaussian, centred, Var X_i <= sigma^2; any "
-               "correlation; the bound does not depend on n. Loose by a factor >= 2 already for "
-               "n = 1 (Q(x) <= e^{-x^2/2}/2) and far more for iid maxima, whose fluctuations "
-               "are O(sigma / sqrt(2 ln n)).",
-           source="Boucheron-Lugosi-Massart 2013, ch. 5 (Tsirelson-Ibragimov-Sudakov inequality)"),
+                    "the Tsirelson--Ibragimov--Sudakov inequality: Gaussian concentration of Lipschitz "
+                    "functions")),
+           doc=r"ASSUMPTIONS: $(X_1,\dots,X_n)$ jointly Gaussian and centred with "
+               r"$\mathrm{Var}\,X_i\le\sigma^2$; any correlation; the bound does not depend on "
+               r"$n$. It is loose by a factor at least 2 already for $n=1$, where "
+               r"$Q(x)\le\frac12e^{-x^2/2}$, and far more for iid maxima, whose fluctuations are "
+               r"$O(\sigma/\sqrt{2\ln n})$.",
+           source=r"\citet{blm2013}, chapter 5 (the Tsirelson--Ibragimov--Sudakov inequality)"),
     ]
 
 
@@ -507,74 +516,91 @@ def _sums() -> list[Quantity]:
     upper = r"P\big(X\ge(1+\delta)\mu\big)"
     lower = r"P\big(X\le(1-\delta)\mu\big)"
     mgf = S(r"\mathbb E e^{\lambda X}", r"=\prod_i(1+p_i(e^\lambda-1))\le e^{\mu(e^\lambda-1)}",
-            "independence, 1+x <= e^x")
+            r"independence, and $1+x\le e^x$")
     return [
         _q("chernoff_upper", (MEAN, DELTA), "probability", "upper-bound", definition=upper,
            helper=chernoff_upper,
-           steps=(mgf, S(upper, r"\le e^{\mu(e^\lambda-1)-\lambda(1+\delta)\mu}", "Markov on e^{lambda X}"),
-                  S("", r"=\Big(\frac{e^\delta}{(1+\delta)^{1+\delta}}\Big)^\mu", r"at \lambda=\ln(1+\delta)")),
-           doc=_INDEP01 + ", delta >= 0. Nearly tight only in the trivial regime P ~ 1 "
-               "(e.g. one Bernoulli(p -> 1) at (1+delta) mu = 1); in the tail it overshoots by "
-               "a factor ~ delta sqrt(2 pi mu).", source=MU + " (Thm 4.4.1)"),
+           steps=(mgf, S(upper, r"\le e^{\mu(e^\lambda-1)-\lambda(1+\delta)\mu}", r"Markov's inequality for $e^{\lambda X}$"),
+                  S("", r"=\Big(\frac{e^\delta}{(1+\delta)^{1+\delta}}\Big)^\mu", r"at $\lambda=\ln(1+\delta)$")),
+           doc=_INDEP01 + r", $\delta\ge0$. Nearly tight only in the trivial regime where the "
+               r"probability is close to 1; in the tail it overshoots by a factor of about "
+               r"$\delta\sqrt{2\pi\mu}$.", source=MU + ", Theorem 4.4.1"),
         _q("chernoff_upper_simple", (MEAN, DELTA), "probability", "upper-bound", definition=upper,
            helper=chernoff_upper_simple,
            steps=(S(r"(1+\delta)\ln(1+\delta)-\delta", r"\ge\frac{\delta^2}{2+\delta}",
-                    r"\ln(1+\delta)\ge 2\delta/(2+\delta),\ \delta\ge0"),
-                  S(upper, r"\le e^{-\mu\delta^2/(2+\delta)}", "into chernoff_upper")),
-           doc=_INDEP01 + ", delta >= 0.", source=MU + " (Thm 4.4; the 2+delta form is standard)"),
+                    r"$\ln(1+\delta)\ge 2\delta/(2+\delta)$ for $\delta\ge0$"),
+                  S(upper, r"\le e^{-\mu\delta^2/(2+\delta)}",
+                    r"substituted into \eqref{eq:bounds-chernoff-upper}")),
+           doc=_INDEP01 + r", $\delta\ge0$.",
+           source=MU + r", Theorem 4.4; the form with $2+\delta$ is standard"),
         _q("chernoff_upper_small", (MEAN, DELTA1), "probability", "upper-bound", definition=upper,
            helper=chernoff_upper_small,
-           steps=(S(r"\frac{\delta^2}{2+\delta}", r"\ge\frac{\delta^2}3", r"0\le\delta\le1"),
-                  S(upper, r"\le e^{-\mu\delta^2/3}", "into chernoff_upper_simple")),
-           doc=_INDEP01 + ", 0 <= delta <= 1.", source=MU + " (Thm 4.4.2)"),
+           steps=(S(r"\frac{\delta^2}{2+\delta}", r"\ge\frac{\delta^2}3", r"$0\le\delta\le1$"),
+                  S(upper, r"\le e^{-\mu\delta^2/3}",
+                    r"substituted into \eqref{eq:bounds-chernoff-upper-simple}")),
+           doc=_INDEP01 + r", $0\le\delta\le1$.", source=MU + ", Theorem 4.4.2"),
         _q("chernoff_lower", (MEAN, DELTA1), "probability", "upper-bound", definition=lower,
            helper=chernoff_lower,
-           steps=(S(lower, r"\le e^{\mu(e^{-\lambda}-1)+\lambda(1-\delta)\mu}", "Markov on e^{-lambda X}"),
+           steps=(S(lower, r"\le e^{\mu(e^{-\lambda}-1)+\lambda(1-\delta)\mu}", r"Markov's inequality for $e^{-\lambda X}$"),
                   S("", r"=\Big(\frac{e^{-\delta}}{(1-\delta)^{1-\delta}}\Big)^\mu",
-                    r"at \lambda=-\ln(1-\delta)")),
-           doc=_INDEP01 + ", 0 <= delta <= 1 (0^0 = 1 at delta = 1).", source=MU + " (Thm 4.5.1)"),
+                    r"at $\lambda=-\ln(1-\delta)$")),
+           doc=_INDEP01 + r", $0\le\delta\le1$, with $0^0=1$ at $\delta=1$.",
+           source=MU + ", Theorem 4.5.1"),
         _q("chernoff_lower_simple", (MEAN, DELTA1), "probability", "upper-bound", definition=lower,
            helper=chernoff_lower_simple,
-           steps=(S(r"(1-\delta)\ln(1-\delta)+\delta", r"\ge\delta^2/2", "Taylor, all terms >= 0"),
-                  S(lower, r"\le e^{-\mu\delta^2/2}", "into chernoff_lower")),
-           doc=_INDEP01 + ", 0 <= delta <= 1.", source=MU + " (Thm 4.5.2)"),
+           steps=(S(r"(1-\delta)\ln(1-\delta)+\delta", r"\ge\delta^2/2", "Taylor expansion, all terms non-negative"),
+                  S(lower, r"\le e^{-\mu\delta^2/2}",
+                    r"substituted into \eqref{eq:bounds-chernoff-lower}")),
+           doc=_INDEP01 + r", $0\le\delta\le1$.", source=MU + ", Theorem 4.5.2"),
         _q("chernoff_two_sided", (MEAN, DELTA1), "probability", "upper-bound",
            definition=r"P(|X-\mu|\ge\delta\mu)", helper=chernoff_two_sided,
            steps=(S(r"P(|X-\mu|\ge\delta\mu)", r"\le e^{-\mu\delta^2/3}+e^{-\mu\delta^2/2}\le2e^{-\mu\delta^2/3}",
                     "union of the two one-sided bounds"),),
-           doc=_INDEP01 + ", 0 <= delta <= 1. Provably never within 10% of the truth: with "
-               "a = mu delta^2, P <= min(1, e^{-a/3} + e^{-a/2}) <= 0.9 * 2 e^{-a/3} for every a.",
-           source=MU + " (Cor. 4.6)"),
+           doc=_INDEP01 + r", $0\le\delta\le1$. Provably never within 10% of the truth: "
+               r"with $a=\mu\delta^2$ the probability is at most "
+               r"$\min(1,e^{-a/3}+e^{-a/2})\le0.9\cdot2e^{-a/3}$ for every $a$.",
+           source=MU + ", Corollary 4.6"),
         _q("bernstein", (T_DEV, VAR, B), "probability", "upper-bound",
            definition=r"P(S-\mathbb ES\ge t)", helper=bernstein,
            steps=(S(r"\ln\mathbb E e^{\lambda(S-\mathbb ES)}", r"\le\frac{\mathrm{var}\,\lambda^2}{2(1-b\lambda/3)}",
-                    r"E e^{\lambda Y}\le 1+\frac{\lambda^2 EY^2/2}{1-b\lambda/3},\ Y\le b,\ 0<\lambda<3/b"),
+                    r"$\mathbb Ee^{\lambda Y}\le 1+\frac{\lambda^2\mathbb EY^2/2}{1-b\lambda/3}$ for "
+                    r"$Y\le b$ and $0<\lambda<3/b$"),
                   S(r"P(S-\mathbb ES\ge t)", r"\le\exp\Big(-\frac{t^2}{2(\mathrm{var}+bt/3)}\Big)",
-                    r"Markov at \lambda=t/(\mathrm{var}+bt/3)")),
-           doc="ASSUMPTIONS: S = sum_i X_i, X_i independent, X_i - E X_i <= b, sum_i Var X_i <= var.",
-           source=BLM + " (Thm 2.10, Bernstein's inequality)"),
+                    r"Markov's inequality at $\lambda=t/(\mathrm{var}+bt/3)$")),
+           doc=r"ASSUMPTIONS: $S=\sum_iX_i$ with the $X_i$ independent, $X_i-\mathbb EX_i\le b$ "
+               r"and $\sum_i\mathrm{Var}\,X_i\le\mathrm{var}$.",
+           source=BLM + ", Theorem 2.10 (Bernstein's inequality)"),
         _q("hoeffding", (T_DEV, N_TERMS, RANGE), "probability", "upper-bound",
            definition=r"P(S-\mathbb ES\ge t)", helper=hoeffding,
            steps=(S(r"\ln\mathbb E e^{\lambda(X_i-\mathbb EX_i)}", r"\le\lambda^2r^2/8", "Hoeffding's lemma"),
                   S(r"P(S-\mathbb ES\ge t)", r"\le e^{n\lambda^2r^2/8-\lambda t}=e^{-2t^2/(nr^2)}",
-                    r"Markov at \lambda=4t/(nr^2)")),
-           doc="ASSUMPTIONS: S = sum of n independent X_i, each X_i in an interval of length r.",
-           source="Hoeffding 1963, Thm 2; " + BLM + " (Thm 2.8)"),
+                    r"Markov's inequality at $\lambda=4t/(nr^2)$")),
+           doc=r"ASSUMPTIONS: $S$ is a sum of $n$ independent $X_i$, each in an interval of "
+               r"length $r$.",
+           source=r"\citet{hoeffding1963}, Theorem 2; " + BLM + ", Theorem 2.8"),
         _q("union_bound", (K, P), "probability", "upper-bound",
            definition=r"P(A_1\cup\dots\cup A_k)", helper=union_bound,
-           steps=(S(r"P(\cup_j A_j)", r"\le\sum_j P(A_j)\le kp", "sub-additivity of P"),
-                  S("", r"\le\min(1,kp)", "probabilities are <= 1")),
-           doc="ASSUMPTIONS: P(A_j) <= p for each j; ANY dependence. Tight (equality) for disjoint "
-               "events when kp <= 1; nearly tight for independent events with kp small.",
+           steps=(S(r"P(\cup_j A_j)", r"\le\sum_j P(A_j)\le kp", "sub-additivity of probability"),
+                  S("", r"\le\min(1,kp)", "probabilities are at most 1")),
+           doc=r"ASSUMPTIONS: $P(A_j)\le p$ for each $j$; any dependence. Tight, with equality, "
+               r"for disjoint events when $kp\le1$; nearly tight for independent events with "
+               r"$kp$ small.",
            source="Boole's inequality"),
     ]
+
+
+DISCUSSION = ("These are textbook inequalities, checked here as formulas: each bound is tested "
+              "against the exact value or a Monte Carlo estimate at a few parameter points, and "
+              "each states when it is tight. Union and Chernoff bounds are loose by design; the "
+              "constructions that use them say so where they do.")
 
 
 def construction() -> Construction:
     """The ``bounds`` construction: worst-case <-> mean-square tools (see module doc)."""
     return Construction(
         "bounds", "Worst case and mean square: deterministic, Gaussian and concentration bounds",
-        __doc__.split("\n\n")[0],
+        "The probability tools that every worst-case statement uses, from the mean square to "
+        "the worst case and back.",
         tuple(_deterministic() + _gaussian() + _sums()),
-        source=BLM,
+        source=BLM, discussion=DISCUSSION,
     )

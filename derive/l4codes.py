@@ -55,8 +55,7 @@ from superpose.derive.common import fixed_generator
 from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
 
 NAME = "l4codes"
-SOURCE = ("da Silva & Heimersheim, binary codes with a pseudoinverse readout "
-          "(arXiv 2607.04800; beyond.md §4)")
+SOURCE = r"\citet{l4codes}"
 
 #: code families (``code`` parameter)
 RANDOM, REGULAR, PACKING = 0, 1, 2
@@ -72,7 +71,7 @@ CODE = Param("code", int, PACKING, lo=0, hi=2,
 SEED = Param("code_seed", int, 0, lo=0, hi=2**31 - 1, doc="seed of the code's random choices")
 AA = Param("a", float, 1.0, lo=-100.0, hi=100.0, doc="input weight on the codeword")
 BB = Param("b", float, -0.03, lo=-100.0, hi=100.0, doc="input weight off the codeword")
-CC = Param("c", float, 1.5, lo=-100.0, hi=100.0, doc="readout scale of pinv(M^T)")
+CC = Param("c", float, 1.5, lo=-100.0, hi=100.0, doc=r"scale of the pseudoinverse readout $(M^\top)^+$")
 
 CODE_PARAMS = (FF, NN, KK, CODE, SEED)
 SE_TARGET = 0.003      # internal relative SE of the sampled strata (of the total)
@@ -518,6 +517,13 @@ def _opt_compute(q: int, what: str):
     return compute
 
 
+DISCUSSION = ("The losses are exact for one and two active features and stratified "
+              "quadrature beyond, at the toy's own sizes; the three-scalar network is one "
+              "family of weights with a fixed binary code, not a trained network, so the "
+              "comparison bounds what such codes reach, not what training finds. The source "
+              "text available to us is paraphrased, and the code families are our choices.")
+
+
 def construction() -> Construction:
     F, N, p = FF.symbol, NN.symbol, PP.symbol
     base = {q: naive_baseline(F, N, p, q) for q in (2, 4)}
@@ -529,65 +535,74 @@ def construction() -> Construction:
                         closed_form=closed_form, constraint=_check, source=SOURCE,
                         eq_label=f"eq:l4codes-{short.replace('_', '-')}", **kw)
 
-    tol_reason = (f"strata with >= 3 active features are integrated by stratified sampling "
-                  f"(fixed seed, radial part exact) to relative SE <= {SE_TARGET}, and the "
-                  f"strata left out are bounded by {TAIL_SHARE} of the exact part; "
-                  f"{TOL} = 5 SE + the tail share; strata k <= 2 are exact")
+    tol_reason = ("the strata with at least 3 active features are integrated by stratified "
+                  "sampling, with a fixed seed and the radial part exact, to a relative "
+                  f"standard error of at most {SE_TARGET}, and the strata left out are bounded "
+                  f"by {TAIL_SHARE} of the exact part; {TOL} is five standard errors plus the "
+                  r"tail share; the strata with $k\le2$ are exact")
     qs = []
     for q in (4, 2):
         qs.append(Q(f"naive_baseline_l{q}", (FF, NN, PP), "mean", "exact",
                     rf"\mathbb E\,\frac1F\sum_i(y_i-\mathrm{{ReLU}}(x_i))^{q},\ y_i=\mathrm{{ReLU}}"
                     r"(x_i)\ (i\le N),\ 0\ (i>N)", base[q],
-                    doc=f"L{q} loss of the naive network: N features computed exactly, F - N "
-                    "output 0 (mean over features)",
+                    doc=rf"$L_{q}$ loss of the naive network: $N$ features computed exactly "
+                    r"and $F-N$ set to 0, averaged over features.",
                     steps=(Step(r"(y_i-\mathrm{ReLU}(x_i))", r"0\ (i\le N),\ "
-                                r"-\mathrm{ReLU}(x_i)\ (i>N)", "neuron i is ReLU(x_i)"),
+                                r"-\mathrm{ReLU}(x_i)\ (i>N)", r"neuron $i$ computes $\mathrm{ReLU}(x_i)$"),
                            Step(rf"\mathbb E\,\mathrm{{ReLU}}(x_i)^{q}",
                                 p * sp.integrate(u**q, (u, 0, 1)) / 2,
-                                "active w.p. p, then U(-1,1): half the mass on u > 0"),
-                           Step("", base[q], "F - N such features, mean over F"))))
+                                r"a feature is active with probability $p$, then uniform on "
+                                r"$[-1,1]$: half the mass on $u>0$"),
+                           Step("", base[q], r"$F-N$ such features, averaged over all $F$"))))
     for q in (4, 2):
         qs.append(Q(f"loss_l{q}_one", net, "mean", "exact",
                     rf"\mathbb E\big[\frac1F\sum_i(y_i-\mathrm{{ReLU}}(x_i))^{q}\,\big|\,|S|=1\big]",
                     compute=_loss_compute(q, "one"),
-                    doc=f"L{q} loss given exactly one active feature (uniform over features)",
+                    doc=rf"$L_{q}$ loss given exactly one active feature, uniform over "
+                    "features.",
                     steps=(Step(r"e", r"|u|\,(W_{\rm out}\mathrm{ReLU}(\pm w_j)-[u>0]e_j)",
-                                "positively homogeneous in u"),
+r"positively homogeneous in the input value $u$"),
                            Step(rf"\mathbb E|u|^{q}[u>0]", sp.Rational(1, 2 * (q + 1)),
-                                "U(-1,1)"))))
+r"$u$ uniform on $[-1,1]$"))))
         qs.append(Q(f"loss_l{q}_two", net, "mean", "exact",
                     rf"\mathbb E\big[\frac1F\sum_i(y_i-\mathrm{{ReLU}}(x_i))^{q}\,\big|\,|S|=2\big]",
                     compute=_loss_compute(q, "two"),
-                    doc=f"L{q} loss given exactly two active features (uniform over pairs)",
+                    doc=rf"$L_{q}$ loss given exactly two active features, uniform over pairs.",
                     steps=(Step(r"\int_{\triangle(0,P,Q)}(\ell\cdot u)^q",
                                 r"\frac{|\det(P,Q)|}{(q+1)(q+2)}\sum_{m=0}^q(\ell\cdot P)^m"
-                                r"(\ell\cdot Q)^{q-m}", "Dirichlet integral on a sector "
-                                "triangle, e linear between consecutive kink rays"),)))
+                                r"(\ell\cdot Q)^{q-m}", "a Dirichlet integral on the "
+                                r"triangle of a sector, the error $e$ being linear between "
+                                "consecutive rays where a ReLU switches"),)))
     for q in (4, 2):
         qs.append(Q(f"loss_l{q}", net[:2] + (PP,) + net[2:], "mean", "approximate",
                     rf"\mathbb E\,\frac1F\sum_i(y_i-\mathrm{{ReLU}}(x_i))^{q}",
                     compute=_loss_compute(q, "full"), tolerance=TOL, tolerance_reason=tol_reason,
-                    doc=f"L{q} loss of the three-scalar network at feature probability p",
+                    doc=rf"$L_{q}$ loss of the three-scalar network at feature probability $p$.",
                     steps=(Step(r"L_q", r"\sum_k\binom Fk p^k(1-p)^{F-k}\,\mathbb E[L_q\mid k]",
                                 "condition on the number of active features"),
                            Step(r"\mathbb E[f\mid k]", r"\frac{k}{k+q}\,\mathbb E_{\partial"
-                                r"[-1,1]^k}f", "f is q-homogeneous (cone-volume formula)"))))
+                                r"[-1,1]^k}f", rf"the loss $f$ is homogeneous of degree ${q}$ (the cone-volume "
+                                "formula)"))))
     for q in (4, 2):
         ps = (FF, NN, PP, KK, CODE, SEED)
         qs.append(Q(f"opt_loss_l{q}", ps, "mean", "approximate",
                     rf"\min_{{a,b,c}}\mathbb E\,\frac1F\sum_i(y_i-\mathrm{{ReLU}}(x_i))^{q}",
                     compute=_opt_compute(q, "loss"), tolerance=TOL, tolerance_reason=tol_reason,
-                    doc=f"L{q} loss at the optimal (a, b, c) for the code (a = 1 gauge)"))
+                    doc=rf"$L_{q}$ loss at the optimal $(a,b,c)$ for the code, in the gauge "
+                    r"$a=1$."))
         qs.append(Q(f"opt_b_l{q}", ps, "value", "approximate", r"\arg\min_b\ (a=1)",
                     compute=_opt_compute(q, "b"), tolerance=0.01,
-                    tolerance_reason="bounded Brent search with xatol 1e-3 on a sampled loss",
-                    doc=f"optimal off-codeword weight b for L{q} (a = 1)"))
+                    tolerance_reason=r"a bounded Brent search to within $10^{-3}$ on a sampled "
+                    "loss",
+                    doc=rf"Optimal off-codeword weight $b$ for $L_{q}$, with $a=1$."))
         qs.append(Q(f"opt_c_l{q}", ps, "value", "approximate", r"\arg\min_c\ (a=1)",
                     compute=_opt_compute(q, "c"), tolerance=0.01,
-                    tolerance_reason="exact minimum of the loss polynomial in c at the found b",
-                    doc=f"optimal readout scale c for L{q} (a = 1)"))
+                    tolerance_reason=r"the exact minimum of the loss polynomial in $c$ at the "
+                    r"$b$ found",
+                    doc=rf"Optimal readout scale $c$ for $L_{q}$, with $a=1$."))
     return Construction(
         NAME, "Binary codes with a pseudoinverse readout",
-        "The F = 100, N = 50 compressed-computation toy under L4 (and L2) loss: a binary code "
-        "with three scalars and a pseudoinverse readout against the naive baseline.",
-        tuple(qs), source=SOURCE)
+        r"The compressed-computation toy with $F=100$ features and $N=50$ neurons under "
+        r"$L_4$ and $L_2$ loss: a binary code with three scalars and a pseudoinverse readout "
+        "against the naive baseline.",
+        tuple(qs), source=SOURCE, discussion=DISCUSSION)

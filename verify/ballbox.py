@@ -301,8 +301,8 @@ def _network_part(p, trials, seed, progress):
         out.append(Measurement(
             f"{NAME}.sampler_gap_no_error", dict(d=dbox, k=k, m_exp=me, theta=th), gap,
             label=dict(m=m),
-            note=f"P(no wrong gate): network {net.value:.4f} +- {net.se:.4f} ({net.n} inputs), "
-                 f"sampler {smp.value:.4f} +- {smp.se:.4f} ({smp.n} draws)"))
+            note=f"probability of no wrong gate: network ${net.value:.4f}\\pm{net.se:.4f}$ "
+                 f"({net.n} inputs), sampler ${smp.value:.4f}\\pm{smp.se:.4f}$ ({smp.n} draws)"))
     if progress:
         progress(f"{NAME}: no-error network vs sampler at d={dbox}")
     return out
@@ -331,11 +331,12 @@ def _window_part(p, seed, progress):
         out.append(Measurement(
             f"{NAME}.window_limit_{which}", dict(k=k, m_exp=me, x=x_eff), p_ok,
             label=dict(d=d),
-            note=f"width d = {d}, bias {theta:.6f}; expected number of wrong gates there "
-                 f"{ee:.3g} (ball) while P(no wrong gate) = {p_ok.value:.3f} (box)"))
+            note=f"width $d={d}$, bias {theta:.6f}; expected number of wrong gates there "
+                 f"{ee:.3g} (ball), while the probability of no wrong gate is {p_ok.value:.3f} "
+                 "(box)"))
         out.append(Measurement(
             f"{NAME}.max_inactive_cdf", dict(d=d, k=k, m_exp=me, t=t_level), _est(rows, 1),
-            note="measured by the sampler's order statistics (n = m - k inactive reads)"))
+            note=r"measured by the sampler's order statistics of the $m-k$ inactive reads"))
         if progress:
             progress(f"{NAME}: window {which}, k={k}, m=k^{me:g}, {draws} sampler draws")
     return out

@@ -168,11 +168,13 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
         Measurement(f"{NAME}.noise_max_bound", dict(n=n, m=m, k=k), est["maxabs"],
                     published=f"{NAME}.noise_max_published"),
         Measurement(f"{NAME}.noise_max_published", dict(n=n, m=m, k=k), est["maxabs"],
-                    note="Linsefors' eps sqrt(l) against the measured E max_b |noise_b|"),
+                    note=r"Linsefors' $\epsilon\sqrt\ell$ against the measured expected worst inactive "
+                         "readout"),
         Measurement(f"{NAME}.max_inner_bound", dict(n=n, m=m), est["maxinner"],
                     published=f"{NAME}.max_inner_published"),
         Measurement(f"{NAME}.max_inner_published", dict(n=n, m=m), est["maxinner"],
-                    note="Linsefors' JL epsilon against the measured E max_{a<b} |f_a.f_b|"),
+                    note=r"Linsefors' $\epsilon$ against the measured expected worst overlap "
+                         r"$\mathbb E\max_{a<b}|f_a\cdot f_b|$"),
     ]
     rng = stream(seed, NAME, "compound", n, m, k, t)
     err = {c: np.zeros((trials, t)) for c in (True, False)}

@@ -217,8 +217,8 @@ def measure(params: dict, *, trials: int, seed: int, progress=None, gate_scale=1
     def const(value):    # a deterministic count (no sampling error): se = 0
         return Estimate(float(value), 0.0, n, n)
 
-    note = (f"largest error / rounding bound {maxrel:.2g} (bound up to {tolmax:.2g}); "
-            f"largest gate B = {bmax:g}")
+    note = (f"largest error over the rounding bound {maxrel:.2g} (bound up to {tolmax:.2g}); "
+            f"largest gate constant $B={bmax:g}$")
     sq, br = np.array(sq), np.array(br)
     return [
         Measurement(f"{NAME}.exact_failures", dict(D=D, d=d, L=L), const(sum(fails)),
@@ -228,9 +228,9 @@ def measure(params: dict, *, trials: int, seed: int, progress=None, gate_scale=1
         Measurement(f"{NAME}.width", dict(D=D, d=d), const(max(widths))),
         Measurement(f"{NAME}.depth", dict(L=L), const(max(depths)), label=dict(D=D, d=d)),
         Measurement(f"{NAME}.depth_published", dict(L=L), const(max(depths)), label=dict(D=D, d=d),
-                    note="our network's ReLU layers against the post's L+2"),
+                    note="our network's ReLU layers against the post's $L+2$"),
         Measurement(f"{NAME}.z2_error_ms", dict(D=D, d=d, L=L), from_cluster_sums(sq[:, 0], sq[:, 1]),
-                    note="two circuits active; error O(B)"),
+                    note=r"two circuits active; the error is $O(B)$"),
         Measurement(f"{NAME}.z2_broken_fraction", dict(D=D, d=d, L=L),
                     from_cluster_sums(br[:, 0], br[:, 1])),
     ]

@@ -367,17 +367,17 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                                from_cluster_sums(s[:, 1], s[:, 2]), label=dict(m=m)))
     wc = dict(d=d, m=m, p=p, l=l, delta=v["delta"], n_inputs=v["n_inputs"])
     out.append(Measurement(f"{NAME}.epsilon_bound", wc, quantile_estimate(eps, 1 - v["delta"]),
-                           note="(1-delta)-quantile over networks of the max error"))
+                           note=r"$(1-\delta)$-quantile over networks of the maximum error"))
     p_pub = math.log(m) ** 2 / math.sqrt(d)
     if p_pub <= 1:
         e_pub = quantile_estimate(_epsilon_at(v, p_pub, trials, seed), 1 - v["delta"])
         out.append(Measurement(f"{NAME}.epsilon_published", dict(m=m), e_pub,
                                label=dict(d=d, l=l, p=round(p_pub, 6), delta=v["delta"]),
-                               note="measured at the source's p = log^2(m)/sqrt(d)"))
+                               note=r"measured at the source's density $p=\log^2m/\sqrt d$"))
     else:
         out.append(Measurement(f"{NAME}.epsilon_published", dict(m=m), Estimate(math.nan, 0, 0, 0),
-                               label=dict(d=d), skip=f"source's p = log^2 m/sqrt d = {p_pub:.3g}"
-                               f" > 1 is not a probability at d={d}, m={m}"))
+                               label=dict(d=d), skip=r"the source's density $p=\log^2m/\sqrt d="
+                               f"{p_pub:.3g}>1$ is not a probability at $d={d}$, $m={m}$"))
     if progress:
         progress(f"{NAME}: superposition part")
     nstar, est = _superposition_part(v, trials, seed, progress)
