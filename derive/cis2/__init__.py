@@ -54,6 +54,7 @@ import scipy.sparse as sp_sparse
 import sympy as sp
 
 from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.cis2.notation import q_ris, q_ris_expanded
 from superpose.derive.cis2 import allocations as _allocs
 from superpose.derive.cis2.designs import PALLOC
 from superpose.derive.common import CIRCUIT_WIDTH, binom_ratio
@@ -297,25 +298,29 @@ def max_circuits(D: int, d: int, S: int, z: int, L: int, eps: float, g: float,
 # --------------------------------------------------------------------- parameters
 
 NAME = "cis2"
-SOURCE = "CiS2 (Linsefors & Bushnaq 2025) / RiS; shared/math/cis2.md"
+SOURCE = r"\cite{cis2}; equation numbers are those of \cite{ris}"
 PD = Param("D", int, 1000, lo=2, hi=10**6, doc="network width (neurons per layer)")
-Pd = Param("d", int, CIRCUIT_WIDTH, lo=1, hi=10**4, doc="circuit width; must divide D")
-PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy: large neurons per small neuron")
-PT = Param("T", int, 557, lo=1, hi=10**6, doc="number of circuits, <= capacity(D, d, S)")
-Pz = Param("z", int, 2, lo=1, hi=10**4, doc="active circuits per forward pass, <= T")
-Pl = Param("l", int, 2, lo=1, hi=64, doc="layer (1 = first layer after the input injection)")
-PL = Param("L", int, 4, lo=1, hi=64, doc="number of layers")
-Peps = Param("eps", float, 0.2, lo=1e-9, hi=1e3, doc="target relative RMS error at layer L")
+Pd = Param("d", int, CIRCUIT_WIDTH, lo=1, hi=10**4, doc="circuit width $d$, a divisor of $D$")
+PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy $S$: large neurons per small neuron")
+PT = Param("T", int, 557, lo=1, hi=10**6, doc=r"number of circuits, at most the capacity $T_{\max}$")
+Pz = Param("z", int, 2, lo=1, hi=10**4, doc="active circuits per forward pass, at most $T$")
+Pl = Param("l", int, 2, lo=1, hi=64, doc="layer $l$; layer $1$ is the first layer after the input injection")
+PL = Param("L", int, 4, lo=1, hi=64, doc="number of layers $L$")
+Peps = Param("eps", float, 0.2, lo=1e-9, hi=1e3, doc=r"target relative root-mean-square error $\epsilon$ at layer $L$", latex="epsilon")
 Pg = Param("g", float, 1.0, lo=1e-9, hi=1e3,
-           doc="circuit gain: E[w^T w] = g I (isotropic zero-mean family; measured from circuits)")
-Prho0 = Param("rho0", float, 1.0, lo=1e-12, hi=1e12, doc="E|a^0_v|^2 (input power)")
-Psw2 = Param("sigma_w2", float, 1.0, lo=0.0, hi=1e12, doc="E_v|w^l_v a^(l-1)_v|^2 (circuit statistic)")
-Pmw2 = Param("mu_w2", float, 0.0, lo=0.0, hi=1e12, doc="|E_v w^l_v a^(l-1)_v|^2 (0 for zero-mean w)")
-Prho = Param("rho", float, 1.0, lo=0.0, hi=1e12, doc="E_v|a^l_v|^2 (circuit statistic)")
-Pm2 = Param("mu2", float, 0.0, lo=0.0, hi=1e12, doc="|E_v a^l_v|^2 (circuit statistic)")
-Pamax = Param("amax", float, 1.0, lo=0.0, hi=1e12, doc="max_v ||a^l_v||_inf (resp. ||w_v a_v||_inf)")
+           doc=r"circuit gain $g$: $\mathbb E[w^\top w]=gI$ for the isotropic zero-mean family")
+Prho0 = Param("rho0", float, 1.0, lo=1e-12, hi=1e12, doc=r"input power $\rho_0=\mathbb E|\mathbf a^0_v|^2$", latex="rho_0")
+Psw2 = Param("sigma_w2", float, 1.0, lo=0.0, hi=1e12, doc=r"circuit statistic $\sigma_w^2=\mathbb E_v|w^l_v\mathbf a^{l-1}_v|^2$", latex="sigma_w^2")
+Pmw2 = Param("mu_w2", float, 0.0, lo=0.0, hi=1e12, doc=r"circuit statistic $|\bar\mu_w|^2=|\mathbb E_vw^l_v\mathbf a^{l-1}_v|^2$, zero for zero-mean circuits",
+           latex=r"|\bar{\mu}_w|^2")
+Prho = Param("rho", float, 1.0, lo=0.0, hi=1e12, doc=r"circuit statistic $\rho=\mathbb E_v|\mathbf a^l_v|^2$")
+Pm2 = Param("mu2", float, 0.0, lo=0.0, hi=1e12, doc=r"circuit statistic $|\bar{\mathbf a}|^2=|\mathbb E_v\mathbf a^l_v|^2$",
+           latex=r"|\bar{\mathbf a}|^2")
+Pamax = Param("amax", float, 1.0, lo=0.0, hi=1e12, doc=r"largest entry $a_{\max}=\max_v\|\mathbf a^l_v\|_\infty$ (for active circuits $\max_v\|w_v\mathbf a_v\|_\infty$)",
+               latex=r"a_{\max}")
 Psig2 = Param("sigma2", float, 1.0, lo=0.0, hi=1e12,
-              doc="stationary circuit power sigma_w^2 = sigma_x^2 = rho (the notes' (6.41) setting)")
+              doc=r"stationary circuit power $\sigma^2=\sigma_w^2=\rho$, the setting of eq. (6.41) of \cite{ris}",
+              latex="sigma^2")
 
 
 def _check(p: dict) -> str | None:
@@ -380,7 +385,43 @@ def _rec(D, d, S, T, z, l, g, rho0, alloc=0) -> Recursion:
 
 _P_SH = r"P_{\rm sh}=\frac{\sum_n\lambda_n(\lambda_n-1)}{T(T-1)}"
 _EXACT_WHY = ("exact in expectation over the per-layer permutations, the active set and the "
-              "zero-mean circuit draw (every cross term has a zero-mean independent weight factor)")
+              "zero-mean circuit draw: every cross term has a zero-mean independent weight factor "
+              "(Lemma C5)")
+_PUB_WHY = "leading order; the deviation is reported, not judged"
+_RELU_DOC = (r"The $\mathrm{ReLU}$ activation error, the read-out of the $\mathrm{ReLU}$ network "
+             r"less that of the ideal network; measured only, no prediction yet.")
+#: The symbols every cis2 quantity uses, defined once (the section's setup paragraph).
+INTRO = (
+    r"\citet{cis2} embed $T$ circuits of width $d$ into a network of width $D$. With $N=D/d$ "
+    r"positions per block, circuit $t$ occupies an $S$-subset $\mathcal S^l_t$ of the positions "
+    r"at layer $l$, emitted by a prime-step allocation and permuted uniformly among the circuits "
+    r"at every layer. The load $\lambda_n$ of position $n$ is the number of circuits holding it, "
+    r"and $o_{tu}=|\mathcal S_t\cap\mathcal S_u|$ is the overlap of circuits $t$ and $u$. At "
+    r"most $z$ circuits are active in a forward pass; $\mathcal V$ is the active set. Circuit $t$ "
+    r"reads $\hat{\mathbf a}^l_t$ where it should read $\mathbf a^l_t$, with error "
+    r"$\delta^l_t=\hat{\mathbf a}^l_t-\mathbf a^l_t$. The ideal network obeys hypothesis "
+    r"$(\mathrm H)$: neurons at positions of active circuits pass their pre-activation, all others "
+    r"output zero. Circuit weights $w^l_t$ are zero-mean, independent across circuits and layers, "
+    r"and isotropic, $\mathbb E[w^\top w]=gI$, so $\rho_l=\mathbb E|\mathbf a^l_v|^2=g^l\rho_0$. "
+    r"From the loads we compute exactly $P_{\rm sh}=\Pr(o_{tu}=1)$ and "
+    r"$P_3=\Pr(o_{tu}=o_{tv}=1)$ for distinct $t,u,v$ (Lemmas C1 and C2); for an inactive $u$, "
+    r"$k_u$ is the number of its positions covered by active circuits, with moments "
+    r"$K_1=\mathbb Ek_u$ and $K_2=\mathbb Ek_u^2$, and $C$ is the probability that two inactive "
+    r"circuits share a position covered by an active one. $A_l$ and $I_l$ are the mean-square "
+    r"errors of an active and of an inactive circuit at layer $l$, with $A_0=I_0=0$. Equation "
+    r"numbers are those of \citet{ris}.")
+DISCUSSION = (
+    r"The capacity and the overlap statistics are exact for the allocation as built. The error "
+    r"recursion is exact in expectation only under hypothesis $(\mathrm H)$ and for isotropic "
+    r"zero-mean circuits. It leaves out the $\mathrm{ReLU}$ activation error (neurons of the "
+    r"on-set driven negative, off neurons switched on), which is measured only: on the real "
+    r"network it is negligible at layer $1$ and exceeds the modelled error from layer $2$ on, so "
+    r"the recursion describes the network only while inactive circuits stay suppressed. The "
+    r"published forms $d/D$ and $Td/D$ assume uniform loads and $T\gg D/d$; the prime-step loads "
+    r"are uneven, which makes $d/D$ too high and the linear-mode gain $Td/D$ too low (the "
+    r"Findings give the measured deviations). The capacity criterion solves the recursion for "
+    r"$T$ at one target error and inherits its limits; it is checked by the measured crossing "
+    r"of the target.")
 
 
 # --------------------------------------------------------------------- quantities
@@ -391,67 +432,87 @@ def _capacity_quantities() -> list[Quantity]:
         _q("capacity", (PD, Pd, PS), "count", "exact",
            r"T_{\max}=\#\{\text{subsets emitted by the prime-step allocation at }N=D/d\}",
            compute=lambda D, d, S, alloc=0: capacity(D, d, S, alloc), integer=True, eq_label="eq:cis2-capacity",
-           source="RiS (T_max = 557 at N = 250, S = 6); cis2.md §4",
-           doc="T_max by running the allocation; 557 at D=1000, d=4, S=6 (published)",
+           source=r"\cite{cis2}, allocation code of \cite{riscode}; \citet{ris} report "
+                  r"$T_{\max}=557$ at $N=250$, $S=6$",
+           symbol=r"T_{\max}",
+           doc=r"The number of subsets the prime-step allocation emits at $N=D/d$, counted by "
+               r"running the allocation; $557$ at $D=1000$, $d=4$, $S=6$, as published.",
            steps=(Step(r"T_{\max}", r"\sum_s\sum_{r=0}^{s-1}\Big\lfloor\frac{\lceil (N-r)/s\rceil}{S}\Big\rfloor",
-                       "each shift r of step s is cut into floor(count/S) blocks"),)),
+                       r"the progression of step $s$ and shift $r$ has $\lceil (N-r)/s\rceil$ "
+                       r"positions and is cut into blocks of $S$"),)),
         _q("capacity_limit", (PS,), "value", "exact",
            r"c_S=\lim_{N\to\infty}T_{\max}(N,S)/N^2",
            compute=lambda S: float(capacity_limit(S)), eq_label="eq:cis2-capacity-limit",
-           source="derived here (cis2.md §4: Theta(N^2) [reconstructed])",
-           doc="c_S = -delta_S kappa_S (psi(1-1/S) + gamma)/(2S); T_max = c_S N^2 + O(N)",
-           steps=(Step(r"T_{\max}", r"\sum_{s}N\,x\,\phi(1/x),\ x=s/N,\ \phi=\text{lin. interp. of }\lfloor y/S\rfloor",
-                       "shift r < N mod s has one element more"),
+           source=r"derived here (Lemma C4); \citet{cis2} state $T_{\max}=\Theta(N^2)$",
+           symbol="c_S",
+           doc=r"The constant of $T_{\max}=c_SN^2+O(N)$: $c_S=-\delta_S\kappa_S\big(\psi(1-1/S)"
+               r"+\gamma\big)/(2S)$, with $\psi$ the digamma function and $\gamma$ Euler's constant.",
+           steps=(Step(r"T_{\max}", r"\sum_{s}N\,x\,\phi(1/x)+O(N),\quad x=s/N",
+                       r"a step $s=xN$ contributes $Nx\,\phi(1/x)$ subsets, where $\phi$ "
+                       r"interpolates $y\mapsto\lfloor y/S\rfloor$ linearly between integers"),
                   Step(r"c_S", r"\delta_S\kappa_S\int_{S-1}^\infty\phi(y)\,y^{-3}dy",
-                       r"steps coprime to primes < S have density \delta_S=\prod_{p<S}(1-1/p); "
-                       r"composite S adds m S^n: \kappa_S=S/(S-1)"),
+                       r"steps coprime to the primes below $S$ have density "
+                       r"$\delta_S=\prod_{p<S}(1-1/p)$; a composite $S$ adds the steps $mS^n$, "
+                       r"a factor $\kappa_S=S/(S-1)$ ($\kappa_S=1$ for prime $S$)"),
                   Step("", r"\frac{\delta_S\kappa_S}{2S}\sum_{j\ge1}\frac1{j(jS-1)}"
                        r"=-\frac{\delta_S\kappa_S}{2S}\big(\psi(1-\tfrac1S)+\gamma\big)",
-                       r"\int \mathrm{ramp}_j/y^3=1/(2jS(jS-1)); digamma series"))),
+                       r"$\phi=\sum_{j\ge1}\mathrm{ramp}_j$, where $\mathrm{ramp}_j$ rises from "
+                       r"$0$ at $jS-1$ to $1$ at $jS$ and $\int\mathrm{ramp}_j\,y^{-3}dy="
+                       r"1/(2jS(jS-1))$; the sum is the series of $\psi$"))),
     ]
 
 
 def _overlap_quantities() -> list[Quantity]:
     D, d, S, T = (p.symbol for p in (PD, Pd, PS, PT))
-    q_expr = d / D - 1 / (S * T)
+    q_expr = q_ris_expanded(d, D, S, T)                          # d/D - 1/(S T), printed so
     base = (PD, Pd, PS, PT)
     return [
         _q("share_prob", base, "probability", "exact", r"\Pr_{t\ne u}(o_{tu}=1)",
            needs="pairs",
            compute=lambda D, d, S, T, alloc=0: _st(D, d, S, T, alloc=alloc).psh, eq_label="eq:cis2-psh",
-           doc="exact sharing probability of two distinct circuits (from the loads)",
-           steps=(Step(r"P_{\rm sh}", r"\frac{\sum_{t\ne u}o_{tu}}{T(T-1)}", "uniform permutation"),
-                  Step("", r"\frac{\sum_n\lambda_n(\lambda_n-1)}{T(T-1)}", "o_tu <= 1: a shared pair shares one position"))),
+           symbol=r"P_{\rm sh}",
+           doc="Exact probability that two distinct circuits share a position, from the loads.",
+           steps=(Step(r"P_{\rm sh}", r"\frac{\sum_{t\ne u}o_{tu}}{T(T-1)}",
+                       "the permutation is uniform, so every ordered pair of distinct circuits "
+                       "is equally likely"),
+                  Step("", r"\frac{\sum_n\lambda_n(\lambda_n-1)}{T(T-1)}",
+                       r"two subsets share at most one position (Lemma C1), so "
+                       r"$\sum_{t\ne u}o_{tu}$ counts the ordered pairs of circuits through each "
+                       r"position"))),
         _q("overlap_mean", base, "mean", "exact", r"\mathbb E_{t\ne u}[o_{tu}/S]",
            needs="pairs",
            compute=lambda D, d, S, T, alloc=0: _st(D, d, S, T, alloc=alloc).psh / S, eq_label="eq:cis2-overlap-mean",
-           doc="mean of o/S: P_sh/S (~ S d/D, not zero-mean)",
-           steps=(Step(r"\mathbb E[o/S]", r"P_{\rm sh}/S", "o in {0,1}"),)),
+           doc=r"Mean of $o_{tu}/S$: $P_{\rm sh}/S\approx Sd/D$, so the overlap is not zero-mean.",
+           steps=(Step(r"\mathbb E[o/S]", r"P_{\rm sh}/S", r"$o_{tu}\in\{0,1\}$ (Lemma C1)"),)),
         _q("overlap_ms", base, "mean-square", "exact", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
            needs="pairs",
            compute=lambda D, d, S, T, alloc=0: _st(D, d, S, T, alloc=alloc).psh / S**2, eq_label="eq:cis2-overlap-ms",
-           doc="exact mean square of o/S: P_sh/S^2 (corrects the d/D and q approximations)",
-           steps=(Step(r"\mathbb E[(o/S)^2]", r"P_{\rm sh}/S^2", "o^2 = o"),)),
+           doc=r"Exact mean square of $o_{tu}/S$, $P_{\rm sh}/S^2$; it corrects the approximation "
+               r"$d/D$ of \citet{cis2} and $q$ of \citet{ris}.",
+           steps=(Step(r"\mathbb E[(o/S)^2]", r"P_{\rm sh}/S^2", r"$o_{tu}^2=o_{tu}$"),)),
         _q("overlap_ms_dD", (PD, Pd), "mean-square", "approximate", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
            closed_form=d / D, published=True, tolerance=0.05,
-           tolerance_reason="leading order (uniform loads, T -> oo); deviation reported as info",
-           eq_label="eq:cis2-overlap-dD", source="CiS2 [restated] (cis2.md §5)",
-           doc="CiS2's approximation d/D of the overlap mean square"),
+           tolerance_reason=r"leading order for uniform loads and $T\to\infty$; the deviation "
+                            "is reported, not judged",
+           eq_label="eq:cis2-overlap-dD", source=r"\cite{cis2}, restated in \cite{ris}",
+           ours="overlap_ms",
+           doc=r"The approximation $d/D$ of \citet{cis2} for the overlap mean square."),
         _q("overlap_ms_q", base, "mean-square", "approximate", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
            closed_form=q_expr, published=True, tolerance=0.05,
-           tolerance_reason="uniform-load value with T-1 -> T; negative (invalid) when T S d/D < 1",
-           eq_label="eq:ris-6.3", source="RiS (6.3)",
-           doc="RiS (6.3): q = d/D - 1/(S T); valid only when T S d/D > 1 (else the allocation shares nothing)"),
+           tolerance_reason=r"the uniform-load value with $T-1$ replaced by $T$; negative, and so "
+                            r"invalid, when $TS\,d/D<1$",
+           eq_label="eq:ris-6.3", source=r"\cite{ris}, eq. (6.3)", ours="overlap_ms",
+           doc=r"The overlap mean square $q=d/D-1/(ST)$ of \citet{ris}; valid only when "
+               r"$TS\,d/D>1$ (otherwise the allocation shares no position)."),
     ]
 
 
 def _error_quantities() -> list[Quantity]:
     D, d, S, T, z, l = (p.symbol for p in (PD, Pd, PS, PT, Pz, Pl))
     rho, sw2, sig2, L, eps = Prho.symbol, Psw2.symbol, Psig2.symbol, PL.symbol, Peps.symbol
-    q = d / D - 1 / (S * T)
+    q = q_ris(d, D, S, T)                                        # d/D - 1/(S T), printed q
     rec = (PD, Pd, PS, PT, Pz, Pl, Pg, Prho0)
-    model = ("ideal mode (H), zero-mean isotropic circuits E[w^T w] = g I, independent across "
-             "circuits and layers, linear on the active path; ")
+    model = r"Under hypothesis $(\mathrm H)$ with zero-mean isotropic circuits: "
 
     def pick(field):
         return lambda D, d, S, T, z, l, g, rho0, alloc=0: getattr(_rec(D, d, S, T, z, l, g, rho0, alloc), field)[l - 1]
@@ -462,95 +523,135 @@ def _error_quantities() -> list[Quantity]:
            compute=lambda D, d, S, T, z, sigma_w2, mu_w2, alloc=0: (
                (z - 1) * _st(D, d, S, T, z, alloc).psh * sigma_w2
                + (z - 1) * (z - 2) * _st(D, d, S, T, z, alloc).p3 * mu_w2) / S**2,
-           eq_label="eq:cis2-overlap-active", doc=_EXACT_WHY + "; any layer l (sigma_w2 of layer l)",
+           eq_label="eq:cis2-overlap-active", symbol=r"\mathbb E|\mathring\epsilon^l_t|^2",
+           doc=r"Mean square of the overlap error $\mathring\epsilon^l_t$ of an active circuit at "
+               r"any layer $l$ ($\sigma_w^2$ of that layer), " + _EXACT_WHY + ".",
            steps=(Step(r"\mathbb E|\mathring\epsilon^l_t|^2", r"\frac1{S^2}\sum_{v,v'\in\mathcal V\setminus t}"
-                       r"\mathbb E[o_{tv}o_{tv'}]\,\mathbb E[(w_v\mathbf a_v)\cdot(w_{v'}\mathbf a_{v'})]", "expand"),
+                       r"\mathbb E[o_{tv}o_{tv'}]\,\mathbb E[(w_v\mathbf a_v)\cdot(w_{v'}\mathbf a_{v'})]",
+                       r"expand the square over pairs of sources $v,v'$"),
                   Step("", r"\frac{(z-1)P_{\rm sh}\sigma_w^2+(z-1)(z-2)P_3|\bar{\mu}_w|^2}{S^2}",
-                       "v = v': P_sh; v != v': P_3 and independent circuits"))),
+                       r"pairs with $v=v'$ give $P_{\rm sh}\sigma_w^2$; pairs with $v\ne v'$ both "
+                       r"overlap $t$ with probability $P_3$ and, the circuits being independent, "
+                       r"give $|\bar\mu_w|^2$"))),
         _q("overlap_ms_inactive", (PD, Pd, PS, PT, Pz, Prho, Pm2), "mean-square", "exact",
            r"\mathbb E\big|\tfrac1S\sum_{v\in\mathcal V}o^l_{uv}\mathbf a^l_v\big|^2,\ u\notin\mathcal V",
            needs="inactive",
            compute=lambda D, d, S, T, z, rho, mu2, alloc=0: (
                z * _st(D, d, S, T, z, alloc).psh * rho + z * (z - 1) * _st(D, d, S, T, z, alloc).p3 * mu2) / S**2,
-           eq_label="eq:cis2-overlap-inactive", source="corrects (6.2)/(6.4) (cis2.md §6)",
-           doc=_EXACT_WHY + "; the overlap part of the inactive error (6.1)",
+           eq_label="eq:cis2-overlap-inactive", symbol=r"\mathbb E|\mathring\epsilon^l_u|^2",
+           source=r"derived here; corrects \cite{ris}, eqs. (6.2) and (6.4)",
+           doc=r"Mean square of the overlap error $\mathring\epsilon^l_u$ of an inactive circuit, "
+               r"the error of eq. (6.1), " + _EXACT_WHY + ".",
            steps=(Step(r"\mathbb E|\mathring\epsilon^l_u|^2",
-                       r"\frac{zP_{\rm sh}\rho_l+z(z-1)P_3|\bar{\mathbf a}|^2}{S^2}", "as for active, z sources"),)),
+                       r"\frac{zP_{\rm sh}\rho_l+z(z-1)P_3|\bar{\mathbf a}|^2}{S^2}",
+                       r"as for an active circuit, with $z$ sources and their activations "
+                       r"$\mathbf a^l_v$ in place of $w_v\mathbf a^{l-1}_v$"),)),
         _q("worst_overlap_inactive", (PS, Pz, Pamax), "max", "upper-bound",
            r"\max_{u\notin\mathcal V,i}\big|\tfrac1S\sum_{v\in\mathcal V}o_{uv}(\mathbf a_v)_i\big|",
            needs="inactive",
            closed_form=z * Pamax.symbol / S, eq_label="eq:cis2-worst-inactive",
-           doc="tight: attained when u shares one position with each of z active circuits of equal sign",
+           doc=r"Bound on the largest entry of an inactive circuit's overlap error; tight, attained "
+               r"when $u$ shares one position with each of $z$ active circuits whose entries have "
+               r"equal sign.",
            steps=(Step(r"|\mathring\epsilon_{u,i}|", r"\frac1S\sum_v o_{uv}|(\mathbf a_v)_i|\le\frac zS\max_v\|\mathbf a_v\|_\infty",
-                       "o in {0,1}, |V| = z"),)),
+                       r"$o_{uv}\in\{0,1\}$ and $|\mathcal V|=z$"),)),
         _q("worst_overlap_active", (PS, Pz, Pamax), "max", "upper-bound",
            r"\max_{t\in\mathcal V,i}\big|\tfrac1S\sum_{v\in\mathcal V\setminus t}o_{tv}(w_v\mathbf a_v)_i\big|",
            closed_form=(z - 1) * Pamax.symbol / S, eq_label="eq:cis2-worst-active",
-           doc="amax = max_v ||w_v a_v||_inf; z-1 sources",
-           steps=(Step(r"|\mathring\epsilon_{t,i}|", r"\frac{z-1}S\max_v\|w_v\mathbf a_v\|_\infty", "z-1 sources"),)),
+           doc=r"Bound on the largest entry of an active circuit's overlap error, with "
+               r"$a_{\max}=\max_v\|w_v\mathbf a_v\|_\infty$ here.",
+           steps=(Step(r"|\mathring\epsilon_{t,i}|", r"\frac{z-1}S\max_v\|w_v\mathbf a_v\|_\infty",
+                       r"as for an inactive circuit, with the $z-1$ other active circuits as sources"),)),
         _q("propagation_ms_active", rec, "mean-square", "exact",
            r"\mathbb E\big|\tfrac1S\sum_{u\ne t}o^l_{tu}w^l_u\delta^{l-1}_u\big|^2,\ t\in\mathcal V",
            compute=pick("propagation_active"), eq_label="eq:cis2-prop-active",
-           doc=model + _EXACT_WHY + "; 0 at l = 1",
+           symbol=r"\mathbb E|\tilde\epsilon^l_t|^2",
+           doc=model + r"mean square of the propagation error $\tilde\epsilon^l_t$ of an active "
+               r"circuit, zero at layer $1$; " + _EXACT_WHY + ".",
            steps=(Step(r"\mathbb E|\tilde\epsilon^l_t|^2",
                        r"\frac{gP_{\rm sh}}{S^2}\big[(z-1)A_{l-1}+(T-z)I_{l-1}\big]",
-                       "o^l independent of layer l-1; distinct circuits' weights independent, zero mean"),)),
+                       r"each other circuit $u$ passes $w_u\delta^{l-1}_u$ through a position it "
+                       r"shares with $t$, with probability $P_{\rm sh}$; the overlaps of layer $l$ "
+                       r"are independent of the errors of layer $l-1$, and distinct circuits have "
+                       r"independent zero-mean weights (Lemma C5)"),)),
         _q("propagation_ms_inactive", rec, "mean-square", "exact",
            r"\mathbb E\big|\tfrac1S\sum_{n\in\mathcal S_u\cap\mathcal A}\sum_{u'\ni n}w_{u'}\delta^{l-1}_{u'}\big|^2,\ u\notin\mathcal V",
            needs="inactive",
            compute=pick("propagation_inactive"), eq_label="eq:cis2-prop-inactive",
-           doc=model + _EXACT_WHY + "; the inactive error's carried part (dropped by the notes)",
+           symbol=r"\mathbb E|\tilde\epsilon^l_u|^2",
+           doc=model + r"mean square of the propagation error $\tilde\epsilon^l_u$ of an inactive "
+               r"circuit, the carried part of its error that \citet{cis2} leave out; "
+               + _EXACT_WHY + ".",
            steps=(Step(r"\mathbb E|\tilde\epsilon^l_u|^2",
                        r"\frac g{S^2}\big[K_2I_{l-1}+zP_{\rm sh}A_{l-1}+(T-z-1)C\,I_{l-1}\big]",
-                       "k_u own positions on, c_uu' shared on-positions"),)),
+                       r"only positions covered by an active circuit are on: $u$ passes its own "
+                       r"error through its $k_u$ covered positions, each active circuit through a "
+                       r"shared position (probability $P_{\rm sh}$), and each other inactive "
+                       r"circuit through a shared covered position (probability $C$); cross "
+                       r"terms vanish (Lemma C5)"),)),
         _q("total_ms_active", rec, "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^l_t-\mathbf a^l_t|^2,\ t\in\mathcal V\ (\text{ideal})",
            compute=pick("total_active"), eq_label="eq:cis2-total-active",
-           doc=model + _EXACT_WHY,
+           symbol="A_l",
+           doc=model + r"mean square $A_l$ of the error of an active circuit; " + _EXACT_WHY + ".",
            steps=(Step(r"A_l", r"gA_{l-1}+\frac{(z-1)P_{\rm sh}}{S^2}g\rho_{l-1}+\mathbb E|\tilde\epsilon^l_t|^2",
-                       "own carried error + overlap + propagation, cross terms zero-mean"),)),
+                       r"the carried own error $w_t\delta^{l-1}_t$, the overlap error and the "
+                       r"propagation error are uncorrelated (Lemma C5)"),)),
         _q("total_ms_inactive", rec, "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^l_u|^2,\ u\notin\mathcal V\ (\text{ideal})",
            needs="inactive",
            compute=pick("total_inactive"), eq_label="eq:cis2-total-inactive",
-           doc=model + _EXACT_WHY,
-           steps=(Step(r"I_l", r"\frac{zP_{\rm sh}}{S^2}\rho_l+\mathbb E|\tilde\epsilon^l_u|^2", "overlap + propagation"),)),
+           symbol="I_l",
+           doc=model + r"mean square $I_l$ of the read-out of an inactive circuit; " + _EXACT_WHY + ".",
+           steps=(Step(r"I_l", r"\frac{zP_{\rm sh}}{S^2}\rho_l+\mathbb E|\tilde\epsilon^l_u|^2",
+                       "the overlap error and the propagation error are uncorrelated (Lemma C5)"),)),
         # --- the notes' / sources' forms, registered beside ours
         _q("overlap_ms_inactive_dD", (PD, Pd, Pz, Prho), "mean-square", "approximate",
            r"\mathbb E|\delta\mathbf a^l_u|^2", closed_form=z * d / D * rho, published=True,
            needs="inactive",
-           tolerance=0.05, tolerance_reason="leading order; deviation reported as info",
-           eq_label="eq:ris-6.2", source="CiS2 (6.2) [restated]", doc="z d/D rho"),
+           tolerance=0.05, tolerance_reason=_PUB_WHY,
+           eq_label="eq:ris-6.2", source=r"\cite{cis2}, as restated in \cite{ris}, eq. (6.2)",
+           ours="overlap_ms_inactive",
+           doc=r"The inactive overlap error $zd\rho/D$ of \citet{cis2}."),
         _q("overlap_ms_inactive_q", (PD, Pd, PS, PT, Pz, Prho), "mean-square", "approximate",
            r"\mathbb E|\delta\mathbf a^l_u|^2", closed_form=z * q * rho, published=True,
            needs="inactive",
-           tolerance=0.05, tolerance_reason="leading order; deviation reported as info",
-           eq_label="eq:ris-6.4", source="RiS (6.4)", doc="z q rho"),
+           tolerance=0.05, tolerance_reason=_PUB_WHY,
+           eq_label="eq:ris-6.4", source=r"\cite{ris}, eq. (6.4)", ours="overlap_ms_inactive",
+           doc=r"The inactive overlap error $zq\rho$ of \citet{ris}, with $q=d/D-1/(ST)$."),
         _q("overlap_ms_active_dD", (PD, Pd, Pz, Psw2), "mean-square", "approximate",
            r"\mathbb E|\mathring\epsilon^l_t|^2", closed_form=(z - 1) * d / D * sw2, published=True,
-           tolerance=0.05, tolerance_reason="leading order; deviation reported as info",
-           eq_label="eq:cis2-notes-overlap-active", source="cis2.md §6 table [reconstructed]",
-           doc="(z-1) d/D sigma_w^2 (the notes' per-layer overlap row)"),
+           tolerance=0.05, tolerance_reason=_PUB_WHY,
+           eq_label="eq:cis2-notes-overlap-active",
+           source=r"our reconstruction of the per-layer overlap term of \cite{cis2}",
+           ours="overlap_ms_active",
+           doc=r"The active overlap error $(z-1)d\sigma_w^2/D$ of one layer, after \citet{cis2}."),
         _q("total_ms_active_notes", (PD, Pd, PT, Pz, Pl, Psig2), "mean-square", "approximate",
            r"\mathbb E|\delta\mathbf a^l_t|^2",
            closed_form=(l - 1) * z * T * (d / D) ** 2 * sig2 + l * (z - 1) * d / D * sig2, published=True,
-           tolerance=0.05, tolerance_reason="leading order; deviation reported as info",
-           eq_label="eq:cis2-notes-total", source="cis2.md §6 [reconstructed] = (6.41) with q -> d/D",
-           doc="(l-1) z T (d/D)^2 sigma^2 + l (z-1) d/D sigma^2 (stationary circuits)"),
+           tolerance=0.05, tolerance_reason=_PUB_WHY,
+           eq_label="eq:cis2-notes-total",
+           source=r"our reconstruction of \cite{cis2}: \cite{ris}, eq. (6.41), with $q$ replaced "
+                  r"by $d/D$",
+           ours="total_ms_active",
+           doc=r"The active error $(l-1)zT(d/D)^2\sigma^2+l(z-1)(d/D)\sigma^2$ of stationary "
+               r"circuits, after \citet{cis2}."),
         _q("total_ms_active_ris", (PD, Pd, PS, PT, Pz, Pl, Psig2), "mean-square", "approximate",
            r"\mathbb E|\delta\mathbf a^l_t|^2",
            closed_form=(l - 1) * T * q**2 * z * sig2 + l * q * (z - 1) * sig2, published=True,
-           tolerance=0.05, tolerance_reason="leading order; deviation reported as info",
-           eq_label="eq:ris-6.41", source="RiS (6.41) with w-bar = 0",
-           doc="(l-1) T q^2 z sigma^2 + l q (z-1) sigma^2"),
+           tolerance=0.05, tolerance_reason=_PUB_WHY,
+           eq_label="eq:ris-6.41", source=r"\cite{ris}, eq. (6.41), with mean weight $\bar w=0$",
+           ours="total_ms_active",
+           doc=r"The active error $(l-1)Tq^2z\sigma^2+lq(z-1)\sigma^2$ of \citet{ris} for "
+               r"zero-mean circuits, $q=d/D-1/(ST)$."),
         # --- measured only: the ReLU activation error (relu - ideal)
         _q("relu_ms_active", (PD, Pd, PS, PT, Pz, Pl), "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^{l,\rm relu}_t-\hat{\mathbf a}^{l,\rm ideal}_t|^2,\ t\in\mathcal V",
-           eq_label="eq:cis2-relu-active", doc="ReLU activation error, measured only (no prediction)"),
+           eq_label="eq:cis2-relu-active", doc=_RELU_DOC),
         _q("relu_ms_inactive", (PD, Pd, PS, PT, Pz, Pl), "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^{l,\rm relu}_u-\hat{\mathbf a}^{l,\rm ideal}_u|^2,\ u\notin\mathcal V",
            needs="inactive",
-           eq_label="eq:cis2-relu-inactive", doc="ReLU activation error, measured only (no prediction)"),
+           eq_label="eq:cis2-relu-inactive", doc=_RELU_DOC),
     ]
     return out
 
@@ -572,49 +673,71 @@ def _linear_quantities() -> list[Quantity]:
         _q("linear_ms", lin, "mean-square", "exact",
            r"\frac1T\sum_t\mathbb E|\hat{\mathbf a}^{l,\rm lin}_t-\mathbf a^l_t|^2",
            compute=lambda D, d, S, T, z, l, g, rho0, alloc=0: linear_recursion(_st(D, d, S, T, z, alloc), l, g, rho0)[l - 1],
-           eq_label="eq:cis2-linear-ms", doc="linear mode (no suppression), mean over all circuits; " + _EXACT_WHY,
-           steps=(Step(r"M_l", r"G\,M_{l-1}+g\kappa\frac zT\rho_{l-1},\quad \kappa=\frac{(T-1)P_{\rm sh}}{S^2}",
-                       "every circuit re-broadcasts its read-out"),)),
+           eq_label="eq:cis2-linear-ms", symbol="M_l",
+           doc=r"Mean square $M_l$ of the error, averaged over all circuits, in linear mode, where "
+               r"every neuron passes its pre-activation and nothing is suppressed; "
+               + _EXACT_WHY + ".",
+           steps=(Step(r"M_l", r"G\,M_{l-1}+g\kappa\frac zT\rho_{l-1},\quad G=g(1+\kappa),\ "
+                       r"\kappa=\frac{(T-1)P_{\rm sh}}{S^2}",
+                       r"every circuit re-broadcasts its read-out, signal and error, to the $T-1$ "
+                       r"others, each sharing a position with probability $P_{\rm sh}$; $M_0=0$"),)),
         _q("linear_ms_ratio", lin, "value", "exact", r"M_l/M_{l-1}",
            compute=ratio, eq_label="eq:cis2-linear-ratio",
-           doc="ratio of consecutive layers' linear-mode MS (ratio of expectations), -> G"),
+           doc=r"Ratio $M_l/M_{l-1}$ of the linear-mode mean squares of consecutive layers (a "
+               r"ratio of expectations); it tends to the gain $G$."),
         _q("linear_gain", (PD, Pd, PS, PT, Pl, Pg), "value", "asymptotic", r"\lim_{l\to\infty}M_l/M_{l-1}",
            compute=lambda D, d, S, T, l, g, alloc=0: linear_gain(_st(D, d, S, T, alloc=alloc), g),
-           limit="l -> infinity (geometric growth dominates the source term)", tolerance=0.1,
-           tolerance_reason="at finite l the source adds g kappa z rho/(T M_{l-1}) ~ (1+kappa)^-(l-1); "
-                            "checked at l >= 4 with kappa >= 1.5, i.e. < 10%",
-           eq_label="eq:cis2-linear-gain",
-           doc="G = g (1 + (T-1) P_sh / S^2) ~ g (1 + T d/D - 1/S)",
-           steps=(Step("G", r"g\Big(1+\frac{(T-1)P_{\rm sh}}{S^2}\Big)", "linear recursion"),
-                  Step("", r"\approx g\big(1+T\tfrac dD-\tfrac1S\big)", "uniform loads"))),
+           limit=r"$l\to\infty$, where the geometric growth dominates the source term",
+           tolerance=0.1,
+           tolerance_reason=r"at finite $l$ the source term adds $g\kappa z\rho_{l-1}/(TM_{l-1})$, "
+                            r"of order $(1+\kappa)^{-(l-1)}$; checked at $l\ge4$ with "
+                            r"$\kappa\ge1.5$, where it is below $10\%$",
+           eq_label="eq:cis2-linear-gain", symbol="G",
+           doc=r"The per-layer gain $G=g\big(1+(T-1)P_{\rm sh}/S^2\big)\approx g(1+Td/D-1/S)$ "
+               r"of linear mode.",
+           steps=(Step("G", r"g\Big(1+\frac{(T-1)P_{\rm sh}}{S^2}\Big)",
+                       r"the recursion for $M_l$ grows geometrically with ratio $G$"),
+                  Step("", r"\approx g\big(1+T\tfrac dD-\tfrac1S\big)",
+                       r"uniform loads $\lambda_n=TS/N$"))),
         _q("linear_gain_notes", (PD, Pd, PT, Pl), "value", "approximate", r"\lim_{l\to\infty}M_l/M_{l-1}",
            closed_form=T * d / D, published=True, tolerance=0.1,
-           tolerance_reason="leading order in T d/D >> 1; deviation reported as info",
-           eq_label="eq:cis2-notes-gain", source="cis2.md §6 'why suppression' [reconstructed]",
-           doc="the notes' per-layer gain T d/D"),
+           tolerance_reason=r"leading order in $Td/D\gg1$; the deviation is reported, not judged",
+           eq_label="eq:cis2-notes-gain", ours="linear_gain",
+           source=r"our reconstruction of the argument of \cite{cis2} that noise suppression is "
+                  "needed",
+           doc=r"The per-layer gain $Td/D$ of linear mode, after \citet{cis2}."),
         _q("max_circuits", (PD, Pd, PS, Pz, PL, Peps, Pg), "count", "exact",
            r"\max\{T\le T_{\max}:A_L(T)\le\epsilon^2\rho_L\}",
            compute=lambda D, d, S, z, L, eps, g, alloc=0: max_circuits(D, d, S, z, L, eps, g, alloc), integer=True,
            eq_label="eq:cis2-max-circuits",
-           doc="largest T whose predicted ideal-mode active MS at layer L is <= eps^2 E|a_L|^2 "
-               "(exact given total_ms_active; the measured crossing is checked in verify)",
-           steps=(Step(r"T^*", r"\max\{T:A_L(T)\le\epsilon^2\rho_L\}", "A_L increasing in T"),)),
+           symbol="T^*",
+           doc=r"The largest $T$ whose predicted active mean square $A_L$ at layer $L$ is at most "
+               r"$\epsilon^2\rho_L$; exact given the recursion for $A_l$, and checked against the "
+               r"measured crossing of the target on the network.",
+           steps=(Step(r"T^*", r"\max\{T:A_L(T)\le\epsilon^2\rho_L\}",
+                       r"$A_L$ increases with $T$ (checked by a full scan), so bisection finds $T^*$"),)),
         _q("max_circuits_notes", (PD, Pd, Pz, PL, Peps), "count", "approximate",
            r"\max\{T:(L-1)zT(d/D)^2+L(z-1)d/D\le\epsilon^2\}",
            closed_form=sp.Max(0, sp.floor((eps**2 - L * (z - 1) * d / D) / ((L - 1) * z * (d / D) ** 2))),
            integer=True, published=True, tolerance=0.1,
-           tolerance_reason="leading order; deviation reported as info",
-           eq_label="eq:cis2-notes-max", source="cis2.md §6 scaling [reconstructed]",
-           doc="the notes' mean-square condition solved for T (stationary circuits, L >= 2)"),
+           tolerance_reason=_PUB_WHY,
+           eq_label="eq:cis2-notes-max", ours="max_circuits",
+           source=r"our reconstruction of the scaling condition of \cite{cis2}",
+           doc=r"The mean-square condition of \citet{cis2} for stationary circuits solved for $T$ "
+               r"($L\ge2$)."),
     ]
 
 
 def construction() -> Construction:
+    from superpose.derive.cis2 import answers as _answers
+
     return Construction(
         NAME, "Circuits in Superposition 2 (prime-step allocation)",
-        "T circuits of width d embedded S-fold into width D; capacity, exact overlap "
-        "statistics, and the ideal-mode error recursion (overlap + propagation).",
+        r"$T$ circuits of width $d$ embedded $S$-fold into a network of width $D$ by the "
+        r"prime-step allocation of \citet{cis2}: its capacity, the exact overlap statistics of "
+        r"the allocation, and the mean-square error recursion of the ideal network (overlap and "
+        r"propagation errors).",
         tuple(_capacity_quantities() + _overlap_quantities() + _error_quantities()
               + _linear_quantities() + _allocs.quantities(PD, Pd, PS, PT, _check)),
-        answers=_allocs.answers(),
-        source=SOURCE)
+        answers=tuple(_allocs.answers()) + _answers.ANSWERS,
+        source=SOURCE, intro_latex=INTRO, discussion=DISCUSSION)
