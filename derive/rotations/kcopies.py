@@ -58,14 +58,15 @@ from superpose.derive.common import THRESH, binom_ratio, inclusion_exclusion
 from superpose.derive.quantity import BadInput, Param, Quantity, Step
 
 NAME = "rotations"
-SOURCE = "derived here (cis2.md §10 proposal; RiS circuits §7)"
+SOURCE = r"derived here: a variant of the circuits of \cite{ris}"
 # THRESH (common): erroneous activation is an averaged indicator read-out > 1/4 (the step's dead zone)
 
-Pk = Param("k", int, 2, lo=1, hi=16, doc="copies of the 2-ReLU on-indicator (width d' = 2k + 2)")
-Pz = Param("z", int, 2, lo=1, hi=64, doc="active circuits per forward pass")
-PD = Param("D", int, 1200, lo=24, hi=10**6, doc="network width (d' = 2k + 2 divides D)")
-PT = Param("T", int, 300, lo=1, hi=10**6, doc="number of circuits <= capacity at width d'")
-PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy")
+Pk = Param("k", int, 2, lo=1, hi=16,
+           doc=r"copies $k$ of the two-$\mathrm{ReLU}$ on-indicator; the circuit width is $d'=2k+2$")
+Pz = Param("z", int, 2, lo=1, hi=64, doc="active circuits $z$ per forward pass")
+PD = Param("D", int, 1200, lo=24, hi=10**6, doc="network width $D$, a multiple of $d'=2k+2$")
+PT = Param("T", int, 300, lo=1, hi=10**6, doc="number of circuits, at most the capacity at width $d'$")
+PS = Param("S", int, 6, lo=2, hi=64, doc="redundancy $S$: large neurons per small neuron")
 PARAMS = (Pk, Pz, PD, PT, PS)
 
 
@@ -194,35 +195,46 @@ def quantities() -> tuple[Quantity, ...]:
     """``rotations.kcopies_*``: layer-1 erroneous activation, indicator mean square, capacity."""
     law = Step(r"\Pr(K=S-x)", r"\sum_{m\ge x}(-1)^{m-x}\binom mx N_m,\ "
                r"N_m=\mathbb E_u\sum_{|M|=m}\binom{T-1-g_M}{z}\Big/\binom{T-1}{z}",
-               "disjoint groups g_n = lambda_n - 1 of circuits through u's positions (overlap <= 1)")
+               r"the other circuits through the positions $n$ of $u$ form disjoint groups of "
+               r"sizes $g_n=\lambda_n-1$, since two subsets share at most one position; "
+               r"$g_M=\sum_{n\in M}g_n$ (Lemma C3)")
     out = [
         _q("err_shared", "probability", _ERR_DEF % "shared",
            compute=lambda k, z, D, T, S: err_rate(k, z, D, T, S, "shared"),
-           eq_label="eq:rot-kcopies-err-shared", doc="Pr(K > S/4): independent of k except "
-           "through the loads at width 2k+2",
-           steps=(Step(r"\hat\alpha^{(j)}_u", "K/S", "one ket: every copy reads the same positions"),
+           eq_label="eq:rot-kcopies-err-shared",
+           doc=r"$\Pr(K>S/4)$ for the $K$ covered positions of an inactive circuit; independent of "
+               r"$k$ except through the loads at width $2k+2$.",
+           steps=(Step(r"\hat\alpha^{(j)}_u", "K/S",
+                       "with one embedding vector, every copy reads the same positions"),
                   law)),
         _q("err_block", "probability", _ERR_DEF % "block-dependent",
            compute=lambda k, z, D, T, S: err_rate(k, z, D, T, S, "block"),
-           eq_label="eq:rot-kcopies-err-block", doc="Pr(K_1 + ... + K_k > kS/4), K_j i.i.d.",
-           steps=(Step(r"\hat\alpha^{(j)}_u", r"K_j/S", "independent permutation per copy"),
+           eq_label="eq:rot-kcopies-err-block",
+           doc=r"$\Pr(K_1+\dots+K_k>kS/4)$ with independent, identically distributed $K_j$.",
+           steps=(Step(r"\hat\alpha^{(j)}_u", r"K_j/S",
+                       "each copy has its own independent permutation of the subsets"),
                   law,
-                  Step(r"P_{\rm err}", r"\Pr\big(\sum_{j=1}^kK_j>kS/4\big)", "k-fold convolution"))),
+                  Step(r"P_{\rm err}", r"\Pr\big(\sum_{j=1}^kK_j>kS/4\big)",
+                       r"the law of the sum is the $k$-fold convolution of the law of $K$"))),
         _q("alpha_ms_shared", "mean-square", r"\mathbb E\bar\alpha_u^2\ \text{(layer 1, shared)}",
            compute=lambda k, z, D, T, S: alpha_ms(k, z, D, T, S, "shared"),
-           eq_label="eq:rot-kcopies-ams-shared", doc="E K^2 / S^2"),
+           eq_label="eq:rot-kcopies-ams-shared", doc=r"$\mathbb EK^2/S^2$."),
         _q("alpha_ms_block", "mean-square", r"\mathbb E\bar\alpha_u^2\ \text{(layer 1, block)}",
            compute=lambda k, z, D, T, S: alpha_ms(k, z, D, T, S, "block"),
-           eq_label="eq:rot-kcopies-ams-block", doc="(Var K / k + (E K)^2) / S^2"),
+           eq_label="eq:rot-kcopies-ams-block",
+           doc=r"$\big(\mathrm{Var}(K)/k+(\mathbb EK)^2\big)/S^2$."),
         _q("alpha_max_shared", "max", r"\max_{\rm passes,u}\bar\alpha_u\ \text{(layer 1, shared)}",
-           eq_label="eq:rot-kcopies-amax-shared", doc="worst case: measured only (bound z/S)"),
+           eq_label="eq:rot-kcopies-amax-shared",
+           doc="Worst case, measured only; it is at most $z/S$."),
         _q("alpha_max_block", "max", r"\max_{\rm passes,u}\bar\alpha_u\ \text{(layer 1, block)}",
-           eq_label="eq:rot-kcopies-amax-block", doc="worst case: measured only (bound z/S)"),
+           eq_label="eq:rot-kcopies-amax-block",
+           doc="Worst case, measured only; it is at most $z/S$."),
         _q("capacity", "value", r"T_{\max}(D/(2k+2),S)", params=(Pk, PD, PS),
            constraint=lambda p: (None if p["D"] % width(p["k"]) == 0
                                  and p["D"] // width(p["k"]) >= p["S"]
                                  else f"need d'=2k+2 | D and D/d' >= S, got k={p['k']}, D={p['D']}"),
            compute=lambda k, D, S: capacity_k(k, D, S), integer=True,
-           eq_label="eq:rot-kcopies-capacity", doc="prime-step capacity at width d' = 2k+2"),
+           eq_label="eq:rot-kcopies-capacity",
+           doc="Capacity of the prime-step allocation at circuit width $d'=2k+2$."),
     ]
     return tuple(out)

@@ -58,12 +58,12 @@ from superpose.derive.quantity import Param
 from superpose.derive.rotations import kcopies
 
 NAME = "rotations"
-SOURCE = "RiS (Linsefors & Bushnaq, Dec 2025); shared/math/cis2.md §7"
+SOURCE = r"\cite{ris}, code \cite{riscode}; allocation of \cite{cis2}"
 
-Pl = Param("l", int, 2, lo=1, hi=64, doc="layer (1 = first layer after the input injection)")
+Pl = Param("l", int, 2, lo=1, hi=64, doc="layer $l$; layer $1$ is the first layer after the input injection")
 Pz = kcopies.Pz            # declared once (the k-copies variant shares z and S)
-PD = Param("D", int, 1000, lo=24, hi=10**6, doc="network width (d = 4 divides D)")
-PT = Param("T", int, 557, lo=1, hi=10**6, doc="number of circuits <= capacity")
+PD = Param("D", int, 1000, lo=24, hi=10**6, doc="network width $D$, a multiple of the circuit width $d=4$")
+PT = Param("T", int, 557, lo=1, hi=10**6, doc=r"number of circuits, at most the capacity $T_{\max}$")
 PS = kcopies.PS
 PARAMS = (Pl, Pz, PD, PT, PS)
 

@@ -506,15 +506,15 @@ def predict(D: int, T: int, S: int, z: int, L: int) -> ReluPrediction:
 # --------------------------------------------------------------------------- quantities
 
 TOL = 0.10
-TOL_WHY = ("the issue's target, declared before the grid check: the model drops within-pass "
-           "correlations of group sizes, overlaps of different active circuits' groups "
-           "(z >= 3), triple overlaps, on-set positions with f < 1, the own payload's "
-           "correlation across positions and the own-term correlation of inactive x's covered "
-           "and off positions, and closes the erroneous field i.i.d. over circuits from "
-           "layer 3 on")
-LIMIT = ("layers up to seizure onset (first layer with > 1% of inactive alpha_hat > 1/4); "
-         "past onset the on-set no longer has f = 1 and the model does not apply "
-         "(nan once the predicted seized fraction exceeds 0.3)")
+TOL_WHY = (r"fixed before the grid check; the model drops the within-pass correlations of group "
+           r"sizes, the overlaps of different active circuits' groups ($z\ge3$), triple overlaps, "
+           r"on-set positions with $f<1$, the correlation of the own payload across positions "
+           r"and the own-term correlation of the covered and off positions of an inactive "
+           r"circuit, and it closes the erroneous field independently over circuits from layer "
+           r"$3$ on")
+LIMIT = (r"layers up to seizure onset, the first layer where more than $1\%$ of inactive circuits "
+         r"read $\hat\alpha_u>1/4$; past onset the on-set no longer has $f=1$ and the model does "
+         r"not apply (no prediction once the predicted seized fraction exceeds $0.3$)")
 
 _FIELDS = {
     "x_mse_active_relu": ("x_active", "mean-square",
@@ -527,6 +527,21 @@ _FIELDS = {
                               r"\mathbb E(\hat\alpha^l_t-1)^2,\ t\in\mathcal V"),
     "seized_fraction_relu": ("seized", "probability",
                              r"\Pr(\hat\alpha^l_u>1/4),\ u\notin\mathcal V"),
+}
+
+
+#: One model, five read-outs: the first states the model, the others name what they read.
+MODEL_DOC = (r"Model of the $\mathrm{ReLU}$ network: the exact discrete law of the links of off "
+             r"positions, with the erroneous field propagated from layer to layer and the payload "
+             r"moments from Lemmas G2 and G3.")
+DOC = {
+    "x_active": MODEL_DOC + r" Here the active payload error.",
+    "x_inactive": r"The inactive payload error of the same model of the $\mathrm{ReLU}$ network.",
+    "alpha_inactive": r"The inactive indicator error of the same model of the $\mathrm{ReLU}$ "
+                      r"network.",
+    "alpha_active": r"The active indicator error of the same model of the $\mathrm{ReLU}$ network.",
+    "seized": r"The seized fraction $\Pr(\hat\alpha^l_u>1/4)$ of the same model of the "
+              r"$\mathrm{ReLU}$ network.",
 }
 
 
@@ -551,29 +566,37 @@ def quantities() -> tuple:
     params = rot.PARAMS
     steps = (
         Step(r"c_n", r"\frac{L_n}{S(1-\pi)}-\chi\bar F,\ L_n=\sum_m\mathrm{cap}_{nm}f_m",
-             "capped calW (5.20): 1/S on links, -chi elsewhere"),
-        Step(r"L_n", r"k'_u+G'_u+b+\kappa\sum_{t\in R}G_t,\ "
-             r"b\ \text{= on-set groups hit (inclusion-exclusion)}",
-             "layers use independent permutations: circuits through n are a uniform subset"),
+             r"the capped mean-weight matrix of \citet{ris}, eq. (5.20), is $1/S$ on linked pairs "
+             r"and $-\chi$ elsewhere, with $1/S+\chi=1/(S(1-\pi))$ and $\pi=\pi_\times$; "
+             r"$\mathrm{cap}_{nm}\in\{0,1\}$ says whether some circuit links $n$ to $m$, and "
+             r"$\bar F$ is the mean of the total field $F=\sum_mf_m$"),
+        Step(r"L_n", r"k'_u+G'_u+b+\kappa\sum_{t\in R}G_t",
+             r"for a position $n$ of an inactive $u$: $k'_u$ and $G'_u$ are the covered count and "
+             r"the erroneous field $G_u=\sum_mf_m$ over the uncovered positions $m$ of $u$ at "
+             r"layer $l-1$, all linked to $n$; $b$ is the number of on-set groups hit by the set "
+             r"$R$ of other circuits through $n$ (inclusion-exclusion, Lemma C3), and $\kappa$ "
+             r"discounts the links of $R$ that coincide; the layers use independent "
+             r"permutations, so $R$ is a uniform subset"),
         Step(r"\hat\alpha^l_u", r"\frac1S\big(k_u+\sum_{j\le S-k_u}\mathrm{step}(c_j)\big)",
-             "k_u exact (k_law); off values i.i.d. given the own term"),
+             r"the covered count $k_u$ has its exact law (Lemma C3); given the own term, the "
+             r"values at the $S-k_u$ off positions are independent"),
     )
     out = []
     for short, (field, stat, definition) in _FIELDS.items():
         out.append(Quantity(
             f"rotations.{short}", params, stat, "approximate", definition,
             compute=_pick(field), steps=steps, eq_label=f"eq:rot-{short.replace('_', '-')}",
-            source="derived here (derive/rotations/relu.py; cis2.md §5-§7)", tolerance=TOL,
+            source=r"derived here, for the network of \cite{ris}", tolerance=TOL,
             tolerance_reason=TOL_WHY, limit=LIMIT, constraint=rot._check_klaw,
-            doc="ReLU-activation error model: discrete law of the off-position links, "
-                "erroneous field propagated layer to layer"))
+            doc=DOC[field]))
     out.append(Quantity(
         "rotations.onset_layer_relu", params, "value", "approximate",
         r"\min\{l:\Pr_u(\hat\alpha^l_u>1/4)>1\%\}",
         compute=_onset, integer=True,
-        eq_label="eq:rot-onset-relu", source="derived here (derive/rotations/relu.py)",
+        eq_label="eq:rot-onset-relu", source=r"derived here, for the network of \cite{ris}",
         tolerance=TOL, tolerance_reason="an integer: the check asks for the exact layer "
-        "(and reports within-one-layer agreement); " + TOL_WHY, limit=LIMIT,
-        constraint=rot._check_klaw,
-        doc="first layer <= l whose predicted seized fraction exceeds 1% (l + 1 if none)"))
+        "and reports agreement within one layer; the model's tolerance is " + TOL_WHY,
+        limit=LIMIT, constraint=rot._check_klaw,
+        doc=r"First layer up to $l$ whose predicted seized fraction exceeds $1\%$ ($l+1$ if "
+            r"none)."))
     return tuple(out)

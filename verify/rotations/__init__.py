@@ -284,17 +284,20 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     out: list[Measurement] = []
     for l in range(1, L + 1):
         qp = {"l": l, "z": z, "D": D, "T": T, "S": S}
-        relu_skip = "" if l == 1 else ("ReLU activation error (off neurons switching on) is not "
-                                       "in the (H) model; the model itself is checked by *_h, "
-                                       "the ReLU network by *_relu")
-        note = f"relu network, onset layer {onset}" if inactive else "relu network"
-        l1 = f"; {nets * n1} layer-1-only passes" if l == 1 else ""
-        ls = f"{nets * ns} layer-1-only passes, every circuit read"
-        out.append(Measurement(f"{NAME}.x_mse_active_h", qp, est[("hxa", l)],
-                               note="(H) network (engine ideal mode)" + l1))
+        relu_skip = "" if l == 1 else (
+            r"the $\mathrm{ReLU}$ activation error (off neurons switching on) is not in the "
+            r"recursion under hypothesis $(\mathrm H)$; the recursion is checked on a network "
+            r"that obeys $(\mathrm H)$, the $\mathrm{ReLU}$ network against its own model")
+        relu = r"$\mathrm{ReLU}$ network"
+        note = (relu + (f", measured onset at layer ${onset}$" if onset <= L else
+                        f", no onset within ${L}$ layers")) if inactive else relu
+        l1 = f"; {nets * n1} passes of layer $1$ alone" if l == 1 else ""
+        ls = f"{nets * ns} passes of layer $1$ alone, every circuit read"
+        h_net = r"network obeying hypothesis $(\mathrm H)$"
+        out.append(Measurement(f"{NAME}.x_mse_active_h", qp, est[("hxa", l)], note=h_net + l1))
         for short, key in (("x_mse_inactive_h", "hxi"), ("alpha_mse_inactive_h", "hai")):
             out.append(Measurement(f"{NAME}.{short}", qp, est.get((key, l), none),
-                                   skip=no_inactive, note="(H) network (engine ideal mode)"))
+                                   skip=no_inactive, note=h_net))
         for var, short in (("x", "x"), ("a", "alpha")):
             for kind, tag in (("active", "a"), ("inactive", "i")):
                 e = est.get((var + tag, l), none)
@@ -307,7 +310,7 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                 out.append(Measurement(f"{NAME}.{short}_max_{kind}", qp,
                                        none if sk else Estimate(mx[(var + tag, l)], 0.0, n, nets),
                                        skip=sk,
-                                       note=f"max over {n} passes"))
+                                       note=f"largest over {n} passes"))
         out += _relu_model_checks(qp, est, none, onset if inactive else None, no_inactive, note)
         out.append(Measurement(f"{NAME}.frac_on", qp, est[("fon", l)]))
         if l == 1:
@@ -315,8 +318,7 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                                    skip=no_inactive, note="" if no_inactive else ls))
     out.append(Measurement(f"{NAME}.onset_layer", {"l": L, "z": z, "D": D, "T": T, "S": S},
                            Estimate(float(onset), 0.0, n, nets) if inactive else none,
-                           label={"L": L}, skip=no_inactive,
-                           note="first layer with > 1% of inactive alpha_hat > 1/4; L+1 = none"))
+                           label={"L": L}, skip=no_inactive, note=ONSET_NOTE))
     out.append(_onset_check({"l": L, "z": z, "D": D, "T": T, "S": S}, est, none, n, nets,
                             onset if inactive else None, no_inactive))
     return out
@@ -335,8 +337,9 @@ def _relu_model_checks(qp: dict, est: dict, none: Estimate, onset: int | None, n
     are ``skip``; the model needs inactive circuits (it propagates their erroneous field).
     """
     l = qp["l"]
-    past = (f"past seizure onset (measured layer {onset}): the ReLU model is claimed only up to "
-            "onset" if onset is not None and l > onset else "")
+    past = (f"past the measured seizure onset at layer ${onset}$; the model of the "
+            r"$\mathrm{ReLU}$ network is claimed only up to onset"
+            if onset is not None and l > onset else "")
     return [Measurement(f"{NAME}.{short}", qp, est.get((key, l), none), skip=no_inactive or past,
                         note=note) for short, key in RELU_CHECKS]
 
@@ -355,8 +358,13 @@ def _onset_check(qp: dict, est: dict, none: Estimate, n: int, nets: int, onset: 
     c = critical_value(nets)
     near = [l for l in range(1, qp["l"] + 1)
             if abs(est[("seiz", l)].value - ONSET_FRAC) <= c * est[("seiz", l)].se]
-    skip = (f"measured onset is borderline: seized fraction within {c:.2f} SE of 1% at layer(s) "
-            f"{near}" if near else "")
+    skip = (f"measured onset is borderline: the seized fraction is within ${c:.2f}$ standard "
+            r"errors of $1\%$ at layer(s) $" + ", ".join(str(x) for x in near) + "$"
+            if near else "")
     return Measurement(f"{NAME}.onset_layer_relu", qp, Estimate(float(onset), 0.0, n, nets),
-                       label={"L": qp["l"]}, skip=skip,
-                       note="first layer with > 1% of inactive alpha_hat > 1/4; L+1 = none")
+                       label={"L": qp["l"]}, skip=skip, note=ONSET_NOTE)
+
+
+#: Note of the onset checks: what the measured onset layer is.
+ONSET_NOTE = (r"first layer where more than $1\%$ of inactive circuits read $\hat\alpha_u>1/4$; "
+              r"$L+1$ if none")

@@ -230,13 +230,14 @@ def measure_kcopies(params: dict, *, trials: int, seed: int, progress=None) -> l
         e_err = clustered_mean(err, groups)
         pred = quantity(f"{NAME}.kcopies_err_{kets}").evaluate(qp)
         skip = ("" if pred * n * (T - z) >= MIN_EVENTS else
-                f"predicted {pred * n * (T - z):.2g} events in {n * (T - z)} reads: unresolvable")
-        note = f"{n} passes x {T - z} inactive circuits, {nets} networks"
+                f"predicted ${pred * n * (T - z):.2g}$ events in ${n * (T - z)}$ reads: too few "
+                "to resolve")
+        note = f"{n} passes, {T - z} inactive circuits, {nets} networks"
         out += [Measurement(f"{NAME}.kcopies_err_{kets}", qp, e_err, skip=skip, note=note),
                 Measurement(f"{NAME}.kcopies_alpha_ms_{kets}", qp, clustered_mean(ams, groups),
                             note=note),
                 Measurement(f"{NAME}.kcopies_alpha_max_{kets}", qp, Estimate(amax, 0.0, n, nets),
-                            note=f"max over {n} passes; bound z/S = {z / S:.3g}")]
+                            note=f"largest over {n} passes; bound $z/S={z / S:.3g}$")]
         if progress:
             progress(f"kcopies k={k} {kets}: {n} passes, err {e_err.value:.3g}")
     return out
