@@ -183,7 +183,8 @@ def subsets(N: int, S: int, limit: int | None = None, alloc=0) -> np.ndarray:
         lines = designs.projective_lines(S - 1, designs.projective_dimension(N, S))
         return designs.balanced_prefix(lines, N, lines.shape[0] if limit is None else limit)
     if name == "greedy":
-        return designs.greedy_subsets(N, S, limit)
+        full = designs.greedy_subsets(N, S)
+        return designs.balanced_prefix(full, N, full.shape[0] if limit is None else limit)
     dt = np.int32 if N < 2**31 else np.int64
     chunks, n = [], 0
     for starts, s in _step_blocks(N, S):

@@ -25,6 +25,8 @@ positions is then covered at most once, so the number of subsets is at most the 
   Then, for ``N <= FILL_MAX``, a first-fit completion: for every position ``a`` in order,
   subsets ``{a < c_1 < ... }`` are built from the smallest positions whose pairs with all
   chosen ones are still uncovered, until none completes.  Deterministic (no random draw).
+  The first ``T <`` all subsets are taken in the load-balancing order of
+  :func:`balanced_prefix` (the translates of one block, in order, pile onto a window).
 
 The finite-field arithmetic (prime powers ``q = p^k``) uses addition and multiplication tables
 built from a monic irreducible polynomial of degree ``k`` over GF(p), found by search (a

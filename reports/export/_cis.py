@@ -31,7 +31,7 @@ FORWARD = "superpose.reports.export.cis2.forward"
 def resolved(p: dict, rotation: bool) -> tuple[int, int]:
     """(d, T) of the network: d = 4 for rotations, T = 0 means T_max."""
     d = 4 if rotation else p["d"]
-    return d, p["T"] or capacity(p["D"], d, p["S"])
+    return d, p["T"] or capacity(p["D"], d, p["S"], p.get("alloc", 0))
 
 
 def sizes(p: dict, rotation: bool) -> tuple[int, int]:
@@ -41,7 +41,8 @@ def sizes(p: dict, rotation: bool) -> tuple[int, int]:
 
 
 def describe(p: dict) -> str:
-    return f" (T = T_max = {capacity(p['D'], p.get('d', 4), p['S'])})" if p["T"] == 0 else ""
+    return (f" (T = T_max = {capacity(p['D'], p.get('d', 4), p['S'], p.get('alloc', 0))})"
+            if p["T"] == 0 else "")
 
 
 def build(p: dict, rng: np.random.Generator, network: Callable, rotation: bool) -> Built:
@@ -272,7 +273,7 @@ def true_components(ex: Export) -> dict:
 def allocation_predictions(p: dict, man: dict) -> list[Prediction]:
     """The allocation statistics, exact for this network's supports."""
     T, d = man["resolved"]["T"], man["resolved"]["d"]
-    base = {"D": p["D"], "d": d, "S": p["S"], "T": T}
+    base = {"D": p["D"], "d": d, "S": p["S"], "T": T, "alloc": p.get("alloc", 0)}
     return [Prediction("cis2", q, base, "allocation statistic: exact for this network's supports")
             for q in ("capacity", "share_prob", "overlap_mean", "overlap_ms")]
 

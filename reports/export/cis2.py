@@ -11,7 +11,8 @@ from superpose.verify.cis2 import engine as eng
 
 
 def _network(p, d, T, rng):
-    return eng.Network.build(p["D"], d, p["S"], T, p["L"], eng.zero_mean_family(T, d, p["L"], rng), rng)
+    return eng.Network.build(p["D"], d, p["S"], T, p["L"], eng.zero_mean_family(T, d, p["L"], rng), rng,
+                             alloc=p.get("alloc", 0))
 
 
 EXPORT = _cis.spec(

@@ -13,17 +13,20 @@ READOUTS = ("x_mse_active", "x_mse_inactive", "alpha_mse_active", "alpha_mse_ina
 
 
 def _network(p, d, T, rng):
-    return v_rot.build(p["D"], T, p["S"], p["L"], rng)
+    return v_rot.build(p["D"], T, p["S"], p["L"], rng, p.get("alloc", 0))
 
 
 def _predictions(p: dict, man: dict) -> list[Prediction]:
     T = man["resolved"]["T"]
     rows = _cis.allocation_predictions(p, man)
+    prime = not p.get("alloc", 0)      # the rotations models use prime-step statistics
     for l in range(1, p["L"] + 1):
         q = {"l": l, "z": p["z"], "D": p["D"], "T": T, "S": p["S"]}
-        rows += [Prediction("rotations", name, q, "readout error at hidden layer l") for name in READOUTS]
-    rows.append(Prediction("rotations", "seizure_fraction_l1",
-                           {"l": 1, "z": p["z"], "D": p["D"], "T": T, "S": p["S"]}))
+        rows += [Prediction("rotations", name, q, "readout error at hidden layer l")
+                 for name in READOUTS if prime or name.endswith("_published")]
+    if prime:
+        rows.append(Prediction("rotations", "seizure_fraction_l1",
+                               {"l": 1, "z": p["z"], "D": p["D"], "T": T, "S": p["S"]}))
     return rows
 
 

@@ -43,9 +43,10 @@ from superpose.derive import cis2 as cis2_theory
 import dataclasses
 
 from superpose.derive.cis2 import alloc as cis2_alloc
+from superpose.derive.cis2 import designs
 from superpose.derive.common import CIRCUIT_WIDTH as d
 from superpose.derive.common import ONSET_FRAC, THRESH
-from superpose.derive.quantity import Param
+from superpose.derive.quantity import Param, get_quantity
 from superpose.derive.rotations import model as theory
 from superpose.derive.rotations.kcopies import k_law_work_error
 from superpose.verify.cis2 import engine as eng
@@ -67,7 +68,13 @@ PARAMS = (
     Param("k", int, 0, lo=0, hi=16,
           doc="0: the RiS network; k >= 1: the layer-1 variant with k on-indicator copies "
               "(verify/rotations_kcopies.py; width d' = 2k+2)"),
+    designs.PALLOC,
 )
+#: Why the model checks do not run on an allocation other than prime steps: the rotations
+#: model's statistics (derive/rotations) are those of the prime-step allocation.
+MODEL_PRIME_ONLY = ("the rotations models use the prime-step allocation's statistics; this "
+                    "network uses another allocation (measured errors, onset and the published "
+                    "lines only)")
 DEFAULT_TRIALS = 4000
 FLOOR = 1e-9   # |alpha_hat - 1| below this is float round-off (sums of 1/S terms), counted as 0
 L1_PASSES = 100          # layer-1-only passes per trial (module docstring: layer-1 stream)
@@ -78,7 +85,10 @@ SCALES = {
     "smoke": [({"D": 600, "T": 150, "z": 2, "L": 3, "K": 5}, 100)],
     "quick": [({"D": 1000, "T": 300, "z": 2, "L": 4, "K": 10}, 800),
               ({"D": 2000, "T": 600, "z": 1, "L": 4, "K": 10}, 400)]
-    + [({"k": k, "D": 1200, "T": 118, "z": 4, "K": 25}, 1200) for k in (1, 2, 4)],
+    + [({"k": k, "D": 1200, "T": 118, "z": 4, "K": 25}, 1200) for k in (1, 2, 4)]
+    # the same RiS network on three allocations (PG(3, 5) lines exist at N = 156)
+    + [({"D": 624, "T": 180, "z": 2, "L": 4, "K": 10, "alloc": a}, 200)
+       for a in ("prime", "projective", "greedy")],
     "paper": [({"D": 1000, "T": 557, "z": z, "L": 4, "K": 50}, 2000) for z in (1, 2, 3, 4)]
     + [({"D": 2000, "T": 1000, "z": z, "L": 4, "K": 50}, 2000) for z in (1, 2)]
     + [({"k": k, "D": 1200, "T": 118, "z": z, "K": 50}, 2000)
@@ -95,12 +105,18 @@ def constraint(p: dict) -> str | None:
     seizure_fraction_l1 and the *_relu checks refuses beyond a few seconds of work (2^S T z),
     so such a run is refused here, before it is measured and then cannot be judged."""
     if p.get("k"):
+        if _alloc(p):
+            return "the k-copies variant is built on prime steps only (alloc=prime)"
         return kcopies.constraint(_kparams(p))
-    msg = cis2_alloc.size_error(p["D"], d, p["S"], p["T"], p["z"], spare=0)
+    msg = cis2_alloc.size_error(p["D"], d, p["S"], p["T"], p["z"], spare=0, alloc=_alloc(p))
     if msg:
         return msg
-    T = p["T"] or cis2_theory.capacity(p["D"], d, p["S"])
-    return k_law_work_error(p["S"], T, p["z"]) if T > p["z"] else None
+    T = p["T"] or cis2_theory.capacity(p["D"], d, p["S"], _alloc(p))
+    return k_law_work_error(p["S"], T, p["z"]) if T > p["z"] and not _alloc(p) else None
+
+
+def _alloc(p: dict) -> int:
+    return designs.PALLOC.parse(p.get("alloc", 0))
 
 
 #: Seconds per unit of :func:`estimate_cost`'s work (circuit-position reads per pass and layer
@@ -123,7 +139,8 @@ def estimate_cost(p: dict, trials: int):
     if p.get("k"):
         return kcopies.estimate_cost(_kparams(p), trials)
     D, S, z, L, K = (p[k] for k in ("D", "S", "z", "L", "K"))
-    T = p["T"] or cis2_alloc.capacity_sum(max(1, D // d), S)   # any D (the size search)
+    T = p["T"] or (cis2_alloc.capacity_sum(max(1, D // d), S) if not _alloc(p)   # any D
+                   else cis2_alloc.ceiling(max(1, D // d), S))
     N = D // d
     K = min(K, trials)
     nets = max(2, math.ceil(trials / K))
@@ -144,9 +161,10 @@ def estimate_cost(p: dict, trials: int):
 # ---------------------------------------------------------------------- simulation
 
 
-def build(D: int, T: int, S: int, L: int, rng: np.random.Generator) -> eng.Network:
-    """The RiS network: rotation circuits (angles from rng) on the prime-step allocation."""
-    return eng.Network.build(D, d, S, T, L, eng.rotation_family(T, L, rng), rng)
+def build(D: int, T: int, S: int, L: int, rng: np.random.Generator, alloc=0) -> eng.Network:
+    """The RiS network: rotation circuits (angles from rng) on allocation ``alloc`` (default
+    prime steps; superpose.derive.cis2.designs)."""
+    return eng.Network.build(D, d, S, T, L, eng.rotation_family(T, L, rng), rng, alloc=alloc)
 
 
 def simulate(net: eng.Network, z: int, B: int, rng: np.random.Generator,
@@ -226,8 +244,11 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
         return kcopies.measure_kcopies(_kparams(params), trials=trials, seed=seed,
                                        progress=progress)
     p = dict(params)
-    p["T"] = p["T"] or cis2_theory.capacity(p["D"], d, p["S"])
+    al = _alloc(p)
+    p["T"] = p["T"] or cis2_theory.capacity(p["D"], d, p["S"], al)
     D, T, S, z, L, K = (p[k] for k in ("D", "T", "S", "z", "L", "K"))
+    A = {"alloc": designs.ALLOCS[al]} if al else {}
+    model_skip = MODEL_PRIME_ONLY if al else ""
     K = min(K, trials)
     nets = max(2, math.ceil(trials / K))
     n1, ns = L1_PASSES * K, L1_SEIZE * K            # layer-1 passes per network, read in full
@@ -243,8 +264,8 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
     inactive = T > z
     t0 = time.perf_counter()
     for g in range(nets):
-        rng = stream(seed, NAME, "net", D, T, S, z, L, K, g)
-        net = build(D, T, S, L, rng)
+        rng = stream(seed, NAME, "net", D, T, S, z, L, K, g, *A.values())
+        net = build(D, T, S, L, rng, al)
         both = simulate(net, z, K, rng, modes=("relu", "ideal"))
         o, h = both["relu"], both["ideal"]
         for l in range(1, L + 1):
@@ -321,7 +342,16 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                            label={"L": L}, skip=no_inactive, note=ONSET_NOTE))
     out.append(_onset_check({"l": L, "z": z, "D": D, "T": T, "S": S}, est, none, n, nets,
                             onset if inactive else None, no_inactive))
-    return out
+    return [_on_alloc(m, A) for m in out] if A else out
+
+
+def _on_alloc(m: Measurement, A: dict) -> Measurement:
+    """A check of a network on another allocation: labelled with it; the models' predictions
+    (prime-step statistics) are not judged against it (``skip``), measured-only quantities and
+    the published lines (which do not depend on the allocation) are."""
+    q = get_quantity(m.quantity)
+    skip = m.skip or ("" if q.is_measured_only or q.published else MODEL_PRIME_ONLY)
+    return dataclasses.replace(m, label={**m.label, **A}, skip=skip)
 
 
 RELU_CHECKS = (("x_mse_active_relu", "xa"), ("x_mse_inactive_relu", "xi"),
