@@ -205,7 +205,8 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                        description="Print every quantity of a construction with its "
                                    "derivation steps.")
     s.add_argument("name", metavar="NAME", help="construction (see `superpose list`)")
-    s.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    s.add_argument("--latex", action="store_true",
+                   help="print a complete LaTeX document (compiles on its own) instead of text")
 
     s = sub.add_parser("eval", help="evaluate a quantity: superpose eval NAME.QUANTITY "
                                     "--param k=v", description="Evaluate a closed form.")
@@ -406,7 +407,11 @@ def cmd_derive(args) -> int:
     from superpose.reports import latex
 
     c = get_construction(args.name)
-    print(latex.construction_latex(c) if args.latex else latex.construction_text(c))
+    if args.latex:
+        from superpose.reports import paper
+        print(paper.standalone(c), end="")
+    else:
+        print(latex.construction_text(c))
     return 0
 
 

@@ -460,13 +460,26 @@ def run_latex(tmp: Path, clock: _Clock) -> tuple[bool, str]:
         log = proc.stdout + proc.stderr
     except subprocess.TimeoutExpired:
         ok, log = False, f"latexmk took longer than {LATEX_TIMEOUT_S} s"
-    for ext in ("aux", "out", "toc", "fls", "fdb_latexmk", "lof", "lot", "log"):
+    for ext in ("aux", "out", "toc", "fls", "fdb_latexmk", "lof", "lot", "bbl", "blg", "log"):
         f = tmp / f"report.{ext}"
-        if f.exists() and (ok or ext != "log"):
+        if f.exists() and ext != "log":
             f.unlink()
     if not ok and (tmp / "report.pdf").exists():
         (tmp / "report.pdf").unlink()
     return ok, log
+
+
+def layout(log: str) -> dict[str, Any]:
+    """What the LaTeX log says about the layout: pages, body pages, overfull boxes wider
+    than 5 pt (with their lines) and floats too large for the page."""
+    pages = re.findall(r"Output written on \S+ \((\d+) pages?", log)
+    body = re.findall(r"superpose-body-pages: (\d+)", log)
+    overfull = [(float(w), where) for w, where in
+                re.findall(r"Overfull \\[hv]box \(([\d.]+)pt too \w+\) (.*)", log)]
+    return {"pages": int(pages[-1]) if pages else None,
+            "body_pages": int(body[-1]) if body else None,
+            "overfull": [f"{w:.1f} pt {where}" for w, where in overfull if w > 5.0],
+            "float_too_large": len(re.findall(r"Float too large", log))}
 
 
 def typeset(tmp: Path, sections: Sequence[latex.Section], checks: Sequence[Mapping],
@@ -478,6 +491,9 @@ def typeset(tmp: Path, sections: Sequence[latex.Section], checks: Sequence[Mappi
     an error anywhere else is an error.
     """
     warnings: list[str] = []
+    from superpose.reports.findings import BIB
+    if BIB.is_file():
+        shutil.copyfile(BIB, tmp / "references.bib")
     while True:
         tex = latex.document(sections, checks, meta)
         _write(tmp / "report.tex", tex)
@@ -487,7 +503,17 @@ def typeset(tmp: Path, sections: Sequence[latex.Section], checks: Sequence[Mappi
             return "not built: latexmk missing", warnings, None
         ok, log = run_latex(tmp, clock)
         if ok:
-            return "built", warnings, None
+            try:
+                lay = layout((tmp / "report.log").read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                lay = layout("")
+            warnings += [f"LaTeX layout: overfull box {o}" for o in lay["overfull"]]
+            if lay["float_too_large"]:
+                warnings.append(f"LaTeX layout: {lay['float_too_large']} float(s) too large "
+                                "for the page")
+            pages = (f", {lay['pages']} pages (body {lay['body_pages']})"
+                     if lay["pages"] else "")
+            return "built" + pages, warnings, None
         lines = [int(m) for m in re.findall(r"report\.tex:(\d+):", log)]
         culprit = latex.section_at_line(tex, lines[0]) if lines else None
         sec = next((s for s in sections if s.construction.name == culprit and not s.safe), None)
@@ -515,21 +541,84 @@ def checks_markdown(sections: Sequence[latex.Section], meta: Mapping[str, Any]) 
         if not s.checks:
             out += ["(no checks)", ""]
             continue
-        out += ["| check | predicted | published | measured | CI (±Z·SE) | verdict |",
-                "|---|---|---|---|---|---|"]
+        out += ["| check | predicted | published | measured | CI (±t·SE) | t | verdict | notes |",
+                "|---|---|---|---|---|---|---|---|"]
         for r in s.checks:
             lo, hi = r["ci"]
             ci = "-" if lo is None else f"[{f(lo)}, {f(hi)}]"
+            bar = "\\|"
+            notes = "; ".join(x for x in (
+                (r.get("note") or "").replace("|", bar),
+                f"n={r['n']}, networks={r['n_networks']}" if r.get("n") is not None else "")
+                if x)
             out.append(f"| `{r['name']}` | {f(r['predicted'])} | {f(r['predicted_published'])} "
-                       f"| {f(r['measured'])} | {ci} | {r['verdict']} |")
+                       f"| {f(r['measured'])} | {ci} | {f(r.get('z'))} | {r['verdict']} "
+                       f"| {notes} |")
         out.append("")
     return "\n".join(out)
+
+
+def _md_number(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, int):
+        return str(x)
+    return f"{float(x):.{digits}g}"
+
+
+def findings_markdown(sections: Sequence[latex.Section],
+                      checks: Sequence[Mapping]) -> list[str]:
+    """The report's Findings as Markdown (math in ``$...$``, rendered by code-hosting sites)."""
+    from superpose.reports import findings as F
+    from superpose.reports.paper import _first_sentence
+
+    cons = [s.construction for s in sections]
+    corr = F.corrections(cons, checks)
+    ans, _ = F.answers(cons, checks)
+    bib = F.bibliography()
+    out = ["## Findings", "", "### Published formulas the measurements contradict", ""]
+    if not corr:
+        out += ["None at this scale.", ""]
+    else:
+        out += ["Each row: a formula as its source states it, at the check where it is furthest "
+                "off; *ours* is the value superpose derives there; the last column is the range of "
+                "measured/published − 1 over the contradicted checks.", "",
+                "| published formula | source | at | published | ours | measured [interval] "
+                "| measured vs published |", "|---|---|---|---|---|---|---|"]
+        for c in corr:
+            q, r = c.quantity, c.worst
+            sym = latex.quantity_symbol(q)
+            form = f"${sym}$"
+            if q.closed_form is not None:
+                body = latex.math(q.closed_form)
+                if len(body) <= 90:
+                    form = f"${sym} = {body}$"
+            lo, hi = r.get("ci") or (None, None)
+            meas = _md_number(r.get("measured")) + (
+                f" [{_md_number(lo)}, {_md_number(hi)}]" if lo is not None else "")
+            devs = c.deviations
+            dev = (f"{devs[0]:+.0%}" if len(devs) == 1 else f"{devs[0]:+.0%} to {devs[-1]:+.0%}")
+            at = ", ".join(f"{k}={v}" for k, v in (r.get("params") or {}).items())
+            form = form.replace("|", "\\|")
+            out.append(f"| {form} | {F.cite_text(q.source, bib)} | {at} "
+                       f"| {_md_number(r.get('predicted'))} | {_md_number(c.ours_value)} | {meas} "
+                       f"| {dev} ({len(devs)} of {c.n_checks} checks) |")
+        out.append("")
+    if ans:
+        out += ["### Open questions answered", ""]
+        for a in ans:
+            out.append(f"- **{F.cite_text(a.question, bib)}** {F.cite_text(a.answer, bib)}"
+                       + (f" (report.pdf: {a.where})" if a.where else ""))
+        out.append("")
+    return out
 
 
 def summary_markdown(sections: Sequence[latex.Section], meta: Mapping[str, Any],
                      timings: Mapping[str, Any], pdf: str, warnings: Sequence[str] = (),
                      latex_error: str | None = None) -> str:
     out = ["# superpose report: summary", "", *_meta_lines(meta), f"- report.pdf: {pdf}", "",
+           *findings_markdown(sections, [r for s in sections for r in s.checks]),
+           "## Checks", "",
            "| construction | pass | fail | info | skip | errors | seconds | CPU seconds |",
            "|---|---|---|---|---|---|---|---|"]
     bad = []

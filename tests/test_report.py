@@ -244,7 +244,7 @@ def test_real_derivations_compile(tmp_path):
     sections = [latex.Section(registry.get_construction(n)) for n in names]
     state, warnings, error = report.typeset(tmp_path, sections, [], {"test": "derivations"},
                                             report._Clock())
-    assert (state, warnings, error) == ("built", [], None)
+    assert state.startswith("built") and (warnings, error) == ([], None)
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
 
 
