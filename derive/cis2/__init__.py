@@ -394,8 +394,9 @@ _RELU_DOC = (r"The $\mathrm{ReLU}$ activation error, the read-out of the $\mathr
 INTRO = (
     r"\citet{cis2} embed $T$ circuits of width $d$ into a network of width $D$. With $N=D/d$ "
     r"positions per block, circuit $t$ occupies an $S$-subset $\mathcal S^l_t$ of the positions "
-    r"at layer $l$, emitted by a prime-step allocation and permuted uniformly among the circuits "
-    r"at every layer. The load $\lambda_n$ of position $n$ is the number of circuits holding it, "
+    r"at layer $l$, emitted by an allocation (by default the prime-step allocation of "
+    r"\citet{cis2}) and permuted uniformly among the circuits at every layer. The load "
+    r"$\lambda_n$ of position $n$ is the number of circuits holding it, "
     r"and $o_{tu}=|\mathcal S_t\cap\mathcal S_u|$ is the overlap of circuits $t$ and $u$. At "
     r"most $z$ circuits are active in a forward pass; $\mathcal V$ is the active set. Circuit $t$ "
     r"reads $\hat{\mathbf a}^l_t$ where it should read $\mathbf a^l_t$, with error "
@@ -430,18 +431,19 @@ DISCUSSION = (
 def _capacity_quantities() -> list[Quantity]:
     return [
         _q("capacity", (PD, Pd, PS), "count", "exact",
-           r"T_{\max}=\#\{\text{subsets emitted by the prime-step allocation at }N=D/d\}",
+           r"\#\{\text{subsets emitted by the allocation at }N=D/d\}",
            compute=lambda D, d, S, alloc=0: capacity(D, d, S, alloc), integer=True, eq_label="eq:cis2-capacity",
            source=r"\cite{cis2}, allocation code of \cite{riscode}; \citet{ris} report "
                   r"$T_{\max}=557$ at $N=250$, $S=6$",
            symbol=r"T_{\max}",
-           doc=r"The number of subsets the prime-step allocation emits at $N=D/d$, counted by "
-               r"running the allocation; $557$ at $D=1000$, $d=4$, $S=6$, as published.",
+           doc=r"The number of subsets the allocation emits at $N=D/d$, counted by running it; "
+               r"$557$ for the prime-step allocation at $D=1000$, $d=4$, $S=6$, as published.",
            steps=(Step(r"T_{\max}", r"\sum_s\sum_{r=0}^{s-1}\Big\lfloor\frac{\lceil (N-r)/s\rceil}{S}\Big\rfloor",
-                       r"the progression of step $s$ and shift $r$ has $\lceil (N-r)/s\rceil$ "
+                       r"for the prime-step allocation: the progression of step $s$ and shift "
+                       r"$r$ has $\lceil (N-r)/s\rceil$ "
                        r"positions and is cut into blocks of $S$"),)),
         _q("capacity_limit", (PS,), "value", "exact",
-           r"c_S=\lim_{N\to\infty}T_{\max}(N,S)/N^2",
+           r"\lim_{N\to\infty}T_{\max}(N,S)/N^2",
            compute=lambda S: float(capacity_limit(S)), eq_label="eq:cis2-capacity-limit",
            source=r"derived here (Lemma C4); \citet{cis2} state $T_{\max}=\Theta(N^2)$",
            symbol="c_S",

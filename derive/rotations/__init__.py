@@ -190,8 +190,8 @@ def _quantities() -> list[Quantity]:
                       _DEF[field] + r"\ \text{on the (H) network}", inactive=inactive,
                       compute=_pick(field), eq_label=f"eq:rot-{short.replace('_', '-')}",
                       source="derived here", tolerance=TOL,
-                      tolerance_reason=r"recursion under hypothesis $(\mathrm H)$ with second-order "
-                                       "terms dropped",
+                      tolerance_reason=r"second-order terms dropped from the recursion under "
+                                       r"hypothesis $(\mathrm H)$",
                       doc=r"Our recursion on a network that obeys hypothesis $(\mathrm H)$ exactly "
                           r"(positions of active circuits linear, all others zero)."))
     out += _meanfield_quantities()
