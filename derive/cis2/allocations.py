@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from superpose.derive.cis2 import designs
-from superpose.derive.quantity import Answer, Quantity, Step
+from superpose.derive.quantity import Answer, Quantity, Step, get_quantity
 
 
 def quantities(PD, Pd, PS, PT, check) -> list[Quantity]:
@@ -105,7 +105,6 @@ def _answer_b(checks):
 
 
 def _answer_c(checks):
-    from superpose.derive.quantity import get_quantity
     q = get_quantity("cis2.capacity")
     caps = {S: (q.evaluate(D=2000, d=4, S=S), q.evaluate(D=2000, d=4, S=S, alloc="greedy"))
             for S in (6, 12)}
