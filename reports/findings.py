@@ -177,3 +177,34 @@ def cite_text(s: str, bib: Mapping[str, Mapping[str, str]] | None = None) -> str
         return f"[{label}]({e['url']})" if e.get("url") else label
 
     return _CITE.sub(lambda m: "; ".join(one(k) for k in m.group(1).split(",")), s)
+
+
+# --------------------------------------------------------------- display helpers
+
+#: Statistics that cannot be negative: their intervals are shown clipped at 0.
+NONNEGATIVE = ("mean-square", "rms", "count", "probability")
+
+
+def shown_interval(r: Mapping[str, Any]) -> tuple[float | None, float | None, bool]:
+    """The check's interval as a reader should see it: ``(lo, hi, clipped)``; a
+    non-negative statistic's interval never goes below 0 (``checks.json`` keeps the raw
+    ``mean ± t·SE``)."""
+    lo, hi = (r.get("ci") or (None, None))[:2]
+    if lo is not None and lo < 0 and r.get("statistic") in NONNEGATIVE:
+        return 0.0, hi, True
+    return lo, hi, False
+
+
+def remarks(r: Mapping[str, Any]) -> list[str]:
+    """Comments a number needs that the check record does not carry: a probability bound
+    outside [0, 1] says nothing; an interval clipped at 0."""
+    out = []
+    p = r.get("predicted")
+    if r.get("statistic") == "probability" and p is not None:
+        if p > 1:
+            out.append("the bound exceeds 1 here, so it says nothing (vacuous)")
+        elif p < 0:
+            out.append("the bound is below 0 here, so it says nothing (vacuous)")
+    if shown_interval(r)[2]:
+        out.append("interval clipped at 0 (the statistic cannot be negative)")
+    return out

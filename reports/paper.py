@@ -102,7 +102,7 @@ def corrections_latex(rows: Sequence[F.Correction], labels: set[str]) -> str:
         if c.ours is not None and f"q:{c.ours.name}" in labels:
             eq = rf" (ours: \hyperref[q:{label(c.ours.name)}]{{Sec.~\ref*{{sec:{label(c.construction)}}}}})"
         what = (rf"{_formula(q)}, {_source(q)}" + eq)
-        lo, hi = r.get("ci") or (None, None)
+        lo, hi, _ = F.shown_interval(r)
         meas = num(r.get("measured"), 3)
         if lo is not None and hi is not None:
             meas += rf" \newline[{number(lo, 3)}, {number(hi, 3)}]"
@@ -391,7 +391,7 @@ def _ledger_part(s: Section) -> str:
             se, z = r.get("se"), r.get("z")
             half = None if se is None or z is None else float(z) * float(se)
             params = _params_text(r.get("params") or {}, qs.get(str(r.get("quantity"))))
-            note = text(r.get("note") or "")
+            note = "; ".join(text(x) for x in [r.get("note") or ""] + F.remarks(r) if x)
             nn = (f"${number(r.get('n'))}/{number(r.get('n_networks'))}$"
                   if r.get("n") is not None else "")
             rows.append(rf"{params} & {num(r.get('predicted'), 4)} & {num(r.get('measured'), 4)}"

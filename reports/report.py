@@ -532,6 +532,8 @@ def typeset(tmp: Path, sections: Sequence[latex.Section], checks: Sequence[Mappi
 
 
 def checks_markdown(sections: Sequence[latex.Section], meta: Mapping[str, Any]) -> str:
+    from superpose.reports import findings as F
+
     def f(x: Any) -> str:
         return "-" if x is None else (str(x) if isinstance(x, int) else f"{x:.6g}")
 
@@ -544,11 +546,11 @@ def checks_markdown(sections: Sequence[latex.Section], meta: Mapping[str, Any]) 
         out += ["| check | predicted | published | measured | CI (±t·SE) | t | verdict | notes |",
                 "|---|---|---|---|---|---|---|---|"]
         for r in s.checks:
-            lo, hi = r["ci"]
+            lo, hi, _ = F.shown_interval(r)
             ci = "-" if lo is None else f"[{f(lo)}, {f(hi)}]"
             bar = "\\|"
             notes = "; ".join(x for x in (
-                (r.get("note") or "").replace("|", bar),
+                "; ".join([r.get("note") or ""] + F.remarks(r)).strip("; ").replace("|", bar),
                 f"n={r['n']}, networks={r['n_networks']}" if r.get("n") is not None else "")
                 if x)
             out.append(f"| `{r['name']}` | {f(r['predicted'])} | {f(r['predicted_published'])} "
@@ -593,7 +595,7 @@ def findings_markdown(sections: Sequence[latex.Section],
                 body = latex.math(q.closed_form)
                 if len(body) <= 90:
                     form = f"${sym} = {body}$"
-            lo, hi = r.get("ci") or (None, None)
+            lo, hi, _ = F.shown_interval(r)
             meas = _md_number(r.get("measured")) + (
                 f" [{_md_number(lo)}, {_md_number(hi)}]" if lo is not None else "")
             devs = c.deviations

@@ -112,3 +112,17 @@ def test_derive_latex_compiles_on_its_own(name, tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "Undefined control sequence" not in proc.stdout
+
+
+def test_vacuous_probability_bounds_and_negative_intervals_are_commented():
+    r = _check("demo.p", 0.01, 147.86, "skip")
+    r["statistic"] = "probability"
+    assert any("exceeds 1" in x for x in F.remarks(r))
+    r["predicted"] = -22.3
+    assert any("below 0" in x for x in F.remarks(r))
+    ms = _check("demo.ms", 1.0, 1.0, "pass", se=1.0)      # 1 +- 4: would show [-3, 5]
+    ms["statistic"] = "mean-square"
+    assert F.shown_interval(ms) == (0.0, 5.0, True)
+    assert any("clipped at 0" in x for x in F.remarks(ms))
+    ms["statistic"] = "value"                              # a value may be negative
+    assert F.shown_interval(ms) == (-3.0, 5.0, False) and F.remarks(ms) == []
