@@ -56,7 +56,11 @@ INTRO = (
     r"$\kappa=1/(1-\pi_\times)^2$. $A_l$ and $I_l$ are the mean-square payload errors of an "
     r"active and an inactive circuit at layer $l$. An inactive circuit is seized when "
     r"$\hat\alpha_u>1/4$, where the step no longer removes its error; the onset layer is the "
-    r"first layer where more than $1\%$ of inactive circuits are seized.")
+    r"first layer where more than $1\%$ of inactive circuits are seized. In the $k$-copies "
+    r"variant a circuit of width $d'=2k+2$ holds $k$ copies of the on-indicator, whose mean "
+    r"$\bar\alpha$ gates the payload; the copies either share one embedding vector (shared "
+    r"embeddings) or each use an independent permutation of the subsets (block-dependent "
+    r"embeddings).")
 DISCUSSION = (
     r"Three models describe the network at increasing cost. The recursion under hypothesis "
     r"$(\mathrm H)$ is exact at layer $1$ and, with exact allocation statistics, corrects the "
@@ -170,7 +174,7 @@ def _quantities() -> list[Quantity]:
         _q("seizure_fraction_l1", "probability", "exact",
            r"\Pr(\hat\alpha^1_u>1/4),\ u\notin\mathcal V", inactive=True,
            compute=lambda l, z, D, T, S: layer1_seizure_fraction(D, T, S, z),
-           constraint=_check_klaw,
+           constraint=_check_klaw, source="derived here (Lemma C3)",
            eq_label="eq:rot-seizure-l1",
            doc=r"The probability $\Pr(K>S/4)$ that an inactive circuit is seized at layer $1$, "
                r"with $K$ the number of its covered positions, exact by inclusion-exclusion over "

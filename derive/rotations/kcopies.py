@@ -188,7 +188,7 @@ def _q(short, statistic, definition, **kw) -> Quantity:
 
 
 _ERR_DEF = (r"\Pr\big(\tfrac1k\sum_j\hat\alpha^{(j),1}_u>\tfrac14\big),\ u\notin\mathcal V"
-            r"\ \text{(layer 1, %s kets)}")
+            r"\ \text{(layer 1, %s embeddings)}")
 
 
 def quantities() -> tuple[Quantity, ...]:
@@ -212,8 +212,9 @@ def quantities() -> tuple[Quantity, ...]:
            eq_label="eq:rot-kcopies-err-block",
            doc=r"$\Pr(K_1+\dots+K_k>kS/4)$ with independent, identically distributed $K_j$.",
            steps=(Step(r"\hat\alpha^{(j)}_u", r"K_j/S",
-                       "each copy has its own independent permutation of the subsets"),
-                  law,
+                       r"each copy has its own independent permutation of the subsets, so the "
+                       r"$K_j$ are independent, each with the law of $K$ derived for shared "
+                       r"embeddings"),
                   Step(r"P_{\rm err}", r"\Pr\big(\sum_{j=1}^kK_j>kS/4\big)",
                        r"the law of the sum is the $k$-fold convolution of the law of $K$"))),
         _q("alpha_ms_shared", "mean-square", r"\mathbb E\bar\alpha_u^2\ \text{(layer 1, shared)}",
