@@ -384,12 +384,16 @@ def _rec(D, d, S, T, z, l, g, rho0, alloc=0) -> Recursion:
 
 
 _P_SH = r"P_{\rm sh}=\frac{\sum_n\lambda_n(\lambda_n-1)}{T(T-1)}"
-_EXACT_WHY = ("exact in expectation over the per-layer permutations, the active set and the "
-              "zero-mean circuit draw: every cross term has a zero-mean independent weight factor "
-              "(Lemma C5)")
+_EXACT_WHY = (" It is exact in expectation over the per-layer permutations, the active set and "
+              "the zero-mean circuit draw: every cross term has a zero-mean independent weight "
+              "factor (Lemma C5).")
+_MODEL_WHY = (r" Under hypothesis $(\mathrm H)$ with zero-mean isotropic circuits it is exact in "
+              "expectation over the per-layer permutations, the active set and the circuit draw "
+              "(Lemma C5).")
 _PUB_WHY = "leading order; the deviation is reported, not judged"
-_RELU_DOC = (r"The $\mathrm{ReLU}$ activation error, the read-out of the $\mathrm{ReLU}$ network "
-             r"less that of the ideal network; measured only, no prediction yet.")
+_RELU_DOC = (r"The $\mathrm{ReLU}$ activation error of %s circuit, the read-out of the "
+             r"$\mathrm{ReLU}$ network less that of the ideal network. Measured only, no "
+             r"prediction yet.")
 #: The symbols every cis2 quantity uses, defined once (the section's setup paragraph).
 INTRO = (
     r"\citet{cis2} embed $T$ circuits of width $d$ into a network of width $D$. With $N=D/d$ "
@@ -514,7 +518,6 @@ def _error_quantities() -> list[Quantity]:
     rho, sw2, sig2, L, eps = Prho.symbol, Psw2.symbol, Psig2.symbol, PL.symbol, Peps.symbol
     q = q_ris(d, D, S, T)                                        # d/D - 1/(S T), printed q
     rec = (PD, Pd, PS, PT, Pz, Pl, Pg, Prho0)
-    model = r"Under hypothesis $(\mathrm H)$ with zero-mean isotropic circuits: "
 
     def pick(field):
         return lambda D, d, S, T, z, l, g, rho0, alloc=0: getattr(_rec(D, d, S, T, z, l, g, rho0, alloc), field)[l - 1]
@@ -527,7 +530,7 @@ def _error_quantities() -> list[Quantity]:
                + (z - 1) * (z - 2) * _st(D, d, S, T, z, alloc).p3 * mu_w2) / S**2,
            eq_label="eq:cis2-overlap-active", symbol=r"\mathbb E|\mathring\epsilon^l_t|^2",
            doc=r"Mean square of the overlap error $\mathring\epsilon^l_t$ of an active circuit at "
-               r"any layer $l$ ($\sigma_w^2$ of that layer), " + _EXACT_WHY + ".",
+               r"layer $l$ ($\sigma_w^2$ of that layer)." + _EXACT_WHY,
            steps=(Step(r"\mathbb E|\mathring\epsilon^l_t|^2", r"\frac1{S^2}\sum_{v,v'\in\mathcal V\setminus t}"
                        r"\mathbb E[o_{tv}o_{tv'}]\,\mathbb E[(w_v\mathbf a_v)\cdot(w_{v'}\mathbf a_{v'})]",
                        r"expand the square over pairs of sources $v,v'$"),
@@ -543,7 +546,7 @@ def _error_quantities() -> list[Quantity]:
            eq_label="eq:cis2-overlap-inactive", symbol=r"\mathbb E|\mathring\epsilon^l_u|^2",
            source=r"derived here; corrects \cite{ris}, eqs. (6.2) and (6.4)",
            doc=r"Mean square of the overlap error $\mathring\epsilon^l_u$ of an inactive circuit, "
-               r"the error of eq. (6.1), " + _EXACT_WHY + ".",
+               r"the error of equation (6.1) of \citet{ris}." + _EXACT_WHY,
            steps=(Step(r"\mathbb E|\mathring\epsilon^l_u|^2",
                        r"\frac{zP_{\rm sh}\rho_l+z(z-1)P_3|\bar{\mathbf a}|^2}{S^2}",
                        r"as for an active circuit, with $z$ sources and their activations "
@@ -568,8 +571,8 @@ def _error_quantities() -> list[Quantity]:
            r"\mathbb E\big|\tfrac1S\sum_{u\ne t}o^l_{tu}w^l_u\delta^{l-1}_u\big|^2,\ t\in\mathcal V",
            compute=pick("propagation_active"), eq_label="eq:cis2-prop-active",
            symbol=r"\mathbb E|\tilde\epsilon^l_t|^2",
-           doc=model + r"mean square of the propagation error $\tilde\epsilon^l_t$ of an active "
-               r"circuit, zero at layer $1$; " + _EXACT_WHY + ".",
+           doc=r"Mean square of the propagation error $\tilde\epsilon^l_t$ of an active circuit, "
+               r"zero at layer $1$." + _MODEL_WHY,
            steps=(Step(r"\mathbb E|\tilde\epsilon^l_t|^2",
                        r"\frac{gP_{\rm sh}}{S^2}\big[(z-1)A_{l-1}+(T-z)I_{l-1}\big]",
                        r"each other circuit $u$ passes $w_u\delta^{l-1}_u$ through a position it "
@@ -581,9 +584,9 @@ def _error_quantities() -> list[Quantity]:
            needs="inactive",
            compute=pick("propagation_inactive"), eq_label="eq:cis2-prop-inactive",
            symbol=r"\mathbb E|\tilde\epsilon^l_u|^2",
-           doc=model + r"mean square of the propagation error $\tilde\epsilon^l_u$ of an inactive "
-               r"circuit, the carried part of its error that \citet{cis2} leave out; "
-               + _EXACT_WHY + ".",
+           doc=r"Mean square of the propagation error $\tilde\epsilon^l_u$ of an inactive "
+               r"circuit, the carried part of its error that \citet{cis2} leave out."
+               + _MODEL_WHY,
            steps=(Step(r"\mathbb E|\tilde\epsilon^l_u|^2",
                        r"\frac g{S^2}\big[K_2I_{l-1}+zP_{\rm sh}A_{l-1}+(T-z-1)C\,I_{l-1}\big]",
                        r"only positions covered by an active circuit are on: $u$ passes its own "
@@ -595,7 +598,7 @@ def _error_quantities() -> list[Quantity]:
            r"\mathbb E|\hat{\mathbf a}^l_t-\mathbf a^l_t|^2,\ t\in\mathcal V\ (\text{ideal})",
            compute=pick("total_active"), eq_label="eq:cis2-total-active",
            symbol="A_l",
-           doc=model + r"mean square $A_l$ of the error of an active circuit; " + _EXACT_WHY + ".",
+           doc=r"Mean square $A_l$ of the error of an active circuit." + _MODEL_WHY,
            steps=(Step(r"A_l", r"gA_{l-1}+\frac{(z-1)P_{\rm sh}}{S^2}g\rho_{l-1}+\mathbb E|\tilde\epsilon^l_t|^2",
                        r"the carried own error $w_t\delta^{l-1}_t$, the overlap error and the "
                        r"propagation error are uncorrelated (Lemma C5)"),)),
@@ -604,7 +607,7 @@ def _error_quantities() -> list[Quantity]:
            needs="inactive",
            compute=pick("total_inactive"), eq_label="eq:cis2-total-inactive",
            symbol="I_l",
-           doc=model + r"mean square $I_l$ of the read-out of an inactive circuit; " + _EXACT_WHY + ".",
+           doc=r"Mean square $I_l$ of the read-out of an inactive circuit." + _MODEL_WHY,
            steps=(Step(r"I_l", r"\frac{zP_{\rm sh}}{S^2}\rho_l+\mathbb E|\tilde\epsilon^l_u|^2",
                        "the overlap error and the propagation error are uncorrelated (Lemma C5)"),)),
         # --- the notes' / sources' forms, registered beside ours
@@ -649,11 +652,11 @@ def _error_quantities() -> list[Quantity]:
         # --- measured only: the ReLU activation error (relu - ideal)
         _q("relu_ms_active", (PD, Pd, PS, PT, Pz, Pl), "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^{l,\rm relu}_t-\hat{\mathbf a}^{l,\rm ideal}_t|^2,\ t\in\mathcal V",
-           eq_label="eq:cis2-relu-active", doc=_RELU_DOC),
+           eq_label="eq:cis2-relu-active", doc=_RELU_DOC % "an active"),
         _q("relu_ms_inactive", (PD, Pd, PS, PT, Pz, Pl), "mean-square", "exact",
            r"\mathbb E|\hat{\mathbf a}^{l,\rm relu}_u-\hat{\mathbf a}^{l,\rm ideal}_u|^2,\ u\notin\mathcal V",
            needs="inactive",
-           eq_label="eq:cis2-relu-inactive", doc=_RELU_DOC),
+           eq_label="eq:cis2-relu-inactive", doc=_RELU_DOC % "an inactive"),
     ]
     return out
 
@@ -677,8 +680,7 @@ def _linear_quantities() -> list[Quantity]:
            compute=lambda D, d, S, T, z, l, g, rho0, alloc=0: linear_recursion(_st(D, d, S, T, z, alloc), l, g, rho0)[l - 1],
            eq_label="eq:cis2-linear-ms", symbol="M_l",
            doc=r"Mean square $M_l$ of the error, averaged over all circuits, in linear mode, where "
-               r"every neuron passes its pre-activation and nothing is suppressed; "
-               + _EXACT_WHY + ".",
+               r"every neuron passes its pre-activation and nothing is suppressed." + _EXACT_WHY,
            steps=(Step(r"M_l", r"G\,M_{l-1}+g\kappa\frac zT\rho_{l-1},\quad G=g(1+\kappa),\ "
                        r"\kappa=\frac{(T-1)P_{\rm sh}}{S^2}",
                        r"every circuit re-broadcasts its read-out, signal and error, to the $T-1$ "
@@ -714,8 +716,8 @@ def _linear_quantities() -> list[Quantity]:
            eq_label="eq:cis2-max-circuits",
            symbol="T^*",
            doc=r"The largest $T$ whose predicted active mean square $A_L$ at layer $L$ is at most "
-               r"$\epsilon^2\rho_L$; exact given the recursion for $A_l$, and checked against the "
-               r"measured crossing of the target on the network.",
+               r"$\epsilon^2\rho_L$. It is exact given the recursion for $A_l$, and checked "
+               r"against the measured crossing of the target on the network.",
            steps=(Step(r"T^*", r"\max\{T:A_L(T)\le\epsilon^2\rho_L\}",
                        r"$A_L$ increases with $T$ (checked by a full scan), so bisection finds $T^*$"),)),
         _q("max_circuits_notes", (PD, Pd, Pz, PL, Peps), "count", "approximate",

@@ -177,8 +177,8 @@ def _quantities() -> list[Quantity]:
            constraint=_check_klaw, source="derived here (Lemma C3)",
            eq_label="eq:rot-seizure-l1",
            doc=r"The probability $\Pr(K>S/4)$ that an inactive circuit is seized at layer $1$, "
-               r"with $K$ the number of its covered positions, exact by inclusion-exclusion over "
-               r"the loads (Lemma C3); the leading-order form $\binom z2(P_3-P_{\rm tri})$ is "
+               r"with $K$ the number of its covered positions. It is exact by inclusion-exclusion "
+               r"over the loads (Lemma C3); the leading-order form $\binom z2(P_3-P_{\rm tri})$ is "
                r"about $20\%$ high at $z=4$.",
            steps=(Step(r"\Pr(S-K=x)", r"\sum_{m\ge x}(-1)^{m-x}\binom mx N_m",
                        r"$N_m$ is the probability that $m$ given groups of the circuits through the "
@@ -187,26 +187,31 @@ def _quantities() -> list[Quantity]:
                        r"leading order for $S<8$, where $K\ge2$ is needed; it counts three-way "
                        r"coverings twice"))),
     ]
-    for short, field, inactive in (("x_mse_active_h", "x_active", False),
-                                   ("x_mse_inactive_h", "x_inactive", True),
-                                   ("alpha_mse_inactive_h", "alpha_inactive", True)):
+    for short, field, inactive, what in (
+            ("x_mse_active_h", "x_active", False, "$A_l$ for the active payload error"),
+            ("x_mse_inactive_h", "x_inactive", True, "$I_l$ for the inactive payload error"),
+            ("alpha_mse_inactive_h", "alpha_inactive", True,
+             r"$K_2/S^2$ for the inactive indicator error")):
         out.append(_q(short, "mean-square", "approximate",
                       _DEF[field] + r"\ \text{on the (H) network}", inactive=inactive,
                       compute=_pick(field), eq_label=f"eq:rot-{short.replace('_', '-')}",
                       source="derived here", tolerance=TOL,
                       tolerance_reason=r"second-order terms dropped from the recursion under "
                                        r"hypothesis $(\mathrm H)$",
-                      doc=r"Our recursion on a network that obeys hypothesis $(\mathrm H)$ exactly "
-                          r"(positions of active circuits linear, all others zero)."))
+                      doc=rf"Our recursion {what}, on a network that obeys hypothesis "
+                          r"$(\mathrm H)$ exactly (positions of active circuits linear, all "
+                          r"others zero)."))
     out += _meanfield_quantities()
     for var in ("x", "alpha"):
         for kind in ("active", "inactive"):
             sym = r"\mathbf x" if var == "x" else r"\alpha"
+            what = "payload" if var == "x" else "indicator"
             out.append(_q(f"{var}_max_{kind}", "max", "exact",
                           rf"\max_{{\text{{passes}},t}}|\delta {sym}^l_t|\ (\text{{{kind}}})",
                           inactive=(kind == "inactive"),
                           eq_label=f"eq:rot-{var}-max-{kind}",
-                          doc="Worst case over passes and circuits; measured only, no prediction."))
+                          doc=f"Largest {kind} {what} error over passes and circuits. Measured "
+                              "only, no prediction."))
     out.append(_q("frac_on", "mean", "exact", r"\Pr(A^l_i\ne0)", eq_label="eq:rot-frac-on",
                   inactive=False,
                   doc="Fraction of non-zero neurons at layer $l$; measured only."))

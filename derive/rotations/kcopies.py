@@ -202,15 +202,17 @@ def quantities() -> tuple[Quantity, ...]:
         _q("err_shared", "probability", _ERR_DEF % "shared",
            compute=lambda k, z, D, T, S: err_rate(k, z, D, T, S, "shared"),
            eq_label="eq:rot-kcopies-err-shared",
-           doc=r"$\Pr(K>S/4)$ for the $K$ covered positions of an inactive circuit; independent of "
-               r"$k$ except through the loads at width $2k+2$.",
+           doc=r"Probability $\Pr(K>S/4)$ that the averaged indicator of an inactive circuit "
+               r"exceeds $1/4$ at layer $1$, shared embeddings, $K$ its covered positions. It "
+               r"depends on $k$ only through the loads at width $2k+2$.",
            steps=(Step(r"\hat\alpha^{(j)}_u", "K/S",
                        "with one embedding vector, every copy reads the same positions"),
                   law)),
         _q("err_block", "probability", _ERR_DEF % "block-dependent",
            compute=lambda k, z, D, T, S: err_rate(k, z, D, T, S, "block"),
            eq_label="eq:rot-kcopies-err-block",
-           doc=r"$\Pr(K_1+\dots+K_k>kS/4)$ with independent, identically distributed $K_j$.",
+           doc=r"Probability $\Pr(K_1+\dots+K_k>kS/4)$ that the averaged indicator of an "
+               r"inactive circuit exceeds $1/4$ at layer $1$, block-dependent embeddings.",
            steps=(Step(r"\hat\alpha^{(j)}_u", r"K_j/S",
                        r"each copy has its own independent permutation of the subsets, so the "
                        r"$K_j$ are independent, each with the law of $K$ derived for shared "
@@ -219,17 +221,22 @@ def quantities() -> tuple[Quantity, ...]:
                        r"the law of the sum is the $k$-fold convolution of the law of $K$"))),
         _q("alpha_ms_shared", "mean-square", r"\mathbb E\bar\alpha_u^2\ \text{(layer 1, shared)}",
            compute=lambda k, z, D, T, S: alpha_ms(k, z, D, T, S, "shared"),
-           eq_label="eq:rot-kcopies-ams-shared", doc=r"$\mathbb EK^2/S^2$."),
+           eq_label="eq:rot-kcopies-ams-shared",
+           doc=r"Mean square $\mathbb EK^2/S^2$ of the averaged indicator of an inactive circuit "
+               r"at layer $1$, shared embeddings."),
         _q("alpha_ms_block", "mean-square", r"\mathbb E\bar\alpha_u^2\ \text{(layer 1, block)}",
            compute=lambda k, z, D, T, S: alpha_ms(k, z, D, T, S, "block"),
            eq_label="eq:rot-kcopies-ams-block",
-           doc=r"$\big(\mathrm{Var}(K)/k+(\mathbb EK)^2\big)/S^2$."),
+           doc=r"Mean square $\big(\mathrm{Var}(K)/k+(\mathbb EK)^2\big)/S^2$ of the averaged "
+               r"indicator of an inactive circuit at layer $1$, block-dependent embeddings."),
         _q("alpha_max_shared", "max", r"\max_{\rm passes,u}\bar\alpha_u\ \text{(layer 1, shared)}",
            eq_label="eq:rot-kcopies-amax-shared",
-           doc="Worst case, measured only; it is at most $z/S$."),
+           doc="Largest averaged indicator of an inactive circuit at layer $1$, shared "
+               "embeddings. Measured only; it is at most $z/S$."),
         _q("alpha_max_block", "max", r"\max_{\rm passes,u}\bar\alpha_u\ \text{(layer 1, block)}",
            eq_label="eq:rot-kcopies-amax-block",
-           doc="Worst case, measured only; it is at most $z/S$."),
+           doc="Largest averaged indicator of an inactive circuit at layer $1$, block-dependent "
+               "embeddings. Measured only; it is at most $z/S$."),
         _q("capacity", "value", r"T_{\max}(D/(2k+2),S)", params=(Pk, PD, PS),
            constraint=lambda p: (None if p["D"] % width(p["k"]) == 0
                                  and p["D"] // width(p["k"]) >= p["S"]

@@ -531,11 +531,12 @@ _FIELDS = {
 
 
 #: One model, five read-outs: the first states the model, the others name what they read.
-MODEL_DOC = (r"Model of the $\mathrm{ReLU}$ network: the exact discrete law of the links of off "
-             r"positions, with the erroneous field propagated from layer to layer and the payload "
-             r"moments from Lemmas G2 and G3.")
+MODEL_DOC = (r" The model propagates the exact discrete law of the links of off positions and "
+             r"the erroneous field from layer to layer, with payload moments from Lemmas G2 "
+             r"and G3.")
 DOC = {
-    "x_active": MODEL_DOC + r" Here the active payload error.",
+    "x_active": r"The active payload error of our model of the $\mathrm{ReLU}$ network."
+                + MODEL_DOC,
     "x_inactive": r"The inactive payload error of the same model of the $\mathrm{ReLU}$ network.",
     "alpha_inactive": r"The inactive indicator error of the same model of the $\mathrm{ReLU}$ "
                       r"network.",
