@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import sympy as sp
 
 #: Width ``d`` of a RiS rotation circuit (indicator pair + 2-d payload); cis2's default ``d``.
 CIRCUIT_WIDTH = 4
@@ -103,3 +104,40 @@ def percent_range(devs) -> str:
     nd = 0 if mags[-1] >= 10 else 1
     lo, hi = (f"{x:.{nd}f}" for x in (mags[0], mags[-1]))
     return f"{lo}%" if lo == hi else f"{lo}--{hi}%"
+
+
+def sci(x: float, digits: int = 2) -> str:
+    r"""``x`` for report prose: ``"0.32"``, or ``"$3.3\times10^{15}$"`` when large or small."""
+    x = float(x)
+    if x == 0 or 1e-2 <= abs(x) < 1e4:
+        return f"{x:.{digits}g}"
+    mant, exp = f"{x:.{digits - 1}e}".split("e")
+    return rf"${mant}\times10^{{{int(exp)}}}$"
+
+
+class log2(sp.Function):
+    r"""``log2(x)``: the base-2 logarithm that stays ``\log_2 x`` in print while ``x`` is
+    symbolic and becomes SymPy's ``log(x, 2)`` (exact for powers of two) once ``x`` is a
+    number, so a closed form evaluates exactly as with ``sp.log(x, 2)``.
+
+    >>> d = sp.Symbol("d", positive=True)
+    >>> sp.latex(sp.ceiling(log2(d))), sp.ceiling(log2(d)).xreplace({d: 8})
+    ('\\left\\lceil{\\log_2 d}\\right\\rceil', 3)
+    """
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.log(x, 2)
+        return None
+
+    def _latex(self, printer, exp=None):
+        arg = self.args[0]
+        body = printer._print(arg)
+        if not (arg.is_Symbol or arg.is_Number):
+            body = r"\left(%s\right)" % body
+        out = r"\log_2 " + body
+        return out if exp is None else r"\left(%s\right)^{%s}" % (out, exp)
+
+    def _eval_rewrite_as_log(self, x, **kw):
+        return sp.log(x) / sp.log(2)

@@ -216,12 +216,18 @@ def _answer_costs(checks) -> str | None:
     bound = records_of(checks, f"{NAME}.noise_max_bound")
     if not noise or not inner or not bound:
         return None
-    return (r"Linsefors' worst-case noise $\epsilon\sqrt\ell$ is pessimistic: the measured "
+    dn, di = deviations(noise), deviations(inner)
+
+    def side(devs):
+        return "below" if max(devs) < 0 else "above" if min(devs) > 0 else "on both sides of"
+    verdict = "pessimistic" if max(dn) < 0 else "not uniformly pessimistic"
+    return (rf"Linsefors' worst-case noise $\epsilon\sqrt\ell$ is {verdict}: the measured "
             "expected worst inactive readout is "
-            + percent_range(deviations(noise)) + " below it, and the measured worst pairwise "
-            r"overlap is " + percent_range(deviations(inner)) + r" below her $\epsilon$, at "
-            + str(len(noise)) + r" points $(n,m,k)$, while the measurement is only "
-            + percent_range(deviations(bound)) + " below our rigorous sub-Gaussian bound.")
+            + percent_range(dn) + f" {side(dn)} it, and the measured worst pairwise "
+            r"overlap is " + percent_range(di) + f" {side(di)} " + r"her $\epsilon$, at "
+            + str(len(noise)) + r" points $(n,m,k)$, while the measurement is "
+            + percent_range(deviations(bound)) + f" {side(deviations(bound))} our rigorous "
+            "sub-Gaussian bound.")
 
 
 ANSWERS = (Answer(r"How pessimistic are the noise $\epsilon\sqrt\ell$ and the overlap "

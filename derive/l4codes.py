@@ -52,7 +52,7 @@ import numpy as np
 import sympy as sp
 
 from superpose.derive.common import fixed_generator
-from superpose.derive.quantity import BadInput, Construction, Param, Quantity, Step
+from superpose.derive.quantity import Answer, BadInput, Construction, Param, Quantity, Step
 
 NAME = "l4codes"
 SOURCE = r"\citet{l4codes}"
@@ -524,6 +524,32 @@ DISCUSSION = ("The losses are exact for one and two active features and stratifi
               "text available to us is paraphrased, and the code families are our choices.")
 
 
+def _answer(checks) -> str | None:
+    from superpose.derive.common import records_of, sci
+    parts, wins = [], []
+    for q in (4, 2):
+        net = records_of(checks, f"{NAME}.loss_l{q}")
+        base = records_of(checks, f"{NAME}.naive_baseline_l{q}")
+        if not net or not base:
+            return None
+        a, b = float(net[0]["measured"]), float(base[0]["measured"])
+        rel = (f"{b / a:.1f} times below" if a < b else f"{a / b - 1:.0%} above")
+        if a < b:
+            wins.append(q)
+        parts.append(rf"under $L_{q}$ its measured loss {sci(a, 3)} is {rel} the naive "
+                     f"network's {sci(b, 3)}")
+    p = net[0]["params"]
+    return (rf"With $F={p['F']}$, $N={p['N']}$, $p={p['p']:g}$ and $K={p['K']}$ ones per "
+            "codeword, the three-scalar binary-code network beats the naive one "
+            + {(4,): "only under the quartic loss", (2,): "only under the square loss",
+               (4, 2): "under both losses", (): "under neither loss"}[tuple(wins)]
+            + ": " + "; ".join(parts) + ".")
+
+
+ANSWERS = (Answer("Does a binary code with a pseudoinverse readout beat the naive network of "
+                  "the compressed-computation toy?", _answer, "q:l4codes.loss_l4"),)
+
+
 def construction() -> Construction:
     F, N, p = FF.symbol, NN.symbol, PP.symbol
     base = {q: naive_baseline(F, N, p, q) for q in (2, 4)}
@@ -605,4 +631,4 @@ r"$u$ uniform on $[-1,1]$"))))
         r"The compressed-computation toy with $F=100$ features and $N=50$ neurons under "
         r"$L_4$ and $L_2$ loss: a binary code with three scalars and a pseudoinverse readout "
         "against the naive baseline.",
-        tuple(qs), source=SOURCE, discussion=DISCUSSION)
+        tuple(qs), source=SOURCE, discussion=DISCUSSION, answers=ANSWERS)

@@ -39,7 +39,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from superpose.derive.common import records_of
+from superpose.derive.common import log2, records_of
 from superpose.derive.quantity import Answer, Construction, Param, Quantity, Step
 
 NAME = "pingpong"
@@ -152,7 +152,7 @@ ANSWERS = (Answer("Does the ping-pong construction stay exact when two circuits 
 
 def construction() -> Construction:
     N = D / d
-    width = D + N + sp.ceiling(sp.log(N, 2))
+    width = D + N + sp.ceiling(log2(N))
 
     def q(short, params, statistic, accuracy, definition, closed_form=None, **kw):
         return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
@@ -171,7 +171,7 @@ def construction() -> Construction:
                       r"memory of width $D$, a one-hot code of the $N=D/d$ blocks and a binary code of "
                       "the same blocks"),)),
         q("width_overhead", (DW, dw), "value", "exact", r"\text{width}/D-1",
-          1 / d + sp.ceiling(sp.log(N, 2)) / D, doc="Relative width overhead over the memory."),
+          1 / d + sp.ceiling(log2(N)) / D, doc="Relative width overhead over the memory."),
         q("depth", (LL,), "count", "exact", r"\text{ReLU layers}", L, integer=True,
           mutants=(("L+1", L + 1), ("L-1", L - 1)),
           doc="ReLU layers: one per circuit layer, since the codes swap within the same layer; "

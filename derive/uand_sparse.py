@@ -159,6 +159,17 @@ def _case_moments():
 
 
 CASES = _case_moments()
+
+
+def _shown_var(var: sp.Expr) -> sp.Expr:
+    """``Var(a)`` as a researcher writes it: ``p(1-p)`` times a factor free of ``p`` when it
+    has that form (the display of a derivation step; the value is unchanged), else factored."""
+    rest = sp.cancel(var / (p * (1 - p)))
+    if not rest.has(p):
+        shown = sp.Mul(p, sp.Add(1, -p, evaluate=False), rest, evaluate=False)
+        assert sp.simplify(shown - var) == 0
+        return shown
+    return sp.factor(var)
 CASE_TEXT = {"both": "both of i, j active", "one": "exactly one of i, j active",
              "none": "neither of i, j active"}
 CASE_PROSE = {"both": r"both of $i$, $j$ active", "one": r"exactly one of $i$, $j$ active",
@@ -385,7 +396,7 @@ def _readoff_quantities() -> list[Quantity]:
                         r"\mathbb{E}[1/|C|\,\mid\,|C|\ge1]",
                         r"the conditional mean does not depend on $|C|$, and the variance given "
                         r"$C$ is $\mathrm{Var}(a)/|C|$"),
-                   Step(r"\mathrm{Var}(a)", sp.factor(var), "binomial moments"),
+                   Step(r"\mathrm{Var}(a)", _shown_var(var), "binomial moments"),
                    Step("", mse, r"$|C|\sim\mathrm{Bin}(d,p^2)$"))))
     return out
 

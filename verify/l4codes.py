@@ -152,5 +152,5 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
         out.append(Measurement(f"{NAME}.loss_l{q}_two", net, strata[2]["net", q]))
         if params["opt"]:
             out.append(Measurement(f"{NAME}.opt_loss_l{q}", dict(cp, p=p), est[f"opt{q}", q],
-                                   note="network built with the registered optimal (a, b, c)"))
+                                   note="network built with the registered optimal $(a,b,c)$"))
     return out

@@ -187,6 +187,8 @@ def quantities() -> tuple[Quantity, ...]:
            Step(r"M", _ur._lx(msym), r"$M$ counts the off pairs of one input")]
     sub = sp.sqrt(2 * c0sq) * sp.sqrt(2 * sp.log(2 * msym))
     assert sp.simplify(sub - _bounds.gauss_abs_max_mean_bound(msym, sp.sqrt(2 * c0sq))) == 0
+    sub = _ur.same_numbers(sub, sp.sqrt(LSYM) / _ur.KEll(LSYM) * sp.sqrt(2 * sp.log(2 * msym)),
+                           [{LSYM: lv, MSYM: mv} for lv, mv in ((2, 3), (3, 16), (7, 256))])
     return (
         _q("max_error_chernoff_bound", params, "mean", "upper-bound", DEFINITION,
            law + [Step(r"P(|e|\ge t)", r"2e^{-NI(t)},\ I(t)=\sup_\lambda(\lambda t-\Lambda(\lambda))",

@@ -97,6 +97,52 @@ def gaussian_sign_moment(case, s: str, p: int, l=LSYM) -> sp.Expr:
     return _tidy(total)
 
 
+# ------------------------------------------------ display: K_l and [on = 2]
+
+
+class KEll(sp.Function):
+    r"""The constant :math:`K_\ell=\mathbb E[X^+s_Us_V]` of the Gaussian AND readoff: prints as
+    :math:`K_\ell` and becomes its closed form (lemma G7) once :math:`\ell` is a number, so the
+    closed forms written with it evaluate exactly as the expanded ones."""
+
+    @classmethod
+    def eval(cls, l):
+        if l.is_Number:
+            return sign_moment("gaussian", (1, 1), "UV", 1).xreplace({LSYM: l})
+        return None
+
+    def _latex(self, printer, exp=None):
+        arg = self.args[0]
+        sub = printer._print(arg) if arg.is_Atom else "{%s}" % printer._print(arg)
+        out = r"K_{%s}" % sub
+        return out if exp is None else r"K_{%s}^{%s}" % (sub, exp)
+
+
+def same_numbers(expr: sp.Expr, shown: sp.Expr, points) -> sp.Expr:
+    """``shown`` (a display form of ``expr``) after asserting it equals ``expr`` to 30 digits at
+    each point (a dict symbol -> integer); the registry prints ``shown`` and evaluates it."""
+    for at in points:
+        at = {s: sp.Integer(v) for s, v in at.items()}
+        a, b = sp.N(expr.xreplace(at), 40), sp.N(shown.xreplace(at), 40)
+        assert abs(a - b) <= sp.Float(10) ** -30 * max(1, abs(a)), (at, a, b)
+    return shown
+
+
+class BothOn(sp.Function):
+    """The Iverson bracket ``[on = 2]``: the AND target when both inputs of the pair are on."""
+
+    @classmethod
+    def eval(cls, on):
+        if on.is_Number:
+            return sp.Integer(1 if on == 2 else 0)
+        return None
+
+    def _latex(self, printer, exp=None):
+        out = r"[%s=2]" % printer._print(self.args[0])
+        return out if exp is None else r"%s^{%s}" % (out, exp)
+
+
+
 # ---------------------------------------------------- Rademacher lemmas (R1-R5)
 # S_n = sum of n iid +-1 signs.  Proved by enumeration in tests/test_uand_random_derive.py.
 
