@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from superpose.derive import gaussian as _gaussian
+
 
 @dataclass(frozen=True)
 class Lemma:
@@ -25,33 +27,34 @@ class Lemma:
     proof: str
 
 
+def _g(lemma_id: str) -> str:
+    """The statement of a Gaussian lemma as the lemma table of :mod:`gaussian` writes it."""
+    return "$" + _gaussian.lemma(lemma_id).statement + "$"
+
+
 _QUAD = ("proved by quadrature of its defining integral at 30 digits, split at the kinks, "
          r"to a relative error below $10^{-10}$ on a grid of parameters")
 _ENUM = (r"proved by exact enumeration of all sign patterns, for $n\le10$ (R1, R2) and "
          r"$\ell\le8$ (R3--R5)")
 
 LEMMAS: tuple[Lemma, ...] = (
-    Lemma("G1", r"$P(Y_1>0,Y_2>0)=\frac14+\frac{\arcsin\rho}{2\pi}$",
+    Lemma("G1", _g("G1"),
           r"$(Y_1,Y_2)$ standard bivariate Gaussian with correlation $\rho\in[-1,1]$", _QUAD),
-    Lemma("G2", r"$\mathbb E[\max(0,\mu+\sigma Z)]=\mu\Phi(\mu/\sigma)+\sigma\varphi(\mu/\sigma)$",
+    Lemma("G2", _g("G2"),
           r"$Z\sim\mathcal N(0,1)$, $\sigma>0$; $\varphi$ and $\Phi$ are the standard normal "
           "density and distribution function", _QUAD),
-    Lemma("G3", r"$\mathbb E[\max(0,\mu+\sigma Z)^2]=(\mu^2+\sigma^2)\Phi(\mu/\sigma)"
-          r"+\mu\sigma\varphi(\mu/\sigma)$", r"as for G2", _QUAD),
-    Lemma("G4", r"$\mathbb E[Y_kg(Y)]=\sum_m\Sigma_{km}\mathbb E[\partial_mg(Y)]$ (Stein's "
-          "identity)",
+    Lemma("G3", _g("G3"), r"as for G2", _QUAD),
+    Lemma("G4", _g("G4") + " (Stein's identity)",
           r"$Y\sim\mathcal N(0,\Sigma)$ centred; distributional derivatives allowed, with "
           r"$\partial_m\mathbb 1\{Y_m>0\}=\delta(Y_m)$",
           "used inside G7 and proved there: every case of G7 is a Stein step"),
-    Lemma("G5", r"$P(Y_1,Y_2,Y_3>0)=\frac18+\frac{\arcsin\rho_{12}+\arcsin\rho_{13}"
-          r"+\arcsin\rho_{23}}{4\pi}$",
+    Lemma("G5", _g("G5"),
           r"$(Y_1,Y_2,Y_3)$ standard trivariate Gaussian with correlations $\rho_{ab}$", _QUAD),
-    Lemma("G6", r"$Y_{-m}\mid Y_m=0\sim\mathcal N\big(0,\Sigma_{-m,-m}-\Sigma_{-m,m}"
-          r"\Sigma_{mm}^{-1}\Sigma_{m,-m}\big)$",
+    Lemma("G6", _g("G6"),
           r"$Y\sim\mathcal N(0,\Sigma)$ with $\Sigma_{mm}>0$; $Y_{-m}$ is $Y$ without "
           r"coordinate $m$", "Gaussian conditioning (the Schur complement); checked "
           "symbolically against the inverse of the precision-matrix block"),
-    Lemma("G7", r"$T_p(\Sigma,k)=\mathbb E\big[Y_k^p\mathbb 1\{Y>0\}\big]$ satisfies "
+    Lemma("G7", _g("G7") + " satisfies "
           r"$T_p=(p-1)\Sigma_{kk}T_{p-2}+\sum_{m\ne k}\Sigma_{km}\varphi_{\Sigma_{mm}}(0)"
           r"T_{p-1}(\Sigma\mid Y_m=0)$ for $p\ge2$, down to the orthant probabilities G1 and G5",
           r"$Y\sim\mathcal N(0,\Sigma)$ of dimension at most 3, $p\ge1$; "

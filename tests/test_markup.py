@@ -67,6 +67,16 @@ def test_every_cited_lemma_is_in_the_lemma_table():
     assert not missing, missing[:20]
 
 
+def test_lemma_table_ids_are_unique_and_complete():
+    """The appendix table states G1-G7 (from the Gaussian lemma records), R1-R5 and M1 once each."""
+    from superpose.derive import gaussian, lemmas
+
+    ids = [lem.id for lem in lemmas.LEMMAS]
+    assert len(ids) == len(set(ids))
+    assert {f"G{i}" for i in range(1, 8)} | {f"R{i}" for i in range(1, 6)} | {"M1"} <= set(ids)
+    assert gaussian.lemma("G5").statement in lemmas.get("G5").statement
+
+
 def test_bibliography_has_the_contract_keys():
     """The keys the report contract fixes are all present."""
     fixed = {"cis1", "cis1comment", "cis2", "ris", "riscode", "pingpong", "gibsonblock", "tmf",
