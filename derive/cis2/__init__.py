@@ -54,7 +54,7 @@ import scipy.sparse as sp_sparse
 import sympy as sp
 
 from superpose.derive.cis2 import alloc as cis2_alloc
-from superpose.derive.cis2.notation import q_ris, q_ris_expanded
+from superpose.derive.cis2.notation import q_ris, q_ris_expanded, with_symbols
 from superpose.derive.cis2 import allocations as _allocs
 from superpose.derive.cis2.designs import PALLOC
 from superpose.derive.common import CIRCUIT_WIDTH, binom_ratio
@@ -429,6 +429,28 @@ DISCUSSION = (
     r"of the target.")
 
 
+#: Display symbols of the quantities that state none where they are built (the published forms
+#: carry their source: CiS2, or RiS's equation number).
+SYMBOLS = {
+    "overlap_mean": r"\mathbb E[o/S]",
+    "overlap_ms": r"\mathbb E[(o/S)^2]",
+    "overlap_ms_dD": r"\mathbb E[(o/S)^2]_{\rm CiS2}",
+    "overlap_ms_q": r"\mathbb E[(o/S)^2]_{(6.3)}",
+    "worst_overlap_inactive": r"\|\mathring\epsilon^l_u\|_\infty",
+    "worst_overlap_active": r"\|\mathring\epsilon^l_t\|_\infty",
+    "overlap_ms_inactive_dD": r"\mathbb E|\mathring\epsilon^l_u|^2_{\rm CiS2}",
+    "overlap_ms_inactive_q": r"\mathbb E|\mathring\epsilon^l_u|^2_{(6.4)}",
+    "overlap_ms_active_dD": r"\mathbb E|\mathring\epsilon^l_t|^2_{\rm CiS2}",
+    "total_ms_active_notes": r"A_l^{\rm CiS2}",
+    "total_ms_active_ris": r"A_l^{(6.41)}",
+    "relu_ms_active": r"\mathbb E|\ddot\epsilon^l_t|^2",
+    "relu_ms_inactive": r"\mathbb E|\ddot\epsilon^l_u|^2",
+    "linear_ms_ratio": r"M_l/M_{l-1}",
+    "linear_gain_notes": r"G_{\rm CiS2}",
+    "max_circuits_notes": r"T^*_{\rm CiS2}",
+}
+
+
 # --------------------------------------------------------------------- quantities
 
 
@@ -741,7 +763,8 @@ def construction() -> Construction:
         r"prime-step allocation of \citet{cis2}: its capacity, the exact overlap statistics of "
         r"the allocation, and the mean-square error recursion of the ideal network (overlap and "
         r"propagation errors).",
-        tuple(_capacity_quantities() + _overlap_quantities() + _error_quantities()
-              + _linear_quantities() + _allocs.quantities(PD, Pd, PS, PT, _check)),
+        with_symbols(_capacity_quantities() + _overlap_quantities() + _error_quantities()
+                     + _linear_quantities(), SYMBOLS)
+        + tuple(_allocs.quantities(PD, Pd, PS, PT, _check)),
         answers=tuple(_allocs.answers()) + _answers.ANSWERS,
         source=SOURCE, intro_latex=INTRO, discussion=DISCUSSION)

@@ -14,11 +14,20 @@ from superpose.derive.quantity import Answer
 Checks = Mapping[str, Mapping[str, Any]]
 
 
-def records(checks: Checks, *quantities: str, judged: bool = True) -> list[Mapping[str, Any]]:
-    """The records of ``quantities`` with a finite measurement (and, if ``judged``, not skipped)."""
+#: How check records name the prime-step allocation (the published construction): no ``alloc``
+#: label, or one of these values.
+PRIME = (None, 0, "prime")
+
+
+def records(checks: Checks, *quantities: str, judged: bool = True,
+            prime: bool = True) -> list[Mapping[str, Any]]:
+    """The records of ``quantities`` with a finite measurement (and, if ``judged``, not skipped);
+    with ``prime`` only those of the prime-step allocation, the construction as published."""
     out = []
     for r in checks.values():
         if r.get("quantity") not in quantities:
+            continue
+        if prime and r.get("params", {}).get("alloc") not in PRIME:
             continue
         m = r.get("measured")
         if m is None or not math.isfinite(m) or (judged and r.get("verdict") == "skip"):

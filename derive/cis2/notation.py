@@ -34,3 +34,12 @@ class q_ris_expanded(q_ris):  # noqa: N801
         d, D, S, T = (printer._print(a) for a in self.args)
         body = rf"\frac{{{d}}}{{{D}}}-\frac{{1}}{{{S} {T}}}"
         return body if exp is None else rf"\left({body}\right)^{{{exp}}}"
+
+
+def with_symbols(quantities, symbols: dict[str, str]) -> tuple:
+    """The quantities, each whose short name is in ``symbols`` (and that has no symbol yet) given
+    that display symbol (LaTeX math) in place of its upright name; nothing else changes."""
+    import dataclasses
+
+    return tuple(dataclasses.replace(q, symbol=symbols[q.short])
+                 if q.short in symbols and not q.symbol else q for q in quantities)

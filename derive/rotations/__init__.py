@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from superpose.derive.cis2.notation import q_ris
+from superpose.derive.cis2.notation import q_ris, with_symbols
 from superpose.derive.quantity import Construction, Quantity, Step
 from superpose.derive.rotations import kcopies as rotations_kcopies
 from superpose.derive.rotations import meanfield
@@ -74,6 +74,45 @@ DISCUSSION = (
     r"and none of the models applies. The $k$-copies variant is derived at layer $1$ only; "
     r"deeper layers need a generalisation of the mean-weight matrix that the sources leave "
     r"open.")
+
+
+#: Display symbols: $A$ / $I$ for active / inactive payload errors, a superscript $\alpha$ for the
+#: indicator, and the model or source as a second superscript ((6.55): RiS's equation).
+SYMBOLS = {
+    "x_mse_inactive_published": r"I_l^{(6.57)}",
+    "x_mse_active_published": r"A_l^{(6.55)}",
+    "alpha_mse_inactive_published": r"I_l^{\alpha,(6.43)}",
+    "alpha_mse_active_published": r"A_l^{\alpha,(6.42)}",
+    "alpha_mse_inactive": r"I^\alpha_l",
+    "alpha_mse_active": r"A^\alpha_l",
+    "seizure_fraction_l1": r"P^{(1)}_{\rm seized}",
+    "x_mse_active_h": r"A_l^{\rm H}",
+    "x_mse_inactive_h": r"I_l^{\rm H}",
+    "alpha_mse_inactive_h": r"I_l^{\alpha,\rm H}",
+    "offfield_var_mf": r"\mathrm{Var}(c^l_{\rm off})",
+    "seized_fraction_mf": r"P_{\rm seized}^{\rm mf}",
+    "x_mse_active_mf": r"A_l^{\rm mf}",
+    "onset_layer_predicted": r"l_{\rm onset}^{\rm mf}",
+    "x_max_active": r"\max|\delta\mathbf x^l_t|",
+    "x_max_inactive": r"\max|\hat{\mathbf x}^l_u|",
+    "alpha_max_active": r"\max|\delta\alpha^l_t|",
+    "alpha_max_inactive": r"\max\hat\alpha^l_u",
+    "frac_on": r"f^l_{\rm on}",
+    "onset_layer": r"l_{\rm onset}",
+    "x_mse_active_relu": r"A_l^{\rm relu}",
+    "x_mse_inactive_relu": r"I_l^{\rm relu}",
+    "alpha_mse_inactive_relu": r"I_l^{\alpha,\rm relu}",
+    "alpha_mse_active_relu": r"A_l^{\alpha,\rm relu}",
+    "seized_fraction_relu": r"P_{\rm seized}^{\rm relu}",
+    "onset_layer_relu": r"l_{\rm onset}^{\rm relu}",
+    "kcopies_err_shared": r"P_{\rm err}^{\rm shared}",
+    "kcopies_err_block": r"P_{\rm err}^{\rm block}",
+    "kcopies_alpha_ms_shared": r"\mathbb E(\bar\alpha^{\rm shared}_u)^2",
+    "kcopies_alpha_ms_block": r"\mathbb E(\bar\alpha^{\rm block}_u)^2",
+    "kcopies_alpha_max_shared": r"\max\bar\alpha_u^{\rm shared}",
+    "kcopies_alpha_max_block": r"\max\bar\alpha_u^{\rm block}",
+    "kcopies_capacity": r"T_{\max}(D/(2k+2),S)",
+}
 
 
 # --------------------------------------------------------------------------- quantities
@@ -288,6 +327,7 @@ def construction() -> Construction:
         r"under hypothesis $(\mathrm H)$ with exact allocation statistics, a model of the "
         r"$\mathrm{ReLU}$ network up to seizure onset, and a variant with $k$ copies of the "
         r"on-indicator.",
-        tuple(_quantities()) + tuple(rotations_relu.quantities())
-        + tuple(rotations_kcopies.quantities()), source=SOURCE, intro_latex=INTRO,
+        with_symbols(tuple(_quantities()) + tuple(rotations_relu.quantities())
+                     + tuple(rotations_kcopies.quantities()), SYMBOLS),
+        source=SOURCE, intro_latex=INTRO,
         discussion=DISCUSSION, answers=_answers.ANSWERS)
