@@ -41,13 +41,13 @@ def _onset(checks: Checks) -> str | None:
     rs = records(checks, "rotations.onset_layer_relu", judged=False)
     if not rs:
         return None
-    parts = []
+    by: dict[str, list[str]] = {}
     for r in sorted(rs, key=lambda r: r["measured"]):
-        p = r["params"]
-        L = p.get("l")
+        L = r["params"].get("l")
         m = int(r["measured"])
         said = (f"at layer ${m}$" if L is None or m <= L else f"not within ${L}$ layers")
-        parts.append(f"{said} at {at(r, 'D', 'T', 'z')}")
+        by.setdefault(said, []).append(f"at {at(r, 'D', 'T', 'z')}")
+    parts = [f"{said} " + " and ".join(where) for said, where in by.items()]
     seiz = records(checks, "rotations.seizure_fraction_l1")
     l1 = ""
     if seiz:
