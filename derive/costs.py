@@ -292,13 +292,14 @@ def construction() -> Construction:
            doc="Expected worst pairwise inner product: our rigorous version of the "
            r"Johnson--Lindenstrauss $\epsilon$."),
         _q("max_inner_published", (N, M), "max", "asymptotic",
-           r"\epsilon_{\rm JL}", sp.sqrt(8 * sp.log(m) / n), published=True,
+           r"\epsilon_{\rm JL}", sp.sqrt(8 * sp.log(m) / n), published=True, ours="max_inner_bound",
            limit="an order of magnitude only: the author calls it hand-wavy; a "
            "Johnson--Lindenstrauss bound with constant 8",
            doc=r"Linsefors' interference $\epsilon=\sqrt{8\ln m/n}$ per unit of another "
            "feature."),
         _q("noise_max_published", (N, M, K), "max", "asymptotic",
-           r"\epsilon_{\rm JL}\sqrt l", sp.sqrt(8 * k * sp.log(m) / n), published=True,
+           r"\epsilon_{\rm JL}\sqrt\ell", sp.sqrt(8 * k * sp.log(m) / n), published=True,
+           ours="noise_max_bound",
            limit="an order of magnitude only",
            doc=r"Linsefors' noise $\epsilon\sqrt\ell$ with $\ell=k$ active features."),
         _q("capacity_ms", (N, SIG), "count", "exact", r"\max\{k: k/n\le\sigma^2\}",
@@ -311,7 +312,7 @@ def construction() -> Construction:
            doc="Most active features for which the rigorous bound on the expected worst "
            r"inactive readout is at most $\epsilon$."),
         _q("capacity_published", (N, M), "count", "exact", r"n/(8\ln m)",
-           sp.floor(n / (8 * sp.log(m))), integer=True, published=True,
+           sp.floor(n / (8 * sp.log(m))), integer=True, published=True, ours="capacity_worst",
            doc=r"Linsefors' capacity $\ell<n/(8\ln m)$, from the noise $\epsilon\sqrt\ell<1$."),
     ] + _compound_quantities()
     return Construction(
