@@ -2,11 +2,19 @@
 
 A figure is a script ``reports/figures/<construction_snake>_<name>.py`` with
 
-* ``CAPTION: str`` -- the caption (prose; ``$...$`` math allowed), stating the
-  parameters, the number of trials and what the error bars are;
-* ``make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]`` -- draws
-  the figure (its random numbers from :func:`verify.rng.stream` with ``seed``) and
-  writes it with :func:`save`.
+* ``make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]``
+  -- draws its figures (the numbers measured by the construction's verify module, on
+  streams of :func:`verify.rng.stream` keyed by ``seed``) and writes each with
+  :func:`save_captioned`, which returns ``(pdf path, caption)``.  The caption is generated
+  from what this call ran (the parameters of this scale, the trials, the seed) and obeys the
+  report's markup rule (:mod:`superpose.reports.markup`: prose, math in ``$...$``).
+
+Every figure is drawn at its print size, because the report places it unscaled: at most
+:data:`MAX_WIDTH` x :data:`MAX_HEIGHT` inches (a figure and its caption fit one A4 page
+with 2 cm margins) and no text under :data:`MIN_FONT` points; :func:`save` refuses a
+figure that breaks either (:func:`print_problems`).  The key to line styles is a legend
+inside the figure, never the caption.  Positive quantities go on log axes with bars that
+stay positive (:func:`errorbar` with ``log=True``).
 
 :func:`save` writes ``<name>.pdf`` and ``<name>.png`` byte-for-byte reproducibly: no
 dates in the PDF, no software tag in the PNG, a fixed dpi, and the report's provenance
@@ -30,11 +38,14 @@ figures are drawn on :class:`matplotlib.figure.Figure` with an Agg canvas, never
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import matplotlib
 import numpy as np
+from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -42,20 +53,30 @@ from superpose.verify.check import Z
 
 DPI = 200
 PRODUCER = "superpose (matplotlib)"
+#: Print size limits (inches): the text width (17 cm) and a height that leaves room for a
+#: caption on an A4 page with 2 cm margins.
+MAX_WIDTH, MAX_HEIGHT = 6.6, 8.5
+#: The smallest type (points) anywhere in a figure: tick labels, legends, annotations.
+MIN_FONT = 7.0
 
-#: The report's look: small serif type that matches the LaTeX body, light grid.
+#: The report's look: serif type that matches the LaTeX body (every size >= MIN_FONT at
+#: the drawn size, which is the printed size), light grid.  No ``bbox_inches="tight"``:
+#: the constrained layout fits everything inside the figure, so the file has exactly the
+#: size the figure was drawn at.
 STYLE: dict[str, Any] = {
     "figure.figsize": (5.5, 3.4),
     "figure.dpi": 100,
     "savefig.dpi": DPI,
-    "savefig.bbox": "tight",
+    "savefig.bbox": None,
     "savefig.pad_inches": 0.05,
     "font.size": 9,
     "font.family": "serif",
     "mathtext.fontset": "cm",
     "axes.titlesize": 9,
     "axes.labelsize": 9,
+    "figure.titlesize": 9,
     "legend.fontsize": 8,
+    "legend.title_fontsize": 8,
     "legend.frameon": False,
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
@@ -111,7 +132,8 @@ def figure(ncols: int = 1, nrows: int = 1, **kw):
     style when they are created."""
     with style():
         w, h = STYLE["figure.figsize"]
-        kw.setdefault("figsize", (w if ncols == 1 else min(w * ncols * 0.6, 7.0), h * nrows))
+        kw.setdefault("figsize", (w if ncols == 1 else min(w * ncols * 0.6, MAX_WIDTH),
+                                  h * nrows))
         kw.setdefault("layout", "constrained")
         sub = {k: kw.pop(k) for k in _SUBPLOTS_KW if k in kw}
         fig = Figure(**kw)
@@ -119,9 +141,100 @@ def figure(ncols: int = 1, nrows: int = 1, **kw):
         return fig, fig.subplots(nrows, ncols, **sub)
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-+.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⋅")
+
+
+class PlainLogFormatter(ticker.LogFormatterSciNotation):
+    """Log tick labels as plain text with Unicode superscripts (``10⁻²``, ``2×10³``, ``2⁴``)
+    instead of mathtext: the same labels, without a mathtext parse per label and dpi (which
+    dominates the drawing time of figures with many log panels).  Falls back to the
+    mathtext label for anything it does not recognise."""
+
+    def __call__(self, x, pos=None):
+        s = super().__call__(x, pos)
+        m = re.fullmatch(r"\$\\mathdefault\{(.*)\}\$", s)
+        if not m:
+            return s
+        body = m.group(1).replace(r"\times", "×")
+        body = re.sub(r"\^\{([-+0-9.]+)\}", lambda g: g.group(1).translate(_SUPERSCRIPT), body)
+        if "\\" in body or "{" in body or "^" in body:
+            return s
+        return body.replace("-", "−")
+
+
+def plain_log_ticks(fig) -> None:
+    """Give every log axis of ``fig`` that still has matplotlib's default mathtext log
+    labels the :class:`PlainLogFormatter` (same base, same label rule)."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for get, put in ((axis.get_major_formatter, axis.set_major_formatter),
+                             (axis.get_minor_formatter, axis.set_minor_formatter)):
+                f = get()
+                if type(f) is ticker.LogFormatterSciNotation:
+                    g = PlainLogFormatter(base=f._base, labelOnlyBase=f.labelOnlyBase,
+                                          minor_thresholds=f.minor_thresholds,
+                                          linthresh=f._linthresh)
+                    put(g)
+
+
+def print_problems(fig) -> list[str]:
+    """What keeps ``fig`` from being placed at its drawn size: a size over
+    :data:`MAX_WIDTH` x :data:`MAX_HEIGHT` inches, visible text under :data:`MIN_FONT`
+    points.  Lays the figure out first (tick labels exist only after a draw)."""
+    from matplotlib.text import Text
+
+    out = []
+    w, h = fig.get_size_inches()
+    if w > MAX_WIDTH + 1e-9 or h > MAX_HEIGHT + 1e-9:
+        out.append(f"size {w:.2f} x {h:.2f} in exceeds {MAX_WIDTH} x {MAX_HEIGHT} in")
+    with style():
+        fig.draw_without_rendering()
+    for t in fig.findobj(Text):
+        if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT - 1e-9:
+            out.append(f"text {t.get_text()!r} at {t.get_fontsize():g} pt < {MIN_FONT:g} pt")
+    return out
+
+
+@contextlib.contextmanager
+def _mathtext_cache(size: int = 2048) -> Iterator[None]:
+    """While drawing, a larger cache of parsed mathtext than matplotlib's 50 entries: a
+    label is parsed once per (string, size, dpi), and a figure with many panels drawn at
+    three dpis (layout, PDF, PNG) has hundreds of such keys, so the default cache thrashes
+    and every label is parsed again.  Restored on exit (no lasting change to matplotlib)."""
+    from matplotlib.mathtext import MathTextParser
+
+    old = MathTextParser.__dict__.get("_parse_cached")
+    inner = getattr(old, "__wrapped__", None)
+    if inner is None:                       # another matplotlib: leave it alone
+        yield
+        return
+    MathTextParser._parse_cached = functools.lru_cache(size)(inner)
+    try:
+        yield
+    finally:
+        MathTextParser._parse_cached = old
+
+
 def save(fig, outdir: Path | str, name: str) -> list[Path]:
-    """Write ``fig`` as ``outdir/name.pdf`` and ``outdir/name.png`` (deterministic).
-    Returns both paths."""
+    """Write ``fig`` as ``outdir/name.pdf`` and ``outdir/name.png`` (deterministic), at the
+    size it was drawn.  Returns both paths.  Raises ``ValueError`` if the figure cannot be
+    placed at that size (:func:`print_problems`).
+
+    The layout is computed once (the check draws the figure) and then frozen, so the two
+    files do not each redo the constrained layout."""
+    with _mathtext_cache():
+        return _save(fig, outdir, name)
+
+
+def _save(fig, outdir: Path | str, name: str) -> list[Path]:
+    """The body of :func:`save`."""
+    plain_log_ticks(fig)
+    bad = print_problems(fig)
+    if bad:
+        raise ValueError(f"figure {name!r} is not printable at its drawn size: "
+                         + "; ".join(bad[:5]))
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")       # laid out by the draw above: keep that layout
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     note = "; ".join(f"{k}={v}" for k, v in sorted(_PROVENANCE.items()))
@@ -138,11 +251,42 @@ def save(fig, outdir: Path | str, name: str) -> list[Path]:
     return [pdf, png]
 
 
+def save_captioned(fig, outdir: Path | str, name: str, caption: str) -> tuple[Path, str]:
+    """:func:`save`, returning what a figure script's ``make`` lists: ``(pdf, caption)``."""
+    return save(fig, outdir, name)[0], caption
+
+
+def run_phrase(scale: str, seed: int) -> str:
+    """How a caption names the run it shows."""
+    return f"{scale} scale, seed {seed}"
+
+
+#: Caption phrase for :func:`errorbar` with ``log=True``.
+LOG_BARS = (r"bars $y\,e^{\pm Z\,s/y}$ with $s$ the standard error of $y$ (the $\pm Z$ "
+            r"standard-error interval of $\ln y$ to first order), which stay positive on the "
+            r"log axis")
+
+
 def errorbar(ax, x: Sequence[float], y: Sequence[float], se: Sequence[float] | None = None,
-             *, z: float = Z, label: str | None = None, **kw):
-    """Measured points with bars of ``+-z*se`` (the checks' acceptance band, Z = 4)."""
+             *, z: float = Z, label: str | None = None, log: bool = False, **kw):
+    """Measured points with bars of ``+-z*se`` (the checks' acceptance band, Z = 4).
+
+    ``log=True`` (for a positive quantity on a log axis): bars ``y exp(+-z se / y)``, the
+    ``+-z`` SE interval of ``ln y`` (to first order), positive by construction; points with
+    ``y <= 0`` cannot be drawn on a log axis and are left out (say so in the caption)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    if log:
+        keep = y > 0
+        x, y = x[keep], y[keep]
+        if se is not None:
+            r = z * np.asarray(se, dtype=float)[keep] / y
+            yerr = np.vstack([y - y * np.exp(-r), y * np.exp(r) - y])
+        else:
+            yerr = None
+        kw.setdefault("fmt", "o")
+        kw.setdefault("ms", 3.5)
+        return ax.errorbar(x, y, yerr=yerr, label=label, **kw)
     yerr = None if se is None else z * np.asarray(se, dtype=float)
     kw.setdefault("fmt", "o")
     kw.setdefault("ms", 3.5)
@@ -158,15 +302,20 @@ def predicted_line(ax, x: Sequence[float], y: Sequence[float], *, label: str = "
 
 
 ROWS_PER_PANEL = 40
+#: The x range of a per-check plot spans at least 1 +- this (all points exactly at 1 with no
+#: bars would otherwise give a 0.999-1.001 axis that says nothing).
+MIN_HALF_SPAN = 0.05
 VERDICT_COLORS = {"pass": "#0072B2", "fail": "#D55E00", "info": "#777777", "skip": "#BBBBBB"}
 
 
 def checks_figures(checks: Sequence[Mapping[str, Any]], title: str = "") -> list:
     """Measured / predicted with +-Z*SE bars for every check that has a prediction, one
-    row per check (1 is agreement), at most ``ROWS_PER_PANEL`` rows per figure.
+    row per check (1 is agreement), at most ``ROWS_PER_PANEL`` rows per figure, every label
+    at least :data:`MIN_FONT` points at the drawn size (6.6 in wide).
 
-    The x range covers the pass/fail checks; ``info`` ones far outside it (published
-    forms that are off) are drawn as arrows at the edge, with their ratio written."""
+    The x range covers the pass/fail checks and at least ``1 +- MIN_HALF_SPAN``; ``info``
+    ones far outside it (published forms that are off) are drawn as arrows at the edge,
+    with their ratio written."""
     with style():
         return _checks_figures(checks, title)
 
@@ -181,16 +330,16 @@ def _checks_figures(checks: Sequence[Mapping[str, Any]], title: str) -> list:
                      for r in rows])
     judged = np.array([r.get("verdict") in ("pass", "fail") for r in rows])
     ref = judged if judged.any() else np.ones(len(rows), bool)
-    lo = float(min(1.0, np.min(ratio[ref] - half[ref])))
-    hi = float(max(1.0, np.max(ratio[ref] + half[ref])))
-    pad = 0.08 * (hi - lo) + 1e-3
+    lo = float(min(1.0 - MIN_HALF_SPAN, np.min(ratio[ref] - half[ref])))
+    hi = float(max(1.0 + MIN_HALF_SPAN, np.max(ratio[ref] + half[ref])))
+    pad = 0.08 * (hi - lo)
     lo, hi = lo - pad, hi + pad
     n_panels = -(-len(rows) // ROWS_PER_PANEL)
     figs = []
     for k in range(n_panels):
         sl = slice(k * ROWS_PER_PANEL, (k + 1) * ROWS_PER_PANEL)
         part, r_, h_ = rows[sl], ratio[sl], half[sl]
-        fig, ax = figure(figsize=(6.5, 0.16 * len(part) + 1.0))
+        fig, ax = figure(figsize=(MAX_WIDTH, 0.165 * len(part) + 1.3))
         y = np.arange(len(part))[::-1]
         for verdict, color in VERDICT_COLORS.items():
             idx = np.array([i for i, r in enumerate(part) if r.get("verdict") == verdict], int)
@@ -202,17 +351,20 @@ def _checks_figures(checks: Sequence[Mapping[str, Any]], title: str) -> list:
             for i in idx[(r_[idx] < lo) | (r_[idx] > hi)]:
                 edge = hi if r_[i] > hi else lo
                 ax.plot([edge], [y[i]], ">" if r_[i] > hi else "<", color=color, ms=4)
-                ax.annotate(f"{r_[i]:.3g}", (edge, y[i]), fontsize=5, color=color,
-                            ha="right" if r_[i] > hi else "left", va="bottom",
-                            xytext=(-3 if r_[i] > hi else 3, 1), textcoords="offset points")
+                ax.annotate(f"{r_[i]:.3g}", (edge, y[i]), fontsize=MIN_FONT, color=color,
+                            ha="right" if r_[i] > hi else "left", va="center",
+                            xytext=(-5 if r_[i] > hi else 5, 0), textcoords="offset points")
         ax.axvline(1.0, color="0.3", lw=0.8)
         ax.set_xlim(lo, hi)
         ax.set_ylim(-0.7, len(part) - 0.3)
         ax.set_yticks(y)
-        ax.set_yticklabels([str(r["name"]).split(".", 1)[-1] for r in part], fontsize=5.5)
+        ax.set_yticklabels([str(r["name"]).split(".", 1)[-1] for r in part], fontsize=MIN_FONT)
+        ax.tick_params(axis="y", length=0)
         ax.set_xlabel(r"measured / predicted  ($\pm Z\,$SE)")
         if title:
-            ax.set_title(title + (f" ({k + 1}/{n_panels})" if n_panels > 1 else ""))
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+            ax.set_title(title + (f" ({k + 1}/{n_panels})" if n_panels > 1 else ""),
+                         loc="left")
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=4, borderaxespad=0.2,
+                  handletextpad=0.2, columnspacing=0.8)
         figs.append(fig)
     return figs

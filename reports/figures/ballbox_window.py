@@ -25,22 +25,24 @@ SIZES = {   # (k, m_exp, window coordinates, sampler draws per point)
     "paper": (1024, 16.0, (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0), 20000),
 }
 
-CAPTION = (
-    r"Universal pairwise AND on a stored Gaussian code: probability that no gate is wrong "
-    r"across the critical window, $m=k^{m_{\exp}}$ (quick: $k=1024$, $m=k^{16}$). Points: the "
-    r"exact sampler (draws per point: " + ", ".join(f"{s} {v[3]}" for s, v in SIZES.items())
-    + rf"), bars $\pm{Z:g}$ SE. Lines: the limits $\Psi_\beta(x)$ (midpoint bias $3/2$) and "
-    r"$\Psi_\beta(x/2)F_+(x/2)$ (half-slack bias), $\beta=\hat\lambda_0/\hat\lambda_1$."
-)
-
 
 def _point(k, me, which, x, draws, seed):
     """Measured by :func:`superpose.verify.ballbox.window_no_error`."""
     return V.window_no_error(k, me, which, x, draws, seed)
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    k, me, xs, draws = SIZES.get(scale, SIZES["quick"])
+def _caption(k, me, draws, scale, seed) -> str:
+    return (r"Universal pairwise AND on a stored Gaussian code \citep{ballbox}: probability "
+            r"that no gate is wrong across the critical window, at $k=" + f"{k}" + r"$ and "
+            r"$m=k^{" + f"{me:g}" + r"}$. Points: the exact sampler, " + f"{draws}"
+            + rf" draws per point ({plots.run_phrase(scale, seed)}), bars $\pm{Z:g}$ standard "
+            r"errors. Lines: the limits $\Psi_\beta(x)$ (midpoint bias $3/2$) and "
+            r"$\Psi_\beta(x/2)F_+(x/2)$ (half-slack bias), $\beta=\hat\lambda_0/\hat\lambda_1$.")
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SIZES else "quick"
+    k, me, xs, draws = SIZES[scale]
     grid = np.linspace(min(xs) - 0.25, max(xs) + 0.25, 41)
     with plots.style():
         fig, ax = plots.figure()
@@ -55,8 +57,8 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             if progress:
                 progress(f"{NAME}: {which} done")
         ax.set_xlabel("window coordinate $x$")
-        ax.set_ylabel("P(no wrong gate)")
+        ax.set_ylabel("probability of no wrong gate")
         ax.set_title(rf"$k={k}$, $m=k^{{{me:g}}}$")
         ax.set_ylim(0, 1)
-        ax.legend(loc="upper left", fontsize=7)
-    return plots.save(fig, outdir, NAME)
+        ax.legend(loc="upper left")
+    return [plots.save_captioned(fig, outdir, NAME, _caption(k, me, draws, scale, seed))]

@@ -23,18 +23,23 @@ from superpose.verify.check import bind_verify_params
 ZS = (1, 2, 3, 4)
 TRIALS = {"smoke": 32, "quick": 320, "paper": 3200}
 
-CAPTION = (r"CiS2 worst-case overlap errors, $D=1000$, $d=4$, $S=6$, $T=557$, $L=4$, ideal "
-           r"mode, isotropic zero-mean circuits; $z=1..4$ active circuits. Points: the largest "
-           r"isolated overlap error $\|\mathring\epsilon\|_\infty$ over all random passes "
-           r"(320 at the quick scale, 3200 at paper, per $z$, fresh network every 16), layers and circuits, divided by the "
-           r"pass's $a_{\max}$; crosses: the adversarial active set (a circuit sharing one "
-           r"position with each source, all sources $=\mathbf 1$); lines: the bounds "
-           r"$z\,a_{\max}/S$ (cis2.worst\_overlap\_inactive, left) and $(z-1)\,a_{\max}/S$ "
-           r"(cis2.worst\_overlap\_active, right). Maxima carry no error bars.")
+
+def _caption(trials, scale, seed) -> str:
+    return (r"Worst-case overlap errors of circuits in superposition \citep{cis2}, $D=1000$, "
+            r"$d=4$, $S=6$, $T=557$, $L=4$, ideal mode, isotropic zero-mean circuits, "
+            r"$z=1,\dots,4$ active circuits. Points: the largest isolated overlap error "
+            r"$\|\mathring\epsilon\|_\infty$ over " + f"{trials}" + r" random passes per $z$ "
+            rf"(a fresh network every 16; {plots.run_phrase(scale, seed)}), all layers and "
+            r"circuits, divided by the pass's $a_{\max}$; crosses: the adversarial active set "
+            r"(a circuit sharing one position with each source, all sources equal to "
+            r"$\mathbf 1$); lines: the bounds $z\,a_{\max}/S$ (inactive circuits, left) and "
+            r"$(z-1)\,a_{\max}/S$ (active circuits, right). A maximum has no standard error: "
+            r"no bars.")
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    trials = TRIALS.get(scale, TRIALS["quick"])
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in TRIALS else "quick"
+    trials = TRIALS[scale]
     S = 6
     q_in, q_act = get_quantity("cis2.worst_overlap_inactive"), get_quantity("cis2.worst_overlap_active")
     rand = {"in": [], "act": []}
@@ -50,13 +55,15 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             progress(f"cis2_worst: z={z} ({trials} passes)")
     with plots.style():
         fig, axes = plots.figure(ncols=2)
-        for ax, key, q, who in ((axes[0], "in", q_in, "inactive $u$"), (axes[1], "act", q_act, "active $t$")):
+        for ax, key, q, who, form in ((axes[0], "in", q_in, "inactive $u$", r"$z\,a_{\max}/S$"),
+                                      (axes[1], "act", q_act, "active $t$",
+                                       r"$(z-1)\,a_{\max}/S$")):
             bound = [float(q.evaluate({"S": S, "z": z, "amax": 1.0})) for z in ZS]
-            plots.predicted_line(ax, ZS, bound, label=f"bound ({q.name.split('.')[1]})", marker="_")
+            plots.predicted_line(ax, ZS, bound, label=f"bound {form}", marker="_")
             plots.errorbar(ax, ZS, rand[key], None, label=f"random passes (max of {trials})")
             ax.plot(ZS, adv[key], "x", ms=6, label="adversarial active set")
             ax.set_xticks(ZS)
             ax.set_xlabel("active circuits per pass $z$")
             ax.set_ylabel(r"$\max|\mathring\epsilon_{i}|\,/\,a_{\max}$ (" + who + ")")
             ax.legend(loc="upper left")
-    return plots.save(fig, outdir, "cis2_worst")
+    return [plots.save_captioned(fig, outdir, "cis2_worst", _caption(trials, scale, seed))]

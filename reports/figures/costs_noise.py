@@ -18,7 +18,6 @@ import numpy as np
 from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
 from superpose.verify import costs as V
-from superpose.verify.check import Z
 from superpose.verify.rng import stream
 
 NAME = "costs_noise"
@@ -32,17 +31,6 @@ SIZES = {
     "paper": ((1, 2, 4, 8, 16, 32, 64, 128, 256), (16, 32, 64, 128, 256, 512, 1024, 2048), 100),
 }
 
-CAPTION = (
-    rf"Storing $k$ of $m={M}$ random unit features in $\mathbb R^n$. Left: against $k$ at "
-    rf"$n={N_LEFT}$; right: against $n$ at $k={K_RIGHT}$. Points: Monte Carlo RMS noise of the "
-    r"inactive readouts and $\mathbb E\max_{b\notin I}|f_b\cdot x|$ (feature draws per point: "
-    + ", ".join(f"{s} {v[2]}" for s, v in SIZES.items()) + rf", {INPUTS} inputs each), bars "
-    rf"$\pm{Z:g}$ SE clustered by draw. Lines: $\sqrt{{k/n}}$ (exact), "
-    r"$\sqrt{\mathbb E\max(f_b\cdot x)^2}$ (exact, quadrature), the sub-Gaussian bound "
-    r"$\sqrt{2k\ln(2(m-k))/n}$ and Linsefors' $\sqrt{8k\ln m/n}$ (dashed), which overstates "
-    r"the measured worst case by about a factor two and the typical noise by $\sqrt{8\ln m}$."
-)
-
 
 def _point(n, k, trials, seed):
     """Measured by :func:`superpose.verify.costs.inactive_noise` on the figure's stream."""
@@ -51,10 +39,12 @@ def _point(n, k, trials, seed):
 
 def _panel(ax, xs, pts, lines, xlabel):
     rms, mx = zip(*pts)
-    plots.errorbar(ax, xs, [e.value for e in rms], [e.se for e in rms], label="MC RMS noise")
-    plots.errorbar(ax, xs, [e.value for e in mx], [e.se for e in mx],
-                   label=r"MC $E\,\max_b|{\rm noise}|$")
-    styles = {"rms": ("-", r"$\sqrt{k/n}$"), "maxms": ("-", r"$\sqrt{E\,\max^2}$ (exact)"),
+    plots.errorbar(ax, xs, [e.value for e in rms], [e.se for e in rms], log=True,
+                   label="MC RMS noise")
+    plots.errorbar(ax, xs, [e.value for e in mx], [e.se for e in mx], log=True,
+                   label=r"MC $\mathbb{E}\,\max_b|f_b\cdot x|$")
+    styles = {"rms": ("-", r"$\sqrt{k/n}$"),
+              "maxms": ("-.", r"$\sqrt{\mathbb{E}\,\max^2}$ (exact)"),
               "bound": (":", "sub-Gaussian bound"), "pub": ("--", "Linsefors $\\sqrt{8k\\ln m/n}$")}
     for key, (ls, lab) in styles.items():
         gx, gy = lines[key]
@@ -77,10 +67,25 @@ def _lines(pairs):
     return out
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    ks, ns, trials = SIZES.get(scale, SIZES["quick"])
+def _caption(trials, scale, seed) -> str:
+    return (
+        rf"Storing $k$ of $m={M}$ random unit features in $\mathbb R^n$ \citep{{costs}}. Left: "
+        rf"against $k$ at $n={N_LEFT}$; right: against $n$ at $k={K_RIGHT}$. Points: Monte "
+        r"Carlo RMS noise of the inactive readouts and the mean largest inactive readout "
+        rf"$\mathbb E\max_{{b\notin I}}|f_b\cdot x|$, {trials} feature draws per point with "
+        rf"{INPUTS} inputs each ({plots.run_phrase(scale, seed)}), "
+        + plots.LOG_BARS + r", standard errors clustered by draw. Lines: $\sqrt{k/n}$ (exact), "
+        r"$\sqrt{\mathbb E\max(f_b\cdot x)^2}$ (exact, by quadrature), the sub-Gaussian bound "
+        r"$\sqrt{2k\ln(2(m-k))/n}$ and Linsefors' $\sqrt{8k\ln m/n}$ (dashed), which "
+        r"overstates the measured worst case by about a factor two and the typical noise by "
+        r"$\sqrt{8\ln m}$.")
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SIZES else "quick"
+    ks, ns, trials = SIZES[scale]
     with plots.style():
-        fig, (a1, a2) = plots.figure(ncols=2, figsize=(7.0, 3.2), sharey=False)
+        fig, (a1, a2) = plots.figure(ncols=2, figsize=(plots.MAX_WIDTH, 3.6), sharey=False)
         pts = [_point(N_LEFT, k, trials, seed) for k in ks]
         kg = np.unique(np.geomspace(min(ks), max(ks), 20).astype(int))
         ln = _lines([(N_LEFT, int(k)) for k in kg])
@@ -94,5 +99,5 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
         ln = _lines([(int(n), K_RIGHT) for n in ng])
         _panel(a2, ns, pts, {x: (ng, y) for x, y in ln.items()}, "dimension $n$")
         a2.set_title(rf"$k={K_RIGHT}$, $m={M}$")
-        a2.legend(loc="upper right", fontsize=6.5)
-    return plots.save(fig, outdir, NAME)
+        a2.legend(loc="upper right", fontsize=7)
+    return [plots.save_captioned(fig, outdir, NAME, _caption(trials, scale, seed))]

@@ -14,7 +14,6 @@ from pathlib import Path
 from superpose.derive.quantity import BadInput, get_quantity
 from superpose.reports import plots
 from superpose.verify import l4codes as V
-from superpose.verify.check import Z
 from superpose.verify.rng import stream
 
 NAME = "l4codes_loss"
@@ -25,24 +24,29 @@ SIZES = {  # (K values, Monte Carlo inputs per point); one optimisation per (cod
     "paper": ((1, 2, 3, 4, 5, 6), 200000),
 }
 LABELS = {0: "random", 1: "regular", 2: "overlap $\\leq 1$"}
-
-CAPTION = (
-    rf"Binary codes with a pseudoinverse readout at $F={F}$ features, $N={N}$ neurons, "
-    rf"$p={P}$: the $L^4$ loss (mean over features) at the optimal scalars "
-    r"($a=1$, $b$ and $c$ optimised) against the number $K$ of neurons per feature (" + ", ".join(
-        f"{s} $K={','.join(map(str, v[0]))}$" for s, v in SIZES.items())
-    + r"; one optimisation per code and $K$), for random, "
-    r"regular and overlap-at-most-one codes (code seed 0; no overlap-at-most-one code of 100 rows "
-    r"exists at $K=6$, and greedy packing may stop short at $K=5$). Lines: the derived loss "
-    r"(exact strata with at most two active features, stratified sampling beyond); dashed: the "
-    r"naive baseline $(1-N/F)\,p/10=10^{-3}$. Points: Monte Carlo of the real network, inputs "
-    rf"per point: " + ", ".join(f"{s} {v[1]}" for s, v in SIZES.items())
-    + rf"; bars $\pm{Z:g}$ SE."
-)
+WORDS = {0: "random", 1: "regular", 2: "overlap-at-most-one"}
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    Ks, trials = SIZES.get(scale, SIZES["quick"])
+def _caption(Ks, trials, scale, seed, missing) -> str:
+    ks = ", ".join(map(str, Ks))
+    gone = ("" if not missing else " No code of the kind exists here for "
+            + "; ".join(missing) + ".")
+    return (
+        rf"Binary codes with a pseudoinverse readout \citep{{l4codes}} at $F={F}$ features, "
+        rf"$N={N}$ neurons, $p={P}$: the $L^4$ loss (mean over features) at the optimal "
+        r"scalars ($a=1$, $b$ and $c$ optimised) for $K\in\{" + ks + r"\}$ neurons per "
+        r"feature, one optimisation per code and $K$, for random, regular and "
+        r"overlap-at-most-one codes (code seed 0)." + gone + r" Bars: the derived loss (exact "
+        r"strata with at most two active features, stratified sampling beyond); dashed: the "
+        r"naive baseline $(1-N/F)\,p/10=10^{-3}$. Points: Monte Carlo of the real network, "
+        + f"{trials}" + rf" inputs per point ({plots.run_phrase(scale, seed)}), "
+        + plots.LOG_BARS + ".")
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SIZES else "quick"
+    Ks, trials = SIZES[scale]
+    missing = []
     base = get_quantity("l4codes.naive_baseline_l4").evaluate(dict(F=F, N=N, p=P))
     with plots.style():
         fig, ax = plots.figure()
@@ -53,6 +57,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                     e, o = V.loss_at_optimum(F, N, P, K, code, 0, 4, trials,
                                              stream(seed, "l4codes", "figure", code, K))
                 except BadInput:
+                    missing.append(f"{WORDS[code]} codes at $K={K}$")
                     continue
                 ks.append(K)
                 pred.append(o["loss"])
@@ -63,10 +68,13 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             if not ks:
                 continue
             line = ax.plot(ks, pred, "-", marker="_", ms=22, mew=1.6, label=f"{label} (derived)")[0]
-            plots.errorbar(ax, ks, meas, se, color=line.get_color(), label=f"{label} (MC)")
+            plots.errorbar(ax, ks, meas, se, log=True, color=line.get_color(),
+                           label=f"{label} (MC)")
         ax.axhline(base, color="0.3", ls="--", lw=1.0, label="naive baseline")
         ax.set_yscale("log")
         ax.set_xlabel("neurons per feature $K$")
         ax.set_ylabel("$L^4$ loss at the optimal scalars")
-        ax.legend(loc="best", fontsize=6.5)
-    return plots.save(fig, outdir, NAME)
+        ax.set_xticks(list(Ks))
+        ax.legend(loc="best", fontsize=7.5)
+    return [plots.save_captioned(fig, outdir, NAME,
+                                 _caption(Ks, trials, scale, seed, missing))]

@@ -23,24 +23,28 @@ DS = (2, 4, 8)
 L = 3
 SIZES = {"smoke": ((2, 4), 2), "quick": ((2, 4, 8, 16), 5), "paper": ((2, 4, 8, 16, 32, 64), 20)}
 
-CAPTION = (
-    r"Ping-pong (Gibson), original layout: memory $D$ in $N=D/d$ blocks, one-hot source code, "
-    r"binary destination code. Left: relative width overhead against $N$ for circuit widths "
-    r"$d\in\{" + ",".join(map(str, DS)) + r"\}$; lines: $1/d+\lceil\log_2 N\rceil/D$ "
-    r"(\texttt{pingpong.width\_overhead}), points: the built network. Right: two circuits "
-    rf"active at once ($d=4$, $L={L}$, random circuits $w\sim\mathcal N(0,2/d)$): fraction of "
-    r"the active circuits whose output is wrong and RMS output error (networks per point: "
-    + ", ".join(f"{s} {v[1]}" for s, v in SIZES.items()) + rf"; bars $\pm{Z:g}$ SE); the "
-    r"superposed binary code breaks the gate, so errors are of the order of the gate constant "
-    r"$B$. With one circuit active the outputs are exact (all $N^2$ circuits checked)."
-)
+
+def _caption(Ns, trials, scale, seed) -> str:
+    return (
+        r"Ping-pong \citep{pingpong}, original layout: memory $D$ in $N=D/d$ blocks, one-hot "
+        r"source code, binary destination code. Left: relative width overhead against $N$ for "
+        r"circuit widths $d\in\{" + ",".join(map(str, DS)) + r"\}$; lines: "
+        r"$1/d+\lceil\log_2 N\rceil/D$, points: the network as built. Right: two circuits "
+        rf"active at once ($d=4$, $L={L}$, random circuits $w\sim\mathcal N(0,2/d)$) at "
+        r"$N\in\{" + ",".join(map(str, Ns)) + r"\}$: the fraction of active circuits whose "
+        r"output is wrong (left axis, bars $\pm" + f"{Z:g}" + r"$ standard errors) and the RMS "
+        r"output error (right axis, " + plots.LOG_BARS + r"), " + f"{trials}" + " networks per "
+        rf"point ({plots.run_phrase(scale, seed)}). The superposed binary code breaks the "
+        r"gate, so errors are of the order of the gate constant $B$. With one circuit active "
+        r"the outputs are exact (all $N^2$ circuits checked).")
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    Ns, trials = SIZES.get(scale, SIZES["quick"])
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SIZES else "quick"
+    Ns, trials = SIZES[scale]
     qw = get_quantity("pingpong.width_overhead")
     with plots.style():
-        fig, (a1, a2) = plots.figure(ncols=2, figsize=(7.0, 3.0))
+        fig, (a1, a2) = plots.figure(ncols=2, figsize=(plots.MAX_WIDTH, 3.2))
         for d, color in zip(DS, ("#0072B2", "#D55E00", "#009E73")):
             grid = np.arange(1, 65)
             line = plots.predicted_line(a1, grid, [qw.evaluate({"D": int(n) * d, "d": d})
@@ -54,7 +58,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
         a1.set_xscale("log", base=2)
         a1.set_yscale("log")
         a1.set_xlabel("blocks $N=D/d$")
-        a1.set_ylabel("width / D - 1")
+        a1.set_ylabel(r"width$/D-1$")
         a1.legend(loc="upper right")
         fr, rm = [], []
         for n in Ns:
@@ -71,10 +75,10 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
         a2.set_ylabel("fraction of wrong outputs, $z=2$")
         a3 = a2.twinx()
         plots.errorbar(a3, [n * 1.06 for n in Ns], [e.value for e in rm], [e.se for e in rm],
-                       label="RMS error", color="#D55E00", fmt="s")
+                       log=True, label="RMS error", color="#D55E00", fmt="s")
         a3.set_yscale("log")
         a3.set_ylabel("RMS output error, $z=2$")
         h1, l1 = a2.get_legend_handles_labels()
         h2, l2 = a3.get_legend_handles_labels()
         a2.legend(h1 + h2, l1 + l2, loc="lower right")
-    return plots.save(fig, outdir, NAME)
+    return [plots.save_captioned(fig, outdir, NAME, _caption(Ns, trials, scale, seed))]

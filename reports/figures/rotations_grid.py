@@ -4,11 +4,13 @@ The (D, T) sweep is the authors' (cis2.md §7, 41 pairs, S = 6, d = 4, L = 4, 50
 (D, T, z) at ``paper`` scale).  The numbers are measured by
 :mod:`superpose.verify.rotations.grid` (ReLU network through ``verify.rotations.simulate``,
 every inactive circuit read, networks redrawn every ``K`` passes); this script only draws
-them: points are clustered means +-4 SE.  Lines (one per D): dashed = published (RiS (6.55),
+them: points are clustered means with +-4 SE bars of ln(value) (positive on the log
+axes), lines (one colour per D): dashed = published (RiS (6.55),
 (6.57), (6.42), (6.43): ``rotations.*_published``), solid = ours (``rotations.x_mse_active`` etc., the (H) recursion
 with exact allocation statistics), dotted = our ReLU-activation error model
 (``rotations.*_relu``, derive/rotations_relu.py).  Also: worst-case errors and the fraction of
-neurons on.
+neurons on.  The key to colours, markers and line styles is a legend inside each figure;
+the captions name the (D, T) pairs, z values, passes and seed of the run.
 
 Writes ``rotations_grid_{x_active,x_inactive,alpha_active,alpha_inactive,max,frac_on}``.
 """
@@ -17,25 +19,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from matplotlib import ticker
+from matplotlib.lines import Line2D
 
 from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
 from superpose.verify import rotations as rot  # noqa: F401  (bench/rotations_grid.py: G.rot.build)
 from superpose.verify.rotations import grid
 from superpose.verify.rotations.grid import KEYS
-
-CAPTION = (r"RiS rotation grid (Figs. 8--11 of the post), $d=4$, $S=6$, $L=4$, ReLU network: mean-square "
-           r"error of $\mathbf x$ and $\alpha$ of active and inactive circuits, rows layer $l=1..4$, "
-           r"columns $z$, against $T(d/D)^2$, for the authors' 41 $(D,T)$ pairs (paper scale: 500 "
-           r"passes per $(D,T,z)$; points $\pm4$ SE clustered by network; $\bullet$ $Td>D$, "
-           r"$\blacktriangle$ otherwise; colour $D$). Dashed: published lines (6.55), (6.57), (6.42), "
-           r"(6.43); solid: our (H) recursion (rotations.x\_mse\_active etc.); dotted: our ReLU-activation "
-           r"error model (rotations.*\_relu, claimed up to seizure onset; not drawn where it stops, "
-           r"past a predicted seized fraction of 0.3); a $D$ with one point has markers instead "
-           r"(published: Y-shaped tick, (H): dash, ReLU model: $\times$). Extra panels: worst "
-           r"case $\max|\delta|$ and fraction of neurons on per layer. Errors that are exactly 0 "
-           r"(active $\mathbf x$ at $l=1$, $z=1$) are not drawn on the log axes (the active "
-           r"$\alpha$ panel is linear near 0).")
 
 d, S, L = 4, 6, 4
 # cis2.md §7: the authors' (D, T) sweep
@@ -65,98 +55,167 @@ def _pred(name: str, l: int, z: int, D: int, T: int) -> float:
     return float(get_quantity(f"rotations.{name}").evaluate({"l": l, "z": z, "D": D, "T": T, "S": S}))
 
 
-def _fast_log(ax, symlog: bool = False) -> None:
-    """Log y axis with plain-text major labels only (mathtext tick labels dominate the cost);
-    ``symlog`` (linear below 1e-6) where the measured values are mostly exactly 0."""
-    if symlog:
-        ax.set_yscale("symlog", linthresh=1e-6)
-        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%.0e"))
-        ax.tick_params(labelsize=5)
-        return
+TITLES = {"x_active": r"active circuits: $\mathbb{E}|\delta\mathbf{x}^\ell|^2$",
+          "x_inactive": r"inactive circuits: $\mathbb{E}|\mathbf{x}^\ell|^2$",
+          "alpha_active": r"active circuits: $\mathbb{E}(\delta\alpha^\ell)^2$",
+          "alpha_inactive": r"inactive circuits: $\mathbb{E}(\hat\alpha^\ell)^2$"}
+#: How each figure's caption names what it shows.
+WHAT = {"x_active": r"the mean-square error of the payload $\mathbf x$ of the active circuits",
+        "x_inactive": r"the mean square of the payload $\mathbf x$ read off inactive circuits",
+        "alpha_active": r"the mean-square error of the on-indicator $\alpha$ of the active circuits",
+        "alpha_inactive": r"the mean square of the on-indicator $\alpha$ read off inactive "
+                          r"circuits"}
+#: Published equations of RiS per figure (the dashed lines).
+PUBLISHED = {"x_active": "(6.55)", "x_inactive": "(6.57)", "alpha_active": "(6.42)",
+             "alpha_inactive": "(6.43)"}
+#: The three predictions: (quantity suffix, line style, marker for a D with one point, label).
+MODELS = (("_published", "--", "1", "published (RiS)"), ("", "-", "_", r"ours, (H) recursion"),
+          ("_relu", ":", "x", "ours, ReLU-activation model"))
+
+
+def _log_axis(ax) -> None:
+    """Log y axis with plain-text major labels at most four per panel (mathtext tick
+    labels and dense minor ticks dominate the drawing cost) and no minor labels."""
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(ticker.LogLocator(numticks=4))
-    ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%.0e"))
+    ax.yaxis.set_minor_locator(ticker.LogLocator(subs=(2.0, 5.0), numticks=4))
+    ax.yaxis.set_major_formatter(ticker.LogFormatterSciNotation())
     ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-    ax.tick_params(labelsize=5)
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    pairs, zs, passes, K = SCALES.get(scale, SCALES["quick"])
+def _pairs_text(pairs) -> str:
+    return ", ".join(f"$({D},{T})$" for D, T in pairs)
+
+
+def _run_text(pairs, zs, passes, K, scale, seed) -> str:
+    more = ("" if len(pairs) == len(SWEEP) else
+            f" (the paper scale runs all {len(SWEEP)} pairs of the post with $z=1,\\dots,4$)")
+    return (f"Measured at {len(pairs)} pairs $(D,T)$: {_pairs_text(pairs)}{more}; "
+            f"$z\\in\\{{{','.join(map(str, zs))}\\}}$ active circuits; {passes} passes per "
+            f"$(D,T,z)$, a fresh network every {K} passes ({plots.run_phrase(scale, seed)}); "
+            f"$d={d}$, $S={S}$, $L={L}$, ReLU network.")
+
+
+def _key_figure(key, res, pairs, zs, col, tau):
+    Ds = sorted(col)
+    ncol = len(zs)
+    fig, axs = plots.figure(ncols=ncol, nrows=L, figsize=(plots.MAX_WIDTH, 1.55 * L + 1.2),
+                            sharex=True, sharey="row", squeeze=False)
+    base = f"{key.split('_')[0]}_mse_{key.split('_')[1]}"
+    for li in range(L):
+        for zi, z in enumerate(zs):
+            ax = axs[li][zi]
+            drawn = 0
+            for D in Ds:
+                pts = sorted((r for r in res if r["D"] == D and r["z"] == z), key=tau)
+                if not pts:
+                    continue
+                for up in (True, False):            # marker: T d > D or not
+                    sel = [r for r in pts if (r["T"] * d > D) == up]
+                    y = [r[key][li] for r in sel]
+                    if any(v > 0 for v in y):
+                        plots.errorbar(ax, [tau(r) for r in sel], y,
+                                       [r[key + "_se"][li] for r in sel], log=True,
+                                       color=col[D], fmt="o" if up else "^", ms=3)
+                        drawn += 1
+                xs = [tau(r) for r in pts]
+                for suffix, ls, mk1, _ in MODELS:
+                    ys = [_pred(base + suffix, li + 1, z, D, r["T"]) for r in pts]
+                    keep = [i for i, v in enumerate(ys) if v > 0]
+                    if keep:
+                        ax.plot([xs[i] for i in keep], [ys[i] for i in keep], ls, color=col[D],
+                                lw=0.9, marker=mk1 if len(keep) == 1 else None, ms=6, mew=1.0)
+                        drawn += 1
+            if drawn:
+                _log_axis(ax)
+            else:
+                ax.set_yticks([])
+                ax.text(0.5, 0.5, "all exactly 0", transform=ax.transAxes, ha="center",
+                        va="center", fontsize=8, color="0.35")
+            if li == 0:
+                ax.set_title(f"$z={z}$")
+            if zi == 0:
+                ax.set_ylabel(rf"layer $\ell={li + 1}$")
+            if li == L - 1:
+                ax.set_xlabel("$T(d/D)^2$")
+            ax.xaxis.set_major_locator(ticker.MaxNLocator(4))
+    handles = [Line2D([], [], ls="", marker="s", color=col[D], label=f"$D={D}$") for D in Ds]
+    handles += [Line2D([], [], ls="", marker="o", color="0.3", label=r"measured, $Td>D$"),
+                Line2D([], [], ls="", marker="^", color="0.3", label=r"measured, $Td\leq D$")]
+    handles += [Line2D([], [], ls=ls, marker=mk1, ms=6, color="0.3", label=lab)
+                for _, ls, mk1, lab in MODELS]
+    fig.legend(handles=handles, loc="outside upper center", ncol=4, fontsize=7.5,
+               handlelength=2.4, columnspacing=1.0, title=TITLES[key])
+    return fig
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SCALES else "quick"
+    pairs, zs, passes, K = SCALES[scale]
     res = run_grid(pairs, zs, passes, K, seed, progress)
     Ds = sorted({D for D, _ in pairs})
     col = {D: plots.STYLE["axes.prop_cycle"].by_key()["color"][i % 7] for i, D in enumerate(Ds)}
     tau = lambda r: r["T"] * (d / r["D"]) ** 2  # noqa: E731
-    paths: list[Path] = []
+    run = _run_text(pairs, zs, passes, K, scale, seed)
+    out: list[tuple[Path, str]] = []
     with plots.style():
         for key in KEYS:
-            fig, axs = plots.figure(ncols=len(zs), nrows=L, figsize=(1.8 * len(zs) + 1, 1.5 * L + 0.6),
-                                    sharex=True, sharey="row", squeeze=False, layout=None)
-            fig.subplots_adjust(left=0.1, right=0.98, bottom=0.08, top=0.9, wspace=0.08, hspace=0.12)
-            for li in range(L):
-                for zi, z in enumerate(zs):
-                    ax = axs[li][zi]
-                    for D in Ds:
-                        pts = sorted((r for r in res if r["D"] == D and r["z"] == z), key=tau)
-                        if not pts:
-                            continue
-                        for r in pts:
-                            if r[key][li] <= 1e-12 and key != "alpha_active":
-                                continue  # exactly 0 (active x at l=1, z=1): not on a log axis
-                            mk = "o" if r["T"] * d > D else "^"
-                            plots.errorbar(ax, [tau(r)], [r[key][li]], [r[key + "_se"][li]],
-                                           color=col[D], fmt=mk, ms=2.5)
-                        xs = [tau(r) for r in pts]
-                        base = f"{key.split('_')[0]}_mse_{key.split('_')[1]}"
-                        for name, ls, mk1 in ((f"{base}_published", "--", "1"), (base, "-", "_"),
-                                              (f"{base}_relu", ":", "x")):
-                            ys = [_pred(name, li + 1, z, D, r["T"]) for r in pts]
-                            if any(y > 0 for y in ys):
-                                ax.plot(xs, [max(y, 1e-7) for y in ys], ls, color=col[D], lw=0.8,
-                                        marker=mk1 if len(xs) == 1 else None, ms=5)
-                    _fast_log(ax, symlog=key == "alpha_active")
-                    if li == 0:
-                        ax.set_title(f"$z={z}$")
-                    if zi == 0:
-                        ax.set_ylabel(f"$l={li + 1}$")
-                    if li == L - 1:
-                        ax.set_xlabel("$T(d/D)^2$")
-            for D in Ds:
-                axs[0][-1].plot([], [], "o", color=col[D], label=f"D={D}")
-            axs[0][-1].legend(fontsize=5)
-            fig.suptitle(key.replace("_", " ") + " mean-square error", fontsize=9)
-            paths += plots.save(fig, outdir, f"rotations_grid_{key}")
+            fig = _key_figure(key, res, pairs, zs, col, tau)
+            cap = (f"Rotations in superposition \\citep{{ris}}, the grid of Figs. 8 to 11 of the "
+                   f"post: {WHAT[key]} against $T(d/D)^2$, one row per layer $\\ell$, one column "
+                   f"per number $z$ of active circuits. {run} Points: means over passes, "
+                   f"{plots.LOG_BARS}, standard errors clustered by network. Lines, one colour "
+                   f"per $D$ (a single marker where a $D$ has one point): the published form "
+                   f"{PUBLISHED[key]} of RiS, our (H) recursion with exact allocation "
+                   "statistics, and our ReLU-activation error model, claimed up to the onset "
+                   "of seizure. Values that are exactly 0, measured or predicted, are not "
+                   "drawn on the log axes.")
+            out.append(plots.save_captioned(fig, outdir, f"rotations_grid_{key}", cap))
         # worst case: rows z, columns the four errors, colour = layer
-        fig, axs = plots.figure(ncols=4, nrows=len(zs), figsize=(7.0, 1.6 * len(zs) + 0.6),
-                                sharex=True, squeeze=False, layout=None)
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.9, wspace=0.3, hspace=0.15)
+        fig, axs = plots.figure(ncols=2, nrows=2 * len(zs),
+                                figsize=(plots.MAX_WIDTH, min(1.6 * 2 * len(zs) + 0.6,
+                                                              plots.MAX_HEIGHT)),
+                                sharex=True, squeeze=False)
+        short = {"x_active": r"$\max|\delta\mathbf{x}|$, active",
+                 "x_inactive": r"$\max|\mathbf{x}|$, inactive",
+                 "alpha_active": r"$\max|\delta\alpha|$, active",
+                 "alpha_inactive": r"$\max|\hat\alpha|$, inactive"}
         for zi, z in enumerate(zs):
             pts = sorted((r for r in res if r["z"] == z), key=tau)
             for ki, key in enumerate(KEYS):
-                ax = axs[zi][ki]
+                ax = axs[2 * zi + ki // 2][ki % 2]
                 for li in range(L):
                     ax.plot([tau(r) for r in pts], [r[key + "_max"][li] for r in pts], ".",
-                            ms=3, label=f"l={li + 1}")
-                if zi == 0:
-                    ax.set_title(r"max $|\delta|$ " + key.replace("_", " "), fontsize=7)
-                if ki == 0:
-                    ax.set_ylabel(f"$z={z}$")
-        axs[0][0].legend(fontsize=5)
+                            ms=4, label=rf"$\ell={li + 1}$")
+                ax.set_title(short[key] + f", $z={z}$", fontsize=8)
+                ax.xaxis.set_major_locator(ticker.MaxNLocator(4))
+        axs[0][0].legend(loc="upper left", ncol=2, handletextpad=0.1, columnspacing=0.6)
         for ax in axs[-1]:
             ax.set_xlabel("$T(d/D)^2$")
-        paths += plots.save(fig, outdir, "rotations_grid_max")
-        # fraction of neurons on per layer; dotted: the noise-free bound z S d / D per pass
-        fig, axs = plots.figure(ncols=len(zs), squeeze=False, sharey=True)
+        cap = (r"Rotations in superposition \citep{ris}: the largest error over all passes, "
+               r"circuits and coordinates, of the payload $\mathbf x$ and the on-indicator "
+               r"$\alpha$ of active and inactive circuits, against $T(d/D)^2$, per layer $\ell$ "
+               r"(colour) and number $z$ of active circuits. " + run
+               + " A maximum has no standard error: no bars.")
+        out.append(plots.save_captioned(fig, outdir, "rotations_grid_max", cap))
+        # fraction of neurons on per layer; the noise-free value z S d / D per pass
+        fig, axs = plots.figure(ncols=len(zs), squeeze=False, sharey=True,
+                                figsize=(plots.MAX_WIDTH, 3.0))
         for zi, z in enumerate(zs):
             ax = axs[0][zi]
             pts = sorted((r for r in res if r["z"] == z), key=tau)
             for li in range(L):
-                ax.plot([tau(r) for r in pts], [r["frac_on"][li] for r in pts], ".", ms=3,
-                        label=f"l={li + 1}")
-            ax.plot([tau(r) for r in pts], [z * S * d / r["D"] for r in pts], "k_", ms=4,
+                ax.plot([tau(r) for r in pts], [r["frac_on"][li] for r in pts], ".", ms=4,
+                        label=rf"$\ell={li + 1}$")
+            ax.plot([tau(r) for r in pts], [z * S * d / r["D"] for r in pts], "k_", ms=6,
                     label="$zSd/D$")
             ax.set_title(f"$z={z}$")
             ax.set_xlabel("$T(d/D)^2$")
+            ax.xaxis.set_major_locator(ticker.MaxNLocator(4))
         axs[0][0].set_ylabel("fraction of neurons on")
-        axs[0][0].legend(fontsize=6)
-        paths += plots.save(fig, outdir, "rotations_grid_frac_on")
-    return paths
+        axs[0][0].legend(loc="upper left", handletextpad=0.1)
+        cap = (r"Rotations in superposition \citep{ris}: the fraction of neurons on per layer "
+               r"$\ell$ against $T(d/D)^2$, beside $z\,S\,d/D$, the fraction a pass would switch on "
+               r"without interference. " + run)
+        out.append(plots.save_captioned(fig, outdir, "rotations_grid_frac_on", cap))
+    return out

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from superpose.derive.quantity import get_quantity
 from superpose.derive.uand_random import optimal as theory
@@ -30,27 +31,29 @@ SIZES = {
 }
 WEIGHTS = {"gaussian": r"Gaussian $N(0,1)$ weights", "rademacher": r"$\pm1$ weights"}
 
-CAPTION = (
-    r"The best linear readoff of a frozen random layer: $\sqrt{N\,\mathbb E_W\mathrm{MSE}^*}$ of "
-    r"the least-squares optimal readoff (with a bias) of $\mathrm{AND}_{ij}$ against the number "
-    r"of neurons $N$, the mean square taken exactly over all $\binom m\ell$ inputs with $\ell$ "
-    r"of $m$ on, per network draw (points, mean over draws; draws per point: "
-    + ", ".join(f"{s} {d}" for s, (_, _, d) in SIZES.items())
-    + rf"; bars $\pm{Z:g}$ standard errors, one cluster per draw). Dashed: the deterministic "
-    r"equivalent on the exact Johnson-scheme spectrum (\texttt{opt\_rms\_constant}). Solid "
-    r"horizontal: the sign-indicator readoff over the same inputs, "
-    r"$\sqrt{\sum_{\rm on}P(\mathrm{on})C(\ell,\mathrm{on})^2}$ from "
-    r"\texttt{uand-random.rms\_error\_constant} (and its $\pm1$ sibling). Dotted: the large-$m$ "
-    r"limit $C_*$ ($m^2\ll N\ll m^3$, \texttt{opt\_limit\_constant}). Exact zeros (the optimum "
-    r"reads AND exactly, e.g. $\pm1$ weights at $\ell=3$ once $N\gtrsim\binom m2$) are not "
-    r"drawn on the log axis. Points with $N+1\ge\binom m\ell$ are left out."
-)
+
+def _caption(configs, Ns, draws, scale, seed) -> str:
+    cfg = ", ".join(rf"$(m,\ell)=({m},{l})$" for m, l in configs)
+    return (
+        r"The best linear readoff of a frozen random layer: $\sqrt{N\,\mathbb E_W\mathrm{MSE}^*}$ "
+        r"of the least-squares optimal readoff (with a bias) of $\mathrm{AND}_{ij}$ against the "
+        r"number of neurons $N\in\{" + ",".join(map(str, Ns)) + r"\}$, for " + cfg + r", the "
+        r"mean square taken exactly over all $\binom m\ell$ inputs with $\ell$ of $m$ on, per "
+        rf"network draw. Points: mean over {draws} draws per point "
+        rf"({plots.run_phrase(scale, seed)}), " + plots.LOG_BARS + r", one cluster per draw. "
+        r"Dashed: the deterministic equivalent on the exact Johnson-scheme spectrum. Solid "
+        r"horizontal: the sign-indicator readoff over the same inputs, "
+        r"$\sqrt{\sum_{\rm on}P(\mathrm{on})C(\ell,\mathrm{on})^2}$. Dotted: the large-$m$ "
+        r"limit $C_*$ ($m^2\ll N\ll m^3$). Exact zeros (the optimum reads AND exactly, for "
+        r"instance $\pm1$ weights at $\ell=3$ once $N\gtrsim\binom m2$) are not drawn on the "
+        r"log axis, nor are points with $N+1\ge\binom m\ell$.")
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    configs, Ns, draws = SIZES.get(scale, SIZES["quick"])
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SIZES else "quick"
+    configs, Ns, draws = SIZES[scale]
     with plots.style():
-        fig, axes = plots.figure(ncols=2, sharey=True)
+        fig, axes = plots.figure(ncols=2, sharey=True, figsize=(plots.MAX_WIDTH, 3.6))
         for ax, (weights, wlabel) in zip(axes, WEIGHTS.items()):
             lim_q = get_quantity("uand-random." + ("" if weights == "gaussian" else "rademacher_")
                                  + "opt_limit_constant")
@@ -72,7 +75,8 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                         progress(f"{weights} m={m} l={l} N={N}: {est.value:.4g} +- {est.se:.2g}")
                 color = f"C{k}"
                 if xs:
-                    plots.errorbar(ax, xs, ys, ses, z=Z, color=color, label=f"$m={m},\\ \\ell={l}$")
+                    plots.errorbar(ax, xs, ys, ses, z=Z, color=color, log=True,
+                                   label=f"$m={m},\\ \\ell={l}$")
                 grid = np.unique(np.geomspace(min(Ns), min(max(Ns), D - 2), 24).astype(int))
                 de = [theory.de_rms_constant(int(n), m, l, weights, "and") for n in grid]
                 keep = [i for i, v in enumerate(de) if v > 1e-6]
@@ -88,5 +92,9 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             ax.set_xlabel(r"neurons $N$")
             ax.set_title(wlabel)
         axes[0].set_ylabel(r"$\sqrt{N\,\mathrm{MSE}}$ of $\mathrm{AND}_{ij}$")
-        axes[0].legend(loc="lower left", fontsize=7)
-    return plots.save(fig, outdir, NAME)
+        h, lab = axes[0].get_legend_handles_labels()
+        h += [Line2D([], [], color="0.3", ls="--"), Line2D([], [], color="0.3"),
+              Line2D([], [], color="0.3", ls=":")]
+        lab += ["deterministic equivalent", "sign-indicator readoff", "large-$m$ limit"]
+        axes[0].legend(h, lab, loc="lower left", fontsize=7)
+    return [plots.save_captioned(fig, outdir, NAME, _caption(configs, Ns, draws, scale, seed))]

@@ -28,24 +28,25 @@ SIZES = {
 }
 CASES = {0: "neither on ($x_i=x_j=0$)", 1: "one on ($x_i+x_j=1$)", 2: "both on ($x_i=x_j=1$)"}
 
-CAPTION = (
-    r"U-AND read off a frozen random layer: $\sqrt N\times$ RMS error of the AND readoff "
-    r"against the number of neurons $N$ (log axis), $\ell=3$ active of $m=64$ inputs, "
-    r"$\mathcal N(0,1)$ weights, no bias. Points: Monte Carlo (one fresh input per trial, "
-    r"$W$ redrawn every $K=4$ trials; trials per point: "
-    + ", ".join(f"{s} {t}" for s, (_, t) in SIZES.items())
-    + rf"), bars $\pm{Z:g}$ standard errors clustered by network draw (delta method for the "
-    r"square root). Lines: the closed form $C(\ell,\mathrm{on})$ "
-    r"(\texttt{uand-random.rms\_error\_constant}), exact for every $N$. The cases ``neither'' "
-    r"and ``one on'' have the same constant."
-)
+
+def _caption(Ns, trials, scale, seed) -> str:
+    return (
+        r"U-AND read off a frozen random layer \citep{tmf}: $\sqrt N$ times the RMS error of "
+        r"the AND readoff against the number of neurons $N\in\{" + ",".join(map(str, Ns))
+        + rf"\}}$ (log axis), $\ell={L}$ active of $m={M}$ inputs, $\mathcal N(0,1)$ "
+        rf"weights, no bias. Points: Monte Carlo, one fresh input per trial, $W$ redrawn every "
+        rf"$K={K}$ trials, {trials} trials per point ({plots.run_phrase(scale, seed)}), bars "
+        rf"$\pm{Z:g}$ standard errors clustered by network draw (propagated to first order "
+        r"through the square root). Lines: the closed form $C(\ell,\mathrm{on})$, exact for "
+        r"every $N$. The cases neither and one on have the same constant (interleaved dashes).")
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    Ns, trials = SIZES.get(scale, SIZES["quick"])
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SIZES else "quick"
+    Ns, trials = SIZES[scale]
     q = get_quantity("uand-random.rms_error_constant")
     with plots.style():
-        fig, ax = plots.figure()
+        fig, ax = plots.figure(figsize=(plots.MAX_WIDTH, 3.8))
         for k, (on, label) in enumerate(CASES.items()):
             ys, ses = [], []
             for N in Ns:
@@ -65,10 +66,10 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             # on = 0 and 1 share their constant: interleaved dashes keep both lines visible
             ls = "-" if on == 2 else (4.0 * on, (4.0, 4.0))
             ax.axhline(c, color=line[0].get_color(), lw=1.0, ls=ls,
-                       label=f"closed form, on={on}: $C={c:.4f}$")
+                       label=f"closed form, {on} on: $C={c:.4f}$")
         ax.set_xscale("log", base=2)
         ax.set_xlabel(r"neurons $N$")
         ax.set_ylabel(r"$\sqrt{N}\times$ RMS error of $\widehat{\mathrm{AND}}_{ij}$")
         ax.set_title(rf"$\ell={L}$, $m={M}$, Gaussian weights, {trials} trials per point")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    return plots.save(fig, outdir, NAME)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    return [plots.save_captioned(fig, outdir, NAME, _caption(Ns, trials, scale, seed))]

@@ -20,7 +20,6 @@ from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
 from superpose.verify import uand_random as VR
 from superpose.verify import uand_sparse as VS
-from superpose.verify.check import Z
 from superpose.verify.rng import stream
 
 NAME = "uand_sparse_compare"
@@ -32,19 +31,6 @@ SIZES = {
 }
 CASES = ((2, "both", "both on"), (1, "one", "one on"), (0, "none", "neither on"))
 
-CAPTION = (
-    rf"All U-AND readoffs at equal neuron count $N$, exactly $\ell={L}$ of $m={M}$ inputs active. "
-    r"Sparse Bernoulli (TMF): density $p$ = the optimum of its certified worst case "
-    r"(\texttt{uand-sparse.p\_opt}, $\delta=" + f"{DELTA}" + r"$), RMS error given "
-    r"$S_i\cap S_j\neq\emptyset$ (exact closed form), which tends to the bias $(\ell-2)p$ or "
-    r"$(\ell-1)p$ rather than to 0. Frozen random layer read off with the unbiased "
-    r"4-coefficient readoff: $C/\sqrt N$ with Gaussian ($\mathcal N(0,1)$) and $\pm1$ weights "
-    r"(\texttt{uand-random.rms\_error\_constant}, exact for every $N$). Points: Monte Carlo of "
-    r"each network (sparse: networks per point " + ", ".join(f"{s} {v[1]}" for s, v in SIZES.items())
-    + r"; random layers: trials per point " + ", ".join(f"{s} {v[2]}" for s, v in SIZES.items())
-    + rf"), bars $\pm{Z:g}$ SE clustered by network."
-)
-
 
 def _sparse_mc(N, p, trials, seed):
     """Measured by :func:`superpose.verify.uand_sparse.readoff_rms` on the figure's stream."""
@@ -53,7 +39,21 @@ def _sparse_mc(N, p, trials, seed):
     return rms
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
+def _caption(Ns, trials, rtrials, scale, seed) -> str:
+    return (
+        rf"All U-AND readoffs at equal neuron count $N$, exactly $\ell={L}$ of $m={M}$ inputs "
+        r"active, one panel per case of the pair. Sparse Bernoulli \citep{tmf}: density $p$ "
+        r"the optimum of its certified worst case ($\delta=" + f"{DELTA}" + r"$), RMS error "
+        r"given $S_i\cap S_j\neq\emptyset$ (exact closed form), which tends to the bias "
+        r"$(\ell-2)p$ or $(\ell-1)p$ rather than to 0. Frozen random layer read off with the "
+        r"unbiased four-coefficient readoff: $C/\sqrt N$ with Gaussian ($\mathcal N(0,1)$) "
+        r"and $\pm1$ weights (exact for every $N$). Points, at $N\in\{" + ",".join(map(str, Ns))
+        + rf"\}}$ ({plots.run_phrase(scale, seed)}): Monte Carlo of each network, {trials} "
+        rf"sparse networks per point and {rtrials} trials per random-layer point, "
+        + plots.LOG_BARS + ", standard errors clustered by network.")
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
     scale = scale if scale in SIZES else "quick"
     Ns, trials, rtrials = SIZES[scale]
     grid = np.unique(np.geomspace(32, max(Ns) * 2, {"smoke": 3, "quick": 7}.get(scale, 12)).astype(int))
@@ -63,7 +63,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
     rand = {"gaussian": get_quantity("uand-random.rms_error_constant"),
             "rademacher": get_quantity("uand-random.rademacher_rms_error_constant")}
     with plots.style():
-        fig, axes = plots.figure(ncols=3, figsize=(7.2, 2.8), sharey=True)
+        fig, axes = plots.figure(ncols=3, figsize=(plots.MAX_WIDTH, 3.4), sharey=True)
         mc_sparse = {int(N): _sparse_mc(int(N), p_at[int(N)], trials, seed) for N in Ns}
         for ax, (c, name, title) in zip(axes, CASES):
             q = get_quantity(f"uand-sparse.mse_{name}")
@@ -71,7 +71,8 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             line = plots.predicted_line(ax, grid, ys, label=r"sparse, $p=p_{\rm opt}(N)$",
                                         color="#0072B2")
             plots.errorbar(ax, Ns, [mc_sparse[N][c].value for N in Ns],
-                           [mc_sparse[N][c].se for N in Ns], color=line[0].get_color(), label=None)
+                           [mc_sparse[N][c].se for N in Ns], color=line[0].get_color(), label=None,
+                           log=True)
             on = c
             for weights, color in (("gaussian", "#D55E00"), ("rademacher", "#009E73")):
                 C = rand[weights].evaluate({"l": L, "on": on})
@@ -85,7 +86,8 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
                                                 seed, rng=rng)
                     pts.append(VR.rms_constant(res["and"][1], cl, int(N)).scale(1 / math.sqrt(N)))
                 plots.errorbar(ax, [N * 1.08 for N in Ns], [e.value for e in pts],
-                               [e.se for e in pts], color=color, label=None, fmt="s", ms=2.5)
+                               [e.se for e in pts], color=color, label=None, fmt="s", ms=2.5,
+                               log=True)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
             ax.set_title(title)
@@ -93,5 +95,5 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             if progress:
                 progress(f"{NAME}: {title} done")
         axes[0].set_ylabel("RMS error of the AND readoff")
-        axes[0].legend(loc="lower left", fontsize=6)
-    return plots.save(fig, outdir, NAME)
+        axes[0].legend(loc="lower left", fontsize=7, handlelength=1.5)
+    return [plots.save_captioned(fig, outdir, NAME, _caption(Ns, trials, rtrials, scale, seed))]

@@ -35,19 +35,6 @@ GRID = {"smoke": 3, "quick": 8, "paper": 16}  # closed-form points per line
 CASES = {2: "both", 1: "one", 0: "none"}
 LABEL = {"both": "both on", "one": "one on", "none": "neither on"}
 
-CAPTION = (
-    rf"Sparse Bernoulli U-AND, $m={M}$ inputs, exactly $\ell={L}$ active, {NX} inputs per "
-    r"network. Left: RMS error of $\hat{\mathrm{AND}}_{ij}$ given $S_i\cap S_j\neq\emptyset$ "
-    rf"against the number of neurons $d$ at $p={P_LEFT}$; points: Monte Carlo (networks per "
-    r"point: " + ", ".join(f"{s} {v[2]}" for s, v in SIZES.items()) + rf"), bars $\pm{Z:g}$ "
-    r"SE clustered by network; lines: the exact closed forms \texttt{uand-sparse.mse\_*}. "
-    rf"Right: $(1-\delta)$-quantile ($\delta={DELTA}$) over networks of the worst error over "
-    rf"all pairs and the network's inputs, at $d={D_RIGHT}$, against $p$ (order-statistic SE); "
-    r"line: the certified bound \texttt{uand-sparse.epsilon\_bound} (union bound plus "
-    r"Chernoff, averaged over $|S_i\cap S_j|\sim\mathrm{Bin}(d,p^2)$); dotted: the bound's "
-    r"optimal $p$; dashed: the source's $p=\ln^2 m/\sqrt d$."
-)
-
 
 def _rms_point(d, p, trials, seed):
     """Measured by :func:`superpose.verify.uand_sparse.readoff_rms` on the figure's stream."""
@@ -55,11 +42,25 @@ def _rms_point(d, p, trials, seed):
                          delta=DELTA)
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
+def _caption(ds, ps, trials, scale, seed) -> str:
+    return (
+        rf"Sparse Bernoulli U-AND \citep{{tmf}}, $m={M}$ inputs, exactly $\ell={L}$ active, "
+        rf"{NX} inputs per network, {trials} networks per point ({plots.run_phrase(scale, seed)}). "
+        r"Left: RMS error of the AND readoff given $S_i\cap S_j\neq\emptyset$ against the "
+        rf"number of neurons $d$ at $p={P_LEFT}$; points: Monte Carlo, " + plots.LOG_BARS
+        + r", standard errors clustered by network; lines: the exact closed forms. Right: the "
+        rf"$(1-\delta)$-quantile ($\delta={DELTA}$) over networks of the worst error over all "
+        rf"pairs and the network's inputs, at $d={D_RIGHT}$, against $p$ (bars $\pm{Z:g}$ "
+        r"order-statistic standard errors); line: the certified bound (union bound plus "
+        r"Chernoff, averaged over $|S_i\cap S_j|\sim\mathrm{Bin}(d,p^2)$); dotted: the "
+        r"bound's optimal $p$; dashed: the source's $p=\ln^2 m/\sqrt d$.")
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
     scale = scale if scale in SIZES else "quick"
     ds, ps, trials = SIZES[scale]
     with plots.style():
-        fig, (a1, a2) = plots.figure(ncols=2, figsize=(7.0, 3.2))
+        fig, (a1, a2) = plots.figure(ncols=2, figsize=(plots.MAX_WIDTH, 3.6))
         pts = {c: ([], [], []) for c in CASES}
         for d in ds:
             rms, _ = _rms_point(d, P_LEFT, trials, seed)
@@ -74,14 +75,15 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
         for k, (c, name) in enumerate(CASES.items()):
             q = get_quantity(f"uand-sparse.mse_{name}")
             xs = [x * 1.05 ** (k - 1) for x in pts[c][0]]
-            line = plots.errorbar(a1, xs, pts[c][1], pts[c][2], label=f"MC, {LABEL[name]}")
+            line = plots.errorbar(a1, xs, pts[c][1], pts[c][2], log=True,
+                                  label=f"MC, {LABEL[name]}")
             ys = [math.sqrt(q.evaluate({"d": int(x), "p": P_LEFT, "l": L}, dps=15)) for x in grid]
             plots.predicted_line(a1, grid, ys, label=None, color=line[0].get_color())
         a1.set_xscale("log", base=2)
         a1.set_yscale("log")
         a1.set_xlabel("neurons $d$")
         a1.set_ylabel("RMS readoff error")
-        a1.set_title(rf"$p={P_LEFT}$; lines: exact closed forms")
+        a1.set_title(rf"$p={P_LEFT}$; lines: exact closed forms", fontsize=8)
         a1.legend(loc="center right")
         eq, es = [], []
         for p in ps:
@@ -110,5 +112,5 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
         a2.set_xlabel("density $p$")
         a2.set_ylabel(r"worst-case error $\epsilon$")
         a2.set_title(rf"$d={D_RIGHT}$, $\delta={DELTA}$")
-        a2.legend(loc="upper center", fontsize=6.5)
-    return plots.save(fig, outdir, NAME)
+        a2.legend(loc="upper center", fontsize=7)
+    return [plots.save_captioned(fig, outdir, NAME, _caption(ds, ps, trials, scale, seed))]

@@ -10,6 +10,7 @@ neuron; the vertical lines mark ``uand-sparse.misfire_onset`` for q = 1% and 10%
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,6 @@ from scipy import special, stats
 from superpose.derive.quantity import get_quantity
 from superpose.reports import plots
 from superpose.verify import uand_sparse as V
-from superpose.verify.check import Z
 from superpose.verify.rng import stream
 
 NAME = "uand_sparse_misfire"
@@ -31,17 +31,6 @@ SIZES = {
     "paper": (tuple(int(x) for x in np.geomspace(32, 16384, 16)), 100),
 }
 
-CAPTION = (
-    rf"Inputs in superposition: $W=\hat W F$, $m$ random unit features in $\mathbb R^{{{D0}}}$, "
-    rf"wiring density $p={P}$, $d={D}$ neurons, $\ell={L}$ active features. Points: fraction of "
-    r"idle neurons (no active wired feature) whose pre-activation $\eta-1$ is positive, "
-    r"Monte Carlo (networks per point: " + ", ".join(f"{s} {v[1]}" for s, v in SIZES.items())
-    + rf", {INPUTS} inputs each), bars $\pm{Z:g}$ SE clustered by network. Line: the Gaussian "
-    r"approximation $\bar\Phi(\sqrt{d_0/(\ell n)})$ (\texttt{uand-sparse.misfire\_prob}) "
-    r"averaged over $n\sim\mathrm{Bin}(m-\ell,p)$. Vertical lines: the onset "
-    r"$m^*=d_0/(\ell p\,z_q^2)$ (\texttt{uand-sparse.misfire\_onset}) for $q=1\%$ and $10\%$."
-)
-
 
 def _measure(m, trials, seed):
     """Measured by :func:`superpose.verify.uand_sparse.misfire_fraction` on the figure's stream."""
@@ -49,20 +38,39 @@ def _measure(m, trials, seed):
                               stream(seed, "uand-sparse", "figure", "misfire", m))
 
 
-def _predicted(m):
-    """sum_n Bin(n; m - l, p) misfire_prob(d0, l, n), the registry's closed form lambdified."""
+@functools.lru_cache(maxsize=None)
+def _misfire_prob():
+    """The registry's closed form of ``misfire_prob`` at (d0, l), lambdified once."""
     q = get_quantity("uand-sparse.misfire_prob")
     sym = q.symbols()
-    f = sp.lambdify(sym["n"], q.closed_form.subs({sym["d0"]: D0, sym["l"]: L}),
-                    modules=[{"erfc": special.erfc}, "numpy"])
+    return sp.lambdify(sym["n"], q.closed_form.subs({sym["d0"]: D0, sym["l"]: L}),
+                       modules=[{"erfc": special.erfc}, "numpy"])
+
+
+def _predicted(m):
+    """sum_n Bin(n; m - l, p) misfire_prob(d0, l, n), the registry's closed form lambdified."""
+    f = _misfire_prob()
     ns = np.arange(1, m - L + 1)
     pmf = stats.binom.pmf(ns, m - L, P)
     keep = pmf > 1e-12
     return float(np.sum(pmf[keep] * f(ns[keep].astype(float))))
 
 
-def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
-    ms, trials = SIZES.get(scale, SIZES["quick"])
+def _caption(trials, scale, seed) -> str:
+    return (
+        rf"Inputs in superposition \citep{{tmf}}: $W=\hat WF$, $m$ random unit features in "
+        rf"$\mathbb R^{{{D0}}}$, wiring density $p={P}$, $d={D}$ neurons, $\ell={L}$ active "
+        r"features. Points: the fraction of idle neurons (no active wired feature) whose "
+        rf"pre-activation $\eta-1$ is positive, Monte Carlo with {trials} networks per point "
+        rf"and {INPUTS} inputs each ({plots.run_phrase(scale, seed)}), " + plots.LOG_BARS
+        + r", standard errors clustered by network. Line: the Gaussian approximation "
+        r"$\bar\Phi(\sqrt{d_0/(\ell n)})$ averaged over $n\sim\mathrm{Bin}(m-\ell,p)$. "
+        r"Vertical lines: the onset $m^*=d_0/(\ell p\,z_q^2)$ for $q=1\%$ and $10\%$.")
+
+
+def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path, str]]:
+    scale = scale if scale in SIZES else "quick"
+    ms, trials = SIZES[scale]
     with plots.style():
         fig, ax = plots.figure()
         ys, ses = [], []
@@ -72,7 +80,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
             ses.append(e.se)
             if progress:
                 progress(f"{NAME}: m={m}: {e.value:.3g}")
-        plots.errorbar(ax, ms, ys, ses, label="MC, idle neurons")
+        plots.errorbar(ax, ms, ys, ses, log=True, label="MC, idle neurons")
         grid = np.unique(np.geomspace(min(ms), max(ms), 25).astype(int))
         plots.predicted_line(ax, grid, [_predicted(int(m)) for m in grid],
                              label=r"Gaussian tail, averaged over $n$")
@@ -87,4 +95,4 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[Path]:
         ax.set_ylabel("misfire probability of an idle neuron")
         ax.set_title(rf"$d_0={D0}$, $p={P}$, $\ell={L}$")
         ax.legend(loc="lower right")
-    return plots.save(fig, outdir, NAME)
+    return [plots.save_captioned(fig, outdir, NAME, _caption(trials, scale, seed))]
