@@ -30,8 +30,11 @@ def test_uand_random_forms_in_k_evaluate_as_derived():
     assert sp.latex(q.closed_form) == r"\sqrt{\frac{\ell}{2 K_{\ell}^{2}} - [\mathrm{on}=2]}"
     _same(q, g["c_on"], grid_lon)
     _same(get_quantity("uand-random.mae_constant"), sp.sqrt(2 / sp.pi) * g["c_on"], grid_lon)
+    rq = get_quantity("uand-random.rademacher_rms_error_constant")
+    assert r"K^{\pm}_{\ell}" in sp.latex(rq.closed_form)
+    _same(rq, ur.derived()[("rademacher", "and")]["c_on"], grid_lon)
     ratio = get_quantity("uand-random.rademacher_rms_ratio")
-    rad = get_quantity("uand-random.rademacher_rms_error_constant").closed_form
+    rad = ur.derived()[("rademacher", "and")]["c_on"]
     assert r"C^{\pm}_{\mathrm{AND}}" in sp.latex(ratio.closed_form)
     _same(ratio, rad / g["c_on"], grid_lon)
     sub = get_quantity("uand-random.max_error_subgaussian_bound")

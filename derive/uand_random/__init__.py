@@ -73,7 +73,7 @@ from superpose.derive.uand_random.model import (  # noqa: F401  (public names of
     _mul, _power, indicator_coefficients, covariance, gaussian_indicator_moment,
     gaussian_sign_moment, rad_p0, rad_abs, rademacher_sign_moment, sign_moment, _unknowns,
     solve, moment_of_readoff, _derive_all, derived, _check_args, coefficients, _same, _by_on,
-    edgeworth_mae_coefficient, _lx, KEll, BothOn, same_numbers,
+    edgeworth_mae_coefficient, _lx, KEll, KEllPm, BothOn, same_numbers,
 )
 
 #: Relative finite-N tolerance of ``mae_constant`` (see its tolerance_reason).
@@ -292,6 +292,9 @@ def build(d: dict) -> Construction:
     qs += _family("gaussian", "xor", "xor_", d[("gaussian", "xor")], [])
     qs += _family("gaussian", "feature", "feature_", d[("gaussian", "feature")], [])
     r_and = _family("rademacher", "and", "rademacher_", d[("rademacher", "and")], [])
+    r_and[1] = dataclasses.replace(r_and[1], closed_form=same_numbers(
+        r_and[1].closed_form, sp.sqrt(LSYM / (2 * KEllPm(LSYM) ** 2) - BothOn(ONSYM)),
+        [{LSYM: lv, ONSYM: on} for lv in (2, 3, 4, 7, 12, 41) for on in (0, 1, 2)]))
     qs += r_and
     r_xor = _family("rademacher", "xor", "rademacher_xor_", d[("rademacher", "xor")], [])
     qs.append(r_xor[1])

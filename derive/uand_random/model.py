@@ -23,7 +23,7 @@ WEIGHTS = ("gaussian", "rademacher")
 TARGETS = {"and": (0, 0, 0, 1), "xor": (0, 1, 1, 0), "feature": (0, 0, 1, 1)}  # at 00, 01, 10, 11
 CASES = ((0, 0), (0, 1), (1, 0), (1, 1))  # (x_i, x_j)
 SIGNS = ("UV", "U", "V", "")  # sign-basis monomials s_U s_V, s_U, s_V, 1 (coefficients a, b, c, d)
-SOURCE = r"\citet{tmfthread}, the replies of Mendel and Hänni to \citet{tmf}"
+SOURCE = r"the replies of Mendel and Hänni in the comment thread \citep{tmfthread} of \citet{tmf}"
 
 L = Param("l", int, default=3, lo=2, doc="active inputs (compositeness), at least 2",
           latex=r"\ell")
@@ -116,6 +116,22 @@ class KEll(sp.Function):
         sub = printer._print(arg) if arg.is_Atom else "{%s}" % printer._print(arg)
         out = r"K_{%s}" % sub
         return out if exp is None else r"K_{%s}^{%s}" % (sub, exp)
+
+
+class KEllPm(sp.Function):
+    r"""The same constant for :math:`\pm1` weights, :math:`K^\pm_\ell` (lemma R5)."""
+
+    @classmethod
+    def eval(cls, l):
+        if l.is_Number:
+            return sign_moment("rademacher", (1, 1), "UV", 1).xreplace({LSYM: l})
+        return None
+
+    def _latex(self, printer, exp=None):
+        arg = self.args[0]
+        sub = printer._print(arg) if arg.is_Atom else "{%s}" % printer._print(arg)
+        out = r"K^{\pm}_{%s}" % sub
+        return out if exp is None else r"\left(K^{\pm}_{%s}\right)^{%s}" % (sub, exp)
 
 
 def same_numbers(expr: sp.Expr, shown: sp.Expr, points) -> sp.Expr:
