@@ -413,8 +413,7 @@ INTRO = (
     r"$k_u$ is the number of its positions covered by active circuits, with moments "
     r"$K_1=\mathbb Ek_u$ and $K_2=\mathbb Ek_u^2$, and $C$ is the probability that two inactive "
     r"circuits share a position covered by an active one. $A_l$ and $I_l$ are the mean-square "
-    r"errors of an active and of an inactive circuit at layer $l$, with $A_0=I_0=0$. Equation "
-    r"numbers are those of \citet{ris}.")
+    r"errors of an active and of an inactive circuit at layer $l$, with $A_0=I_0=0$.")
 DISCUSSION = (
     r"The capacity and the overlap statistics are exact for the allocation as built. The error "
     r"recursion is exact in expectation only under hypothesis $(\mathrm H)$ and for isotropic "
@@ -462,8 +461,8 @@ def _capacity_quantities() -> list[Quantity]:
            source=r"\cite{cis2}, allocation code of \cite{riscode}; \citet{ris} report "
                   r"$T_{\max}=557$ at $N=250$, $S=6$",
            symbol=r"T_{\max}",
-           doc=r"The number of subsets the allocation emits at $N=D/d$, counted by running it; "
-               r"$557$ for the prime-step allocation at $D=1000$, $d=4$, $S=6$, as published.",
+           doc=r"The number of subsets the allocation emits at $N=D/d$, counted by running it. "
+               r"It is $557$ for the prime-step allocation at $D=1000$, $d=4$, $S=6$, as published.",
            steps=(Step(r"T_{\max}", r"\sum_s\sum_{r=0}^{s-1}\Big\lfloor\frac{\lceil (N-r)/s\rceil}{S}\Big\rfloor",
                        r"for the prime-step allocation: the progression of step $s$ and shift "
                        r"$r$ has $\lceil (N-r)/s\rceil$ "
@@ -515,8 +514,8 @@ def _overlap_quantities() -> list[Quantity]:
         _q("overlap_ms", base, "mean-square", "exact", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
            needs="pairs",
            compute=lambda D, d, S, T, alloc=0: _st(D, d, S, T, alloc=alloc).psh / S**2, eq_label="eq:cis2-overlap-ms",
-           doc=r"Exact mean square of $o_{tu}/S$, $P_{\rm sh}/S^2$; it corrects the approximation "
-               r"$d/D$ of \citet{cis2} and $q$ of \citet{ris}.",
+           doc=r"Exact mean square $P_{\rm sh}/S^2$ of $o_{tu}/S$, which corrects the "
+               r"approximation $d/D$ of \citet{cis2} and $q$ of \citet{ris}.",
            steps=(Step(r"\mathbb E[(o/S)^2]", r"P_{\rm sh}/S^2", r"$o_{tu}^2=o_{tu}$"),)),
         _q("overlap_ms_dD", (PD, Pd), "mean-square", "approximate", r"\mathbb E_{t\ne u}[(o_{tu}/S)^2]",
            closed_form=d / D, published=True, tolerance=0.05,
@@ -530,8 +529,8 @@ def _overlap_quantities() -> list[Quantity]:
            tolerance_reason=r"the uniform-load value with $T-1$ replaced by $T$; negative, and so "
                             r"invalid, when $TS\,d/D<1$",
            eq_label="eq:ris-6.3", source=r"\cite{ris}, eq. (6.3)", ours="overlap_ms",
-           doc=r"The overlap mean square $q=d/D-1/(ST)$ of \citet{ris}; valid only when "
-               r"$TS\,d/D>1$ (otherwise the allocation shares no position)."),
+           doc=r"The overlap mean square $q=d/D-1/(ST)$ of \citet{ris}. It is valid only when "
+               r"$TS\,d/D>1$; otherwise the allocation shares no position."),
     ]
 
 
@@ -577,8 +576,8 @@ def _error_quantities() -> list[Quantity]:
            r"\max_{u\notin\mathcal V,i}\big|\tfrac1S\sum_{v\in\mathcal V}o_{uv}(\mathbf a_v)_i\big|",
            needs="inactive",
            closed_form=z * Pamax.symbol / S, eq_label="eq:cis2-worst-inactive",
-           doc=r"Bound on the largest entry of an inactive circuit's overlap error; tight, attained "
-               r"when $u$ shares one position with each of $z$ active circuits whose entries have "
+           doc=r"Bound on the largest entry of an inactive circuit's overlap error. It is tight, "
+               r"attained when $u$ shares one position with each of $z$ active circuits whose entries have "
                r"equal sign.",
            steps=(Step(r"|\mathring\epsilon_{u,i}|", r"\frac1S\sum_v o_{uv}|(\mathbf a_v)_i|\le\frac zS\max_v\|\mathbf a_v\|_\infty",
                        r"$o_{uv}\in\{0,1\}$ and $|\mathcal V|=z$"),)),
@@ -710,7 +709,7 @@ def _linear_quantities() -> list[Quantity]:
         _q("linear_ms_ratio", lin, "value", "exact", r"M_l/M_{l-1}",
            compute=ratio, eq_label="eq:cis2-linear-ratio",
            doc=r"Ratio $M_l/M_{l-1}$ of the linear-mode mean squares of consecutive layers (a "
-               r"ratio of expectations); it tends to the gain $G$."),
+               r"ratio of expectations), which tends to the gain $G$."),
         _q("linear_gain", (PD, Pd, PS, PT, Pl, Pg), "value", "asymptotic", r"\lim_{l\to\infty}M_l/M_{l-1}",
            compute=lambda D, d, S, T, l, g, alloc=0: linear_gain(_st(D, d, S, T, alloc=alloc), g),
            limit=r"$l\to\infty$, where the geometric growth dominates the source term",

@@ -31,7 +31,7 @@ TOL_WHY = (r"the recursion under hypothesis $(\mathrm H)$ drops second-order ter
            r"cross-covariances of link counts, the capping of multiply linked pairs, $\pi_\times$ "
            r"from the loads instead of the realised $\chi$); it is claimed only up to seizure "
            r"onset, since the $\mathrm{ReLU}$ activation error is not in the model")
-_PUB_WHY = r"leading-order line of \citet{ris}; the deviation is reported, not judged"
+_PUB_WHY = "leading order; the deviation is reported, not judged"
 #: The setup paragraph: every symbol the rotations quantities use, defined once.
 INTRO = (
     r"\citet{ris} run rotation circuits of width $d=4$ on the prime-step allocation of "
@@ -172,7 +172,7 @@ def _quantities() -> list[Quantity]:
                   r"shared at doubly covered positions, propagation",
            symbol="I_l",
            doc=r"Our recursion $I_l$ for the inactive payload error under hypothesis "
-               r"$(\mathrm H)$; exact at layer $1$.", **ours,
+               r"$(\mathrm H)$, exact at layer $1$.", **ours,
            steps=(Step("I_1", r"\frac{K_1+8\binom z2P_{\rm tri}}{S^2}",
                        r"each covered position adds $\mathbf x_v/S$; a position covered by two "
                        r"active circuits gets the bias once and adds $2(1,1)/S$"),
@@ -186,7 +186,7 @@ def _quantities() -> list[Quantity]:
                   r"link-count variance, propagation of inactive errors",
            symbol="A_l",
            doc=r"Our recursion $A_l$ for the active payload error under hypothesis "
-               r"$(\mathrm H)$; exact at layer $1$.", **ours,
+               r"$(\mathrm H)$, exact at layer $1$.", **ours,
            steps=(Step("A_1", r"\frac{(z-1)(9P_{\rm sh}+8(z-2)P_3)}{S^2}",
                        r"a shared position adds $\big((2,2)+r_v\mathbf x_v\big)/S$, whose square "
                        r"has mean $9$ and whose mean is $(2,2)$; two sources at one position "
@@ -199,8 +199,8 @@ def _quantities() -> list[Quantity]:
            compute=_pick("alpha_inactive"), eq_label="eq:rot-alpha-inactive",
            source=r"derived here; corrects \cite{ris}, eq. (6.43): $\mathbb Ek_u^2$ includes "
                   r"the cross term $z(z-1)P_3$",
-           doc=r"$K_2/S^2$: exact at layer $1$, and reset every layer under hypothesis "
-               r"$(\mathrm H)$.", **ours,
+           doc=r"Our inactive indicator error $K_2/S^2$, exact at layer $1$ and reset every layer "
+               r"under hypothesis $(\mathrm H)$.", **ours,
            steps=(Step(r"\hat\alpha_u", r"k_u/S",
                        r"the indicator field is $1$ at every covered position and $0$ elsewhere"),
                   Step(r"\mathbb E\hat\alpha_u^2", r"K_2/S^2=\frac{zP_{\rm sh}+z(z-1)P_3}{S^2}",
@@ -209,7 +209,8 @@ def _quantities() -> list[Quantity]:
         _q("alpha_mse_active", "mean-square", "approximate", _DEF["alpha_active"], inactive=False,
            compute=_pick("alpha_active"), eq_label="eq:rot-alpha-active",
            source=r"agrees with \cite{ris}, eq. (6.42)",
-           doc=r"Zero under hypothesis $(\mathrm H)$, where $f=1$ on the whole on-set.", **ours),
+           doc=r"Our active indicator error, zero under hypothesis $(\mathrm H)$, where $f=1$ on "
+               r"the whole on-set.", **ours),
         _q("seizure_fraction_l1", "probability", "exact",
            r"\Pr(\hat\alpha^1_u>1/4),\ u\notin\mathcal V", inactive=True,
            compute=lambda l, z, D, T, S: layer1_seizure_fraction(D, T, S, z),
@@ -253,11 +254,11 @@ def _quantities() -> list[Quantity]:
                               "only, no prediction."))
     out.append(_q("frac_on", "mean", "exact", r"\Pr(A^l_i\ne0)", eq_label="eq:rot-frac-on",
                   inactive=False,
-                  doc="Fraction of non-zero neurons at layer $l$; measured only."))
+                  doc="Fraction of non-zero neurons at layer $l$. Measured only."))
     out.append(_q("onset_layer", "value", "exact",
                   r"\min\{l:\Pr_u(\hat\alpha^l_u>1/4)>1\%\}", eq_label="eq:rot-onset", inactive=True,
                   doc=r"Seizure onset layer, the first layer where more than $1\%$ of inactive "
-                      r"circuits read $\hat\alpha_u>1/4$ ($L+1$ if none); measured only."))
+                      r"circuits read $\hat\alpha_u>1/4$ ($L+1$ if none). Measured only."))
     return out
 
 
