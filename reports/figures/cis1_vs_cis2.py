@@ -22,7 +22,7 @@ CAPTION = ("CiS1 against CiS2 at matched weight budget (relative error per block
            "and the growth rate of CiS1 per block against the number of small networks.")
 
 #: (passes per network draw of the comparison, T values of the growth panel)
-SIZES = {"smoke": (8, (8, 16)), "quick": (32, (8, 32, 128)), "paper": (96, (8, 16, 32, 64, 128, 256))}
+SIZES = {"smoke": (8, (8, 16)), "quick": (32, (8, 128)), "paper": (96, (8, 16, 32, 64, 128, 256))}
 NAMES = {"cis1-linear": "CiS1 linear", "cis1-relu": "CiS1 relu, $b=0$",
          "cis1-relu-supp": "CiS1 relu, $b={b}$", "cis2-ideal": "CiS2 ideal",
          "cis2-linear": "CiS2 linear"}

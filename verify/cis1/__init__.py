@@ -78,7 +78,7 @@ CAP_NETS = 4           # network draws per T of the capacity grid
 CAP_GRID = 2 ** 0.5    # ratio of consecutive T on the capacity grid
 SCALES = {
     "smoke": [({"D": 128, "M": 128, "T": 32, "L": 3, "K": 8, "compare": 0}, 32)],
-    "quick": [({}, 160),
+    "quick": [({}, 96),
               ({"D": 128, "M": 128, "T": 32, "cap": 1, "compare": 0, "family": 0}, 32)],
     "paper": [({}, 960),
               ({"D": 512, "M": 512, "T": 256, "Tc": 32, "compare": 1}, 960)]
@@ -389,7 +389,10 @@ def capacity(p: dict, seed: int, K: int) -> tuple[Estimate, Estimate, list]:
         if e1.value > target or T > 2**14:
             break
         T = max(T + 1, round(T * CAP_GRID))
-    return crossing(Ts, one, target), crossing(Ts, last, target), list(zip(Ts, one, last))
+    survive = crossing(Ts, last, target)
+    if last[0].value > target:        # no T on the grid survives: below the smallest, k + 1
+        survive = Estimate(0.0, 0.0, last[0].n, last[0].n_networks)
+    return crossing(Ts, one, target), survive, list(zip(Ts, one, last))
 
 
 # ------------------------------------------------------------------------ measure
@@ -454,7 +457,9 @@ def measure(params: dict, *, trials: int, seed: int, progress=None) -> list[Meas
                                note="measured: single-layer capacity at this eps"))
         out.append(Measurement("cis1.capacity_layers", {**{x: cq[x] for x in ("D", "M", "d", "m", "k", "c")},
                                                         "L": L, "eps": p["eps"]}, last,
-                               skip="" if math.isfinite(last.value) else "no crossing on the grid"))
+                               skip="" if math.isfinite(last.value) else "no crossing on the grid",
+                               note=("0 means the error at block L exceeds the target already at "
+                                     f"T = k + 1 = {k + 1}") if last.value == 0 else ""))
     return out
 
 
