@@ -127,7 +127,10 @@ def estimate_cost(p: dict, trials: int):
         net = max(net, F8 * (2 * M * D + 3 * Tmax * m * D))
         work += 10 * CAP_NETS * L * (4 * Tmax * m * D * p["d"])
     work += 30 * D**3
-    return cost(net + passes + 56 * 64 * nets * L, 0.2 + 2e-9 * work)
+    dense = F8 * 6 * D * D                    # J, I + J, eigenvalue workspace (complex)
+    iso = F8 * ISO_EXTRA * K * (2 * M + 3 * T * p["d"] + T * m * p["c"])
+    rows = 56 * nets * (L + 8) * ISO_EXTRA * K   # Python floats of the clustered rows
+    return cost(net + passes + dense + iso + rows, 0.5 + 6e-9 * work)
 
 
 # ---------------------------------------------------------------------- helpers
