@@ -3,12 +3,11 @@
 Three layers:
 
 * helpers that make any string safe for pdfLaTeX: :func:`escape` (plain text),
-  :func:`text` (prose that may hold ``$...$`` math), :func:`math` (a SymPy object or a
+  :func:`text` (report prose by the markup rule of :mod:`.markup`: math only in ``$...$``), :func:`math` (a SymPy object or a
   LaTeX string), :func:`tt` (monospace names that may break at commas);
 * :func:`construction_latex` / :func:`construction_text`: one construction's derivation
   (used by ``superpose derive`` and by the report);
-* :func:`document`: the whole ``report.tex`` (provenance, summary, per construction the
-  derivation, the table of checks and the figures).
+* :mod:`.paper` assembles the whole ``report.tex`` from these pieces.
 
 The document compiles with texlive-latex-base + texlive-latex-recommended only
 (amsmath, amssymb, graphicx, booktabs, longtable, float, geometry, hyperref, xcolor).
@@ -117,127 +116,61 @@ def escape(s: Any) -> str:
     return ascii_safe("".join(_TEXT_ESCAPES.get(ch, ch) for ch in str(s)))
 
 
-_MATH_SPLIT = re.compile(r"(\$\$.*?\$\$|\$.*?\$|\\\(.*?\\\))", re.S)
-
-
-#: Commands that belong in text mode; any other ``\\command`` in prose starts math.
-_TEXT_COMMANDS = {"emph", "textbf", "textit", "texttt", "textsc", "textsf", "textrm", "cite",
-                  "citep", "citet", "ref", "eqref", "pageref", "S", "ldots", "dots", "url",
-                  "href", "footnote", "mbox", "textup", "enspace", "quad", "qquad", "par"}
-_COMMAND = re.compile(r"\\([A-Za-z]+|[ ,;!])")
-_WEAK = re.compile(r"^([A-Za-z]|[-+*/=<>()\[\]0-9.,;:^_{}'|!]+|\S*[=^_]\S*)$")
-
-
-def _tokens(part: str) -> list[str]:
-    """Split at blanks outside braces, keeping the blanks as their own tokens; a control
-    space (``\\ ``) stays inside its token."""
-    out, cur, depth, i = [], "", 0, 0
-    while i < len(part):
-        ch = part[i]
-        if ch == "\\" and i + 1 < len(part):
-            cur += part[i:i + 2]
-            i += 2
-            continue
-        if ch.isspace() and depth == 0:
-            if cur:
-                out.append(cur)
-            j = i
-            while j < len(part) and part[j].isspace():
-                j += 1
-            out.append(part[i:j])
-            cur, i = "", j
-            continue
-        depth = max(depth + {"{": 1, "}": -1}.get(ch, 0), 0)
-        cur += ch
-        i += 1
-    if cur:
-        out.append(cur)
-    return out
-
-
-def _is_strong(tok: str) -> bool:
-    return any(m.group(1) not in _TEXT_COMMANDS for m in _COMMAND.finditer(tok))
-
-
-def _bare_math(part: str) -> list[tuple[bool, str]]:
-    """Split prose into (is_math, text) runs.  Math typed without ``$`` is a token with a
-    math command (``\\lambda=\\sqrt{2}``) together with its neighbours that look like math
-    (single letters, numbers, operators, anything with ``= ^ _``), less trailing
-    punctuation: ``at \\lambda = 2\\pi n, so`` -> ``at $\\lambda = 2\\pi n$, so``."""
-    toks = _tokens(part)
-    words = [i for i, t in enumerate(toks) if not t.isspace()]
-    kind = {i: "strong" if _is_strong(toks[i]) else "weak" if _WEAK.match(toks[i].rstrip(".,;:") or ".") else "text"
-            for i in words}
-    math_words: set[int] = set()
-    for n, i in enumerate(words):
-        if kind[i] != "strong":
-            continue
-        math_words.add(i)
-        for step in (-1, 1):
-            m = n + step
-            while 0 <= m < len(words) and (
-                    kind[words[m]] != "text"
-                    or (step == 1 and re.search(r"\\[A-Za-z]+$", toks[words[m - 1]]))):
-                math_words.add(words[m])      # (a command at a token's end takes the next)
-                m += step
-    runs: list[tuple[bool, str]] = []
-    n = 0
-    while n < len(toks):
-        if n not in math_words:
-            runs.append((False, toks[n]))
-            n += 1
-            continue
-        m = n
-        while m + 2 < len(toks) and toks[m + 1].isspace() and (m + 2) in math_words:
-            m += 2
-        run = "".join(toks[n:m + 1])
-        tail = ""
-        while run and run[-1] in ".,;:" and not run.endswith("\\" + run[-1]):
-            run, tail = run[:-1], run[-1] + tail
-        runs.append((True, run))
-        if tail:
-            runs.append((False, tail))
-        n = m + 1
-    return runs
-
-
 def text(s: Any) -> str:
-    """Prose that may contain inline math ``$...$``: escape the prose, keep the math.
-
-    Backslash commands and braces in the prose are kept too (``\\emph{...}``,
-    ``\\cite{...}``): authors write LaTeX-flavoured prose; ``_ & % # ~ ^ < > |`` are
-    the characters that break a build when typed as plain text.  Math commands typed
-    without dollars (``at \\lambda=\\sqrt{2}``) are put in math mode.
+    """Report prose -> LaTeX, by the markup rule of :mod:`superpose.reports.markup`: math
+    is exactly what stands inside ``$...$`` (kept as written); the prose around it is
+    escaped, but for the few text commands the rule allows (``\\cite``, ``\\citet``,
+    ``\\citep``, ``\\emph``, ``\\ref``, ``\\eqref``, ``\\S``) and the escapes an author
+    typed (``\\%``, ``\\&``, ``\\_``, ``\\#``, ``\\$``).  Nothing is guessed: a string
+    that breaks the rule is shown as its characters, never turned into math.
     """
     if not s:
         return ""
     if _SAFE:
         return escape(s)
-    parts = _MATH_SPLIT.split(str(s))
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 1:
-            out.append(ascii_safe(part))
-            continue
-        for is_math, run in _bare_math(part):
-            if is_math:
-                out.append("$" + ascii_safe(run) + "$")
-            else:
-                out.append(ascii_safe(_prose(run)))
-    return "".join(out)
+    return ascii_safe(_prose(str(s)))
+
+
+_ALLOWED = re.compile(r"\\(citet|citep|cite|eqref|ref|emph)\{|\\S(?![A-Za-z])")
+_KEEP_ESCAPES = {"%", "&", "_", "#", "$", "{", "}", " "}
 
 
 def _prose(run: str) -> str:
-    """Escape the characters of plain prose, keeping commands, braces and the escapes an
-    author already typed (``\\_``, ``\\%``, ``\\&``...)."""
+    """Escape plain prose, keeping the allowed text commands and typed escapes."""
     out, i = [], 0
     while i < len(run):
+        m = _ALLOWED.match(run, i)
+        if m:
+            if m.group(0) == "\\S":
+                out.append("\\S{}")
+                i = m.end()
+                continue
+            depth, j = 1, m.end()
+            while j < len(run) and depth:
+                depth += {"{": 1, "}": -1}.get(run[j], 0)
+                j += 1
+            inner = run[m.end():j - 1] if depth == 0 else run[m.end():j]
+            arg = _prose(inner) if m.group(1) == "emph" else inner    # (a key or label)
+            out.append(f"\\{m.group(1)}{{{arg}}}")
+            i = j
+            continue
         ch = run[i]
-        if ch == "\\" and i + 1 < len(run) and not run[i + 1].isspace():
+        if ch == "$":                  # math: kept as written, up to the closing $
+            j = i + 1
+            while j < len(run) and not (run[j] == "$" and run[j - 1] != "\\"):
+                j += 1
+            if j < len(run):
+                out.append(run[i:j + 1])
+                i = j + 1
+                continue
+            out.append("\\$")          # (an unclosed $ is a character)
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < len(run) and run[i + 1] in _KEEP_ESCAPES:
             out.append(run[i:i + 2])
             i += 2
             continue
-        out.append(ch if ch in "\\{}" else _TEXT_ESCAPES.get(ch, ch))
+        out.append(_TEXT_ESCAPES.get(ch, ch))
         i += 1
     return "".join(out)
 
@@ -571,6 +504,7 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[numbers,sort&compress]{natbib}
 \usepackage[hidelinks]{hyperref}
 \allowdisplaybreaks
+\setlength{\emergencystretch}{3em}
 \setlength{\LTcapwidth}{\linewidth}
 % deterministic PDF: no dates, no random trailer id, no pdfTeX info keys
 \ifdefined\pdftrailerid \pdftrailerid{}\fi
@@ -721,11 +655,3 @@ def _section(s: Section) -> str:
         out.append(r"\subsection{Figures}")
         out += [_figure(f) for f in s.figures]
     return "\n".join(out)
-
-
-def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
-             meta: Mapping[str, Any]) -> str:
-    """The full ``report.tex`` (the paper layout of :mod:`superpose.reports.paper`)."""
-    from superpose.reports import paper
-
-    return paper.document(sections, checks, meta)

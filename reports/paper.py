@@ -317,9 +317,11 @@ def _derivations_of(c: Construction, where: dict[str, str]) -> str:
 def lemmas_latex() -> str:
     """Appendix A: every lemma the derivations cite, with conditions and how it was proved."""
     rows: list[Mapping[str, Any]] = []
+    import importlib
+
     for mod in ("superpose.derive.lemmas", "superpose.derive.lemmas_cis"):
         try:
-            m = __import__(mod, fromlist=["x"])
+            m = importlib.import_module(mod)
         except ImportError:
             continue
         for attr in ("LEMMAS", "LEMMAS_CIS"):

@@ -46,7 +46,7 @@ from typing import Any, Mapping, Sequence
 
 from superpose.derive import quantity as registry
 from superpose.derive.quantity import BadInput, snake
-from superpose.reports import latex, plots
+from superpose.reports import latex, paper, plots
 from superpose.reports import outdir
 from superpose.verify import provenance
 from superpose.verify.provenance import git_revision
@@ -495,7 +495,7 @@ def typeset(tmp: Path, sections: Sequence[latex.Section], checks: Sequence[Mappi
     if BIB.is_file():
         shutil.copyfile(BIB, tmp / "references.bib")
     while True:
-        tex = latex.document(sections, checks, meta)
+        tex = paper.document(sections, checks, meta)
         _write(tmp / "report.tex", tex)
         if shutil.which("latexmk") is None:
             _write(tmp / "report-pdf-missing.txt", HOW_TO_GET_LATEX)
@@ -724,7 +724,7 @@ def build_report(out: str | os.PathLike = "superpose-report", scale: str = "quic
             if pdf:
                 pdf_state, warnings, problem = typeset(tmp, sections, checks, meta, clock)
             else:
-                _write(tmp / "report.tex", latex.document(sections, checks, meta))
+                _write(tmp / "report.tex", paper.document(sections, checks, meta))
                 pdf_state, warnings, problem = "not built (pdf=False)", [], None
             if problem:
                 errors.append(problem)

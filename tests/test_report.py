@@ -191,9 +191,13 @@ def test_escape(raw, expected):
 
 
 @pytest.mark.parametrize("raw, expected", [
-    ("a_b", r"a\_b"), (r"5\% done", r"5\% done"), (r"\texttt{x\_y}", r"\texttt{x\_y}"),
-    (r"at \lambda=1.", r"at $\lambda=1$."), ("$x_i$ and y_j", r"$x_i$ and y\_j"),
-    (r"neuron n (W_{ni}\sim\mathcal N(0,1)); so", r"neuron $n (W_{ni}\sim\mathcal N(0,1))$; so"),
+    ("a_b", r"a\_b"), (r"5\% done", r"5\% done"), ("5% & more", r"5\% \& more"),
+    ("$x_i$ and y_j", r"$x_i$ and y\_j"), (r"see \cite{tmf}, \S 2", r"see \cite{tmf}, \S{} 2"),
+    (r"\emph{with $a_1$ b_c}", r"\emph{with $a_1$ b\_c}"),
+    # the markup rule: no guessing; a command outside math that the rule does not allow is
+    # shown as characters, never put into math
+    (r"at \lambda=1.", r"at \textbackslash{}lambda=1."), (r"\texttt{x}", r"\textbackslash{}texttt\{x\}"),
+    ("costs $5 only", r"costs \$5 only"),
 ])
 def test_prose(raw, expected):
     """Prose keeps $math$, commands and typed escapes; bare math commands get dollars."""
