@@ -74,11 +74,15 @@ def _answer_a(checks):
     (N, S), v = pts[-1]
     parts = ", ".join(f"{a} ${v[a]}$ (${v[a] / N**2:.4f}$)" for a in ("prime", "projective",
                                                                      "affine", "greedy") if a in v)
+    from superpose.derive.cis2.alloc import limit_constant
+
+    c_S = limit_constant(S)           # T (d/D)^2 = T / N^2 -> c_S for prime steps
+    top = 1 / (S * (S - 1))
     return (rf"A property of prime steps: at $N={N}$, $S={S}$ the allocations built hold "
             rf"{parts} circuits, with $T_{{\max}}(d/D)^2$ in brackets, against the packing "
-            rf"ceiling ${v['ceiling']}$; lines of projective spaces reach the ceiling, whose "
-            rf"value of $T(d/D)^2$ tends to $1/(S(S-1))={1 / (S * (S - 1)):.4f}$, four times the "
-            r"prime-step limit $0.0084$.")
+            rf"ceiling ${v['ceiling']}$. As $N$ grows the ceiling's $T(d/D)^2$ tends to "
+            rf"$1/(S(S-1))={top:.4f}$, {top / c_S:.1f} times the prime-step limit "
+            rf"${c_S:.4f}$.")
 
 
 def _answer_b(checks):
@@ -112,13 +116,14 @@ def _answer_c(checks):
     for r in _recs(checks, "rotations.onset_layer"):
         pr = r["params"]
         ons.setdefault(pr.get("S"), []).append(int(r["measured"]))
-    tail = ""
-    if len(ons) > 1:
-        tail = "; measured onset layers by $S$: " + ", ".join(
-            f"$S={S}$: ${min(v)}$" for S, v in sorted(ons.items()))
-    return (rf"Larger $S$ costs capacity roughly as $1/S^2$: at $D=2000$ prime steps hold "
-            rf"${caps[6][0]}$ circuits at $S=6$ and ${caps[12][0]}$ at $S=12$, the greedy packing "
-            rf"${caps[6][1]}$ and ${caps[12][1]}${tail}.")
+    if len(ons) < 2:          # the S sweep did not run at this scale
+        return None
+    tail = "; measured onset layers by $S$: " + ", ".join(
+        f"$S={S}$: ${min(v)}$" for S, v in sorted(ons.items()))
+    return (rf"Larger $S$ costs capacity about as the packing ceiling $N(N-1)/(S(S-1))$, which "
+            rf"falls ${12 * 11 / (6 * 5):.1f}$-fold from $S=6$ to $S=12$: at $D=2000$ prime steps "
+            rf"hold ${caps[6][0]}$ circuits at $S=6$ and ${caps[12][0]}$ at $S=12$, the greedy "
+            rf"packing ${caps[6][1]}$ and ${caps[12][1]}${tail}.")
 
 
 def _answer_d(checks):
@@ -127,8 +132,10 @@ def _answer_d(checks):
     if not g:
         return None
     frac = ", ".join(f"${f:.2f}$ at $N={N}$" for N, f in g)
-    return (rf"The greedy packing holds {frac} of the ceiling, against about $0.25$ for prime "
-            r"steps at $S=6$, and the fraction stays near $0.6$ as $N$ grows to $4000$.")
+    p = sorted((N, v["prime"] / v["ceiling"]) for (N, S), v in caps.items() if "prime" in v)
+    prime = ("; prime steps hold " + ", ".join(f"${f:.2f}$ at $N={N}$" for N, f in p)
+             if p else "")
+    return rf"The greedy packing holds {frac} of the ceiling{prime}."
 
 
 def answers() -> tuple[Answer, ...]:

@@ -437,5 +437,7 @@ class ChoiceParam(Param):
 
 
 PALLOC = ChoiceParam("alloc", int, 0, lo=0, hi=len(ALLOCS) - 1, choices=ALLOCS,
-                     doc="allocation: " + ", ".join(f"{i} = {a}" for i, a in enumerate(ALLOCS))
-                         + " (prime steps, lines of AG(n, q), lines of PG(n, q), greedy packing)")
+                     doc="the allocation of circuits to positions, by name or number: "
+                         + ", ".join(f"{a} ({i})" for i, a in enumerate(ALLOCS))
+                         + r" for prime steps, lines of $\mathrm{AG}(n,q)$, lines of "
+                           r"$\mathrm{PG}(n,q)$ and a greedy packing")
