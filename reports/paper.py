@@ -210,19 +210,17 @@ def _results(c: Construction, derived_in: Mapping[str, str]) -> str:
                    + _align([sym], _display(sym, "=", q.closed_form,
                                             rf"\label{{{label(q.eq_label or q.name)}}}"),
                             numbered=True))
+    def listed(q: Quantity) -> str:
+        what = text(_first_sentence(q.doc)).rstrip(".") if q.doc else rf"${quantity_symbol(q)}$"
+        return (rf"\phantomsection\label{{q:{label(q.name)}}}" + what
+                + (r" \textbf{(as published)}" if q.published else "") + ".")
+
     if computed:
         out.append(r"\noindent\emph{Computed exactly by an algorithm} (no closed form; each is "
-                   r"checked like the closed forms): " + "; ".join(
-                       (rf"\phantomsection\label{{q:{label(q.name)}}}"
-                        + (text(_first_sentence(q.doc)).rstrip(".") if q.doc
-                           else rf"${quantity_symbol(q)}$"))
-                       + (r" \textbf{(as published)}" if q.published else "")
-                       for q in computed) + ".\n")
+                   r"checked like the closed forms). " + " ".join(map(listed, computed)) + "\n")
     if measured_only:
-        out.append(r"\noindent\emph{Measured only} (no prediction registered): " + "; ".join(
-            (rf"\phantomsection\label{{q:{label(q.name)}}}"
-             + (text(_first_sentence(q.doc)).rstrip(".") if q.doc else rf"${quantity_symbol(q)}$"))
-            for q in measured_only) + ".\n")
+        out.append(r"\noindent\emph{Measured only} (no prediction registered). "
+                   + " ".join(map(listed, measured_only)) + "\n")
     return "\n".join(out)
 
 
