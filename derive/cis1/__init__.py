@@ -289,7 +289,7 @@ def _quantities() -> list[Quantity]:
            mutants=(("no neuron sharing", 1 + g2 * T * d / D),
                     ("no pair term", 1 + g2 * T * d / D * (1 + (T * m - 1) / M))),
            doc=gauss + "one-step gain of the linearised block (all neurons pass); at least 1 "
-               "because the trace of $J$ has zero mean",
+               "because the trace of $J$ has zero mean. Re-derived; it agrees with the reconstruction",
            steps=(Step(r"G_1", r"1+\frac{2\,\mathbb E\,\mathrm{tr}J}D+\frac{\mathbb E\|J\|_F^2}D", "isotropic $R$"),
                   Step(r"\mathbb E\|J\|_F^2", r"\frac{d^2\sigma^2_{\rm in}\sigma^2_{\rm out}}{c^2}\sum_{a,b}\mathbb E|C_a\cap C_b|^2",
                        "pair the independent weights; $E_t^\top E_t=I$"),
@@ -300,8 +300,9 @@ def _quantities() -> list[Quantity]:
            compute=growth_rate, tolerance=0.05,
            tolerance_reason="measured over 20 of 40 blocks: the approach to the spectral radius is "
                             "slow when the top eigenvalues are close (1.4 percent at the Gaussian default)",
-           doc="spectral growth rate $\\max|1+\\lambda(J)|^2$ of a fixed network draw, computed from "
-               "its eigenvalues; no closed form",
+           doc="spectral growth rate $\\max|1+\\lambda(J)|^2$ of a fixed network draw with its block "
+               "repeated, computed from its eigenvalues; no closed form. With fresh copies and weights "
+               "in every block, as the construction has them, the per-block growth is measured only",
            steps=(Step(r"R^l", r"(I+J)R^{l-1}+S^l", "linear mode, the same block repeated"),
                   Step(r"\frac{|R^l|^2}{|R^{l-1}|^2}", r"\to\max|1+\lambda(J)|^2", "power iteration"))),
         _q("suppressed_gain", (PD, Pd, PT, Pg2, Pqon), "value", "approximate",
