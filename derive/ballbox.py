@@ -333,7 +333,37 @@ def _moments_of_reads() -> dict[str, sp.Expr]:
 
 # ------------------------------------------------------------------------- quantities
 
+#: How each quantity is written in the report (its symbol).
+SYMBOLS = {
+    "read_mean_active": r"\mathbb Er_i",
+    "read_ms_active": r"\mathrm{Var}\,r_i",
+    "read_cov_active_pair": r"\mathrm{Cov}(r_i,r_{i'})",
+    "read_sum_active_ms": r"\mathbb E\big(\textstyle\sum_Sr_i-k\big)^2",
+    "read_ms_inactive": r"\mathbb Er_j^2",
+    "read_fourth_inactive": r"\mathbb Er_j^4",
+    "read_sq_prod_inactive": r"\mathbb Er_j^2r_l^2",
+    "gate_error_both_active": r"p_{11}",
+    "gate_error_mixed": r"p_{10}",
+    "gate_error_both_inactive": r"p_{00}",
+    "expected_errors": r"\mathbb EN_{\rm wrong}",
+    "max_inactive_cdf": r"P(\max_{j\notin S}r_j\le t)",
+    "width_ball_midpoint": r"d^{\rm ball}_{3/2}",
+    "width_box_midpoint": r"d^{\rm box}_{3/2}",
+    "width_ball_optimized": r"d^{\rm ball}_*",
+    "width_box_optimized": r"d^{\rm box}_*",
+    "window_width_midpoint": r"d_{\rm mid}(x)",
+    "window_width_halfslack": r"d_{\rm hs}(x)",
+    "window_bias_halfslack": r"\theta_{\rm hs}(x)",
+    "window_limit_midpoint": r"P_{\rm mid}(x)",
+    "window_limit_halfslack": r"P_{\rm hs}(x)",
+    "expected_errors_midpoint": r"\mathbb EN^{\rm mid}_{\rm wrong}(x)",
+    "expected_errors_halfslack": r"\mathbb EN^{\rm hs}_{\rm wrong}(x)",
+    "sampler_gap_no_error": r"\Delta P",
+}
+
+
 def _q(short, params, statistic, accuracy, definition, closed_form=None, *, window=False, **kw):
+    kw.setdefault("symbol", SYMBOLS.get(short, ""))
     return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
                     closed_form=closed_form, constraint=_check_window if window else _check,
                     source=kw.pop("source", SOURCE),

@@ -347,11 +347,39 @@ def _check(v: dict) -> str | None:
     return None
 
 
+#: How each quantity is written in the report (its symbol); $M_n=\max_{i\le n}X_i$.
+SYMBOLS = {
+    "max_from_mean_square": r"\|x\|_\infty^{\max}",
+    "mean_square_from_max": r"\mathrm{ms}^{\max}",
+    "gauss_max_mean_bound": r"\mathbb EM_n^{\rm bound}",
+    "gauss_abs_max_mean_bound": r"\mathbb E|M|_n^{\rm bound}",
+    "gauss_max_mean": r"\mathbb EM_n",
+    "gauss_abs_max_mean": r"\mathbb E|M|_n",
+    "gauss_max_mean_asymptotic": r"\mathbb EM_n^{\rm Gumbel}",
+    "gauss_max_tail": r"P(M_n>t)",
+    "gauss_max_tail_union": r"P_\cup(M_n>t)",
+    "gauss_max_quantile": r"t_\alpha",
+    "gauss_max_quantile_union": r"t_\alpha^\cup",
+    "gauss_max_quantile_simple": r"t_\alpha^{\rm simple}",
+    "gauss_max_concentration": r"P_{\rm TIS}",
+    "chernoff_upper": r"P^+_{\rm Ch}",
+    "chernoff_upper_simple": r"P^+_{{\rm Ch},2+\delta}",
+    "chernoff_upper_small": r"P^+_{{\rm Ch},3}",
+    "chernoff_lower": r"P^-_{\rm Ch}",
+    "chernoff_lower_simple": r"P^-_{{\rm Ch},2}",
+    "chernoff_two_sided": r"P^\pm_{\rm Ch}",
+    "bernstein": r"P_{\rm Bernstein}",
+    "hoeffding": r"P_{\rm Hoeffding}",
+    "union_bound": r"P_\cup",
+}
+
+
 def _q(short: str, params: tuple[Param, ...], statistic: str, accuracy: str, *,
        definition: str, helper: Callable | None = None, compute: Callable | None = None,
        steps: tuple[Step, ...], doc: str, source: str, **extra: Any) -> Quantity:
     """One ``bounds.<short>`` quantity; its closed form is ``helper(*symbols)``."""
     closed = helper(*(p.symbol for p in params)) if helper is not None else None
+    extra.setdefault("symbol", SYMBOLS.get(short, ""))
     return Quantity(
         f"bounds.{short}", params, statistic, accuracy, definition=definition,
         closed_form=closed, compute=compute, steps=steps,
@@ -368,7 +396,7 @@ ASYM_TOL = 0.02
 ASYM_N_MIN = 100
 
 _GAUSS = r"ASSUMPTIONS: $X_1,\\dots,X_n$ iid $\\mathcal N(0,\\sigma^2)$"
-_SUBG = (r"ASSUMPTIONS: each $X_i$ centred with $\mathbb Ee^{\lambda X_i}\le"
+_SUBG = (r"ASSUMPTIONS: each $X_i$ centred with $\mathbb E e^{\lambda X_i}\le "
          r"e^{\lambda^2\sigma^2/2}$ for all real $\lambda$ (true for $\mathcal N(0,s^2)$ with "
          r"$s\le\sigma$); no independence is needed")
 _INDEP01 = (r"ASSUMPTIONS: $X=\sum_iX_i$, the $X_i$ independent with values in $[0,1]$ "
@@ -589,6 +617,12 @@ def _sums() -> list[Quantity]:
     ]
 
 
+INTRO = (r"The constructions turn mean squares into worst cases and back with a few "
+         r"textbook tools, collected here as quantities with their assumptions. Throughout, "
+         r"$M_n=\max_{i\le n}X_i$ and $|M|_n=\max_{i\le n}|X_i|$; the Gaussian results take "
+         r"$X_i\sim\mathcal N(0,\sigma^2)$, with $Q(x)=P(\mathcal N(0,1)>x)$; the Chernoff "
+         r"bounds concern a sum $X$ of independent variables in $[0,1]$ with mean $\mu$.")
+
 DISCUSSION = ("These are textbook inequalities, checked here as formulas: each bound is tested "
               "against the exact value or a Monte Carlo estimate at a few parameter points, and "
               "each states when it is tight. Union and Chernoff bounds are loose by design; the "
@@ -602,5 +636,5 @@ def construction() -> Construction:
         "The probability tools that every worst-case statement uses, from the mean square to "
         "the worst case and back.",
         tuple(_deterministic() + _gaussian() + _sums()),
-        source=BLM, discussion=DISCUSSION,
+        source=BLM, discussion=DISCUSSION, intro_latex=INTRO,
     )

@@ -125,7 +125,26 @@ def _wrap(fn, names):
     return compute
 
 
+#: How each quantity is written in the report (its symbol).
+SYMBOLS = {
+    "inner_ms": r"\mathbb E(f_a\cdot f_b)^2",
+    "noise_ms_inactive": r"\sigma^2_{\rm off}",
+    "noise_ms_active": r"\sigma^2_{\rm on}",
+    "noise_max_ms": r"\mathbb E\max_{b\notin I}(f_b\cdot x)^2",
+    "noise_max_bound": r"B_{\max}",
+    "max_inner_bound": r"\epsilon_{\max}",
+    "max_inner_published": r"\epsilon_{\rm JL}",
+    "noise_max_published": r"\epsilon_{\rm JL}\sqrt\ell",
+    "capacity_ms": r"k_{\rm ms}",
+    "capacity_worst": r"k_{\max}",
+    "capacity_published": r"\ell_{\rm JL}",
+    "compound_ms_cleanup": r"A_t",
+    "compound_ms_nocleanup": r"A'_t",
+}
+
+
 def _q(short, params, statistic, accuracy, definition, closed_form=None, **kw) -> Quantity:
+    kw.setdefault("symbol", SYMBOLS.get(short, ""))
     return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
                     closed_form=closed_form, constraint=_check, source=kw.pop("source", SOURCE),
                     eq_label=kw.pop("eq_label", f"eq:costs-{short.replace('_', '-')}"), **kw)
@@ -176,8 +195,9 @@ def _compound_quantities() -> list[Quantity]:
            "the recurrence is derived here"),
         _q("compound_ms_nocleanup", (N, M, K, T), "mean-square", "exact",
            r"\mathbb E[(\hat y^{(t)}_a - y_a)^2],\ a\in I,\ \text{all m readouts re-embedded}",
-           nocl, doc="The same without clean-up: the noise of the inactive features is "
-           r"re-embedded too, and the total power grows by the factor $1+(m-1)/n$ per layer.",
+           nocl, doc=r"The same, written $A'_t$, without clean-up: the noise of the inactive "
+           r"features is re-embedded too, and the total power grows by the factor $1+(m-1)/n$ "
+           "per layer.",
            steps=(Step(r"A_{t+1}", r"A_t+\frac1n\big[(k-1)(1+A_t)+(m-k)B_t\big]",
                        r"$A_t$ is the relative mean-square error of an active feature"),
                   Step(r"B_{t+1}", r"B_t+\frac1n\big[k(1+A_t)+(m-k-1)B_t\big]",

@@ -67,8 +67,10 @@ NN = Param("N", int, 50, lo=1, hi=400, doc="ReLU neurons")
 PP = Param("p", float, 0.02, lo=0.0, hi=0.2, doc="feature probability")
 KK = Param("K", int, 4, lo=1, hi=20, doc="ones per code row (neurons per feature)")
 CODE = Param("code", int, PACKING, lo=0, hi=2,
-             doc="code family: 0 random K-sparse, 1 regular, 2 overlap at most one")
-SEED = Param("code_seed", int, 0, lo=0, hi=2**31 - 1, doc="seed of the code's random choices")
+             doc=r"code family: 0 random $K$-sparse, 1 regular, 2 overlap at most one",
+             latex=r"\mathrm{code}")
+SEED = Param("code_seed", int, 0, lo=0, hi=2**31 - 1, doc="seed of the code's random choices",
+             latex=r"s_{\rm code}")
 AA = Param("a", float, 1.0, lo=-100.0, hi=100.0, doc="input weight on the codeword")
 BB = Param("b", float, -0.03, lo=-100.0, hi=100.0, doc="input weight off the codeword")
 CC = Param("c", float, 1.5, lo=-100.0, hi=100.0, doc=r"scale of the pseudoinverse readout $(M^\top)^+$")
@@ -517,6 +519,18 @@ def _opt_compute(q: int, what: str):
     return compute
 
 
+def _symbol(short: str) -> str:
+    """How a quantity is written: ``L_4``, ``L_4^{(1)}``, ``L_4^{\rm naive}``, ``b_4^*``..."""
+    q = short.rsplit("_l", 1)[1][0]
+    if short.startswith("naive_baseline"):
+        return rf"L_{q}^{{\rm naive}}"
+    if short.startswith("opt_loss"):
+        return rf"L_{q}^*"
+    if short.startswith(("opt_b", "opt_c")):
+        return rf"{short[4]}_{q}^*"
+    return rf"L_{q}" + {"one": "^{(1)}", "two": "^{(2)}"}.get(short.rsplit("_", 1)[-1], "")
+
+
 DISCUSSION = ("The losses are exact for one and two active features and stratified "
               "quadrature beyond, at the toy's own sizes; the three-scalar network is one "
               "family of weights with a fixed binary code, not a trained network, so the "
@@ -557,6 +571,7 @@ def construction() -> Construction:
     u = sp.Symbol("u", real=True)
 
     def Q(short, params, statistic, accuracy, definition, closed_form=None, **kw):
+        kw.setdefault("symbol", _symbol(short))
         return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
                         closed_form=closed_form, constraint=_check, source=SOURCE,
                         eq_label=f"eq:l4codes-{short.replace('_', '-')}", **kw)

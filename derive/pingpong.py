@@ -150,11 +150,21 @@ ANSWERS = (Answer("Does the ping-pong construction stay exact when two circuits 
                   _answer, "q:pingpong.z2_broken_fraction"),)
 
 
+#: How each quantity is written in the report (its symbol).
+SYMBOLS = {
+    "circuits": "T", "width": r"\mathrm{width}", "width_overhead": r"\mathrm{width}/D-1",
+    "depth": r"L_{\rm net}", "depth_published": r"L_{\rm post}",
+    "exact_failures": r"n_{\rm fail}", "z2_error_ms": r"\mathbb E|\hat y_t-y_t|^2",
+    "z2_broken_fraction": r"P_{\rm wrong}",
+}
+
+
 def construction() -> Construction:
     N = D / d
     width = D + N + sp.ceiling(log2(N))
 
     def q(short, params, statistic, accuracy, definition, closed_form=None, **kw):
+        kw.setdefault("symbol", SYMBOLS.get(short, ""))
         return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
                         closed_form=closed_form, constraint=_check, source=SOURCE,
                         eq_label=f"eq:pingpong-{short.replace('_', '-')}", **kw)

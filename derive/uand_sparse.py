@@ -47,7 +47,8 @@ L = Param("l", int, 4, lo=2, hi=1000, doc=r"compositeness: exactly $\ell$ active
           latex=r"\ell")
 DELTA = Param("delta", float, 0.1, lo=0.0, hi=1.0, doc="failure probability, in (0, 1)",
               latex="delta")
-NX = Param("n_inputs", int, 8, lo=1, hi=10**6, doc="inputs per network in the worst case")
+NX = Param("n_inputs", int, 8, lo=1, hi=10**6, doc="inputs per network in the worst case",
+           latex=r"n_{\rm in}")
 EPS = Param("eps", float, 0.5, lo=0.0, hi=1000.0, doc=r"target $\epsilon$", latex=r"\epsilon")
 D0 = Param("d0", int, 64, lo=2, hi=10**6, doc="feature-space dimension", latex="d_0")
 NW = Param("n", int, 16, lo=0, hi=10**6, doc="features wired to the neuron")
@@ -359,7 +360,35 @@ def neurons_needed(m: int, l: int, eps: float, delta: float, n_inputs: int) -> i
 
 # --------------------------------------------------------------- quantities
 
+#: How each quantity is written in the report (its symbol).
+SYMBOLS = {
+    "intersection_mean": r"\mathbb E|S_i\cap S_j|",
+    "p_empty": r"P(S_i\cap S_j=\emptyset)",
+    "p_any_empty_union": r"P_\cup",
+    "p_any_empty_poisson": r"P_{\rm Poisson}",
+    "p_any_empty_cs_upper": r"P^+_{\rm CS}",
+    "p_any_empty_cs_lower": r"P^-_{\rm CS}",
+    "mean_both": r"\mu_{11}", "mse_both": r"\mathrm{MSE}_{11}",
+    "mean_one": r"\mu_{10}", "mse_one": r"\mathrm{MSE}_{10}",
+    "mean_none": r"\mu_{00}", "mse_none": r"\mathrm{MSE}_{00}",
+    "epsilon_bound": r"\epsilon_{\rm bound}",
+    "p_opt": r"p_{\rm opt}",
+    "epsilon_opt": r"\epsilon_{\rm opt}",
+    "p_for_epsilon": r"p_{\rm opt}(\epsilon)",
+    "neurons_needed": r"d_{\min}(\epsilon)",
+    "p_published": r"p_{\rm TMF}",
+    "d_min_published": r"d_{\rm TMF}",
+    "epsilon_published": r"\epsilon_{\rm TMF}",
+    "interference_ms_given": r"\mathbb E[\eta_k^2\mid n,j]",
+    "interference_ms": r"\mathbb E\eta_k^2",
+    "interference_m4_idle": r"\mathbb E\eta^4",
+    "misfire_prob": r"P(\eta>1)",
+    "misfire_onset": r"m_{\rm onset}",
+}
+
+
 def _q(short, params, statistic, accuracy, definition, closed_form=None, **kw) -> Quantity:
+    kw.setdefault("symbol", SYMBOLS.get(short, ""))
     return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
                     closed_form=closed_form, constraint=_check, **kw)
 
@@ -512,6 +541,7 @@ def _empty_quantities() -> list[Quantity]:
                                           "pairs"),)),
         Quantity(f"{NAME}.p_any_empty_poisson", (D, M, P), "probability", "approximate",
            r"P(\exists i<j: S_i\cap S_j=\emptyset)", closed_form=poisson, tolerance=POISSON_TOL,
+           symbol=SYMBOLS["p_any_empty_poisson"],
            tolerance_reason=r"the Chen--Stein bound \citep{agg1989}: the error is at most "
            r"$(b_1+b_2)(1-e^{-\lambda})/\lambda$; the quantity is defined only where that bound "
            "is at most 10% of the value",

@@ -185,7 +185,7 @@ def _text_problems(t: str) -> list[str]:
     for m in re.finditer(r"\b(?:%s)\b" % "|".join(_GREEK), t):
         out.append(f"Greek letter spelled out in prose: {_quote(m)} (write it in $...$)")
     # A lone symbol letter: a variable that belongs in $...$ ("with N neurons").
-    for m in re.finditer(r"(?<![\w'’.\-])([B-HJ-Zb-z])(?![\w'’\-]|\.\w)", t):
+    for m in re.finditer(r"(?<![\w'’.\-(])([B-HJ-Zb-z])(?![\w'’\-]|\.\w)", t):
         out.append(f'lone symbol outside $...$: "{m.group(1)}"')
     return out
 

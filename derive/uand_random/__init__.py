@@ -341,8 +341,9 @@ def _answer_max(checks) -> str | None:
             r"\sqrt{2\ln 2M}$ is the expected maximum of $M$ standard Gaussians, one per off "
             r"pair; the maximum error is therefore $\Theta(\sqrt{\ln M/N})$, that is "
             r"$\Theta(\sqrt{\log N}/\sqrt N)$ when $m$ grows polynomially in $N$, not "
-            r"$\ln N/\sqrt N$. This agreement of a derived law, not the fit in $N$ at fixed $m$, "
-            "carries the claim.")
+            r"$\ln N/\sqrt N$. This agreement of a derived law carries the claim; the fits of "
+            r"$c\sqrt{\ln N}$ and $c\ln N$ to the points of the figure do not decide between "
+            "the two at these sizes.")
 
 
 def _answer_opt(checks) -> str | None:
