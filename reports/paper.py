@@ -53,7 +53,7 @@ def _params_text(params: Mapping[str, Any], q: Quantity | None = None) -> str:
     for k, v in params.items():
         if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
             v = int(v)
-        val = number(v) if isinstance(v, (int, float)) else r"	ext{%s}" % escape(v)
+        val = number(v) if isinstance(v, (int, float)) else r"\text{%s}" % escape(v)
         parts.append(f"${syms[k]}={val}$" if k in syms else f"{escape(k)}$={val}$")
     return ", ".join(parts)
 
