@@ -182,7 +182,9 @@ def _compound_quantities() -> list[Quantity]:
            "read, compute and re-embed in fresh random features, with a perfect clean-up of the "
            "inactive features.",
            steps=(Step(r"e^{(t+1)}_a", r"e^{(t)}_a+\sum_{b\in I\setminus a}\hat y^{(t)}_b\,"
-                       r"f'_a\cdot f'_b", "the $k$ active readouts are re-embedded in fresh random features $f'$"),
+                       r"f'_a\cdot f'_b", r"$\hat y^{(t)}_a$ is the readout of feature $a$ after $t$ layers and "
+                       r"$e^{(t)}_a$ its error; the $k$ active readouts are re-embedded in fresh "
+                       r"random features $f'$"),
                   Step(r"A_{t+1}", r"A_t+\frac{k-1}{n}(1+A_t)",
                        r"$\mathbb E(f'_a\cdot f'_b)^2=1/n$, distinct pairs uncorrelated, the "
                        r"error has mean 0 and $\mathbb E(\hat y^{(t)}_b)^2=1+A_t$"),

@@ -387,8 +387,26 @@ SYMBOLS = {
 }
 
 
+#: Report sentences of the quantities whose construction passes no ``doc``.
+DOCS = {
+    "intersection_mean": "Mean number of neurons wired to both inputs of a pair.",
+    "p_empty": "Probability that no neuron is wired to both inputs of a given pair.",
+    "p_any_empty_union": "Union bound on the probability that some pair has no common neuron.",
+    "p_any_empty_poisson": "Poisson approximation of the probability that some pair has no "
+                           "common neuron.",
+    "p_any_empty_cs_upper": "Upper end of the Chen--Stein interval around the Poisson "
+                            "approximation.",
+    "p_any_empty_cs_lower": "Lower end of the Chen--Stein interval around the Poisson "
+                            "approximation.",
+    "epsilon_opt": r"Certified $\epsilon$ at the density that minimises it.",
+    "epsilon_published": r"The published worst-case error $\epsilon=1/\log^2m$, with its "
+                         "unstated constant taken as 1.",
+}
+
+
 def _q(short, params, statistic, accuracy, definition, closed_form=None, **kw) -> Quantity:
     kw.setdefault("symbol", SYMBOLS.get(short, ""))
+    kw.setdefault("doc", DOCS.get(short, ""))
     return Quantity(f"{NAME}.{short}", params, statistic, accuracy, definition,
                     closed_form=closed_form, constraint=_check, **kw)
 
@@ -541,7 +559,7 @@ def _empty_quantities() -> list[Quantity]:
                                           "pairs"),)),
         Quantity(f"{NAME}.p_any_empty_poisson", (D, M, P), "probability", "approximate",
            r"P(\exists i<j: S_i\cap S_j=\emptyset)", closed_form=poisson, tolerance=POISSON_TOL,
-           symbol=SYMBOLS["p_any_empty_poisson"],
+           symbol=SYMBOLS["p_any_empty_poisson"], doc=DOCS["p_any_empty_poisson"],
            tolerance_reason=r"the Chen--Stein bound \citep{agg1989}: the error is at most "
            r"$(b_1+b_2)(1-e^{-\lambda})/\lambda$; the quantity is defined only where that bound "
            "is at most 10% of the value",
