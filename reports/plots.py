@@ -65,7 +65,9 @@ MIN_FONT = 7.0
 #: size the figure was drawn at.
 STYLE: dict[str, Any] = {
     "figure.figsize": (5.5, 3.4),
-    "figure.dpi": 100,
+    # 72: the layout draw then shares the PDF's text metrics and parsed mathtext (both at
+    # 72 dpi), so only the PNG (savefig.dpi) lays out its text again
+    "figure.dpi": 72,
     "savefig.dpi": DPI,
     "savefig.bbox": None,
     "savefig.pad_inches": 0.05,
@@ -234,7 +236,7 @@ def _save(fig, outdir: Path | str, name: str) -> list[Path]:
         raise ValueError(f"figure {name!r} is not printable at its drawn size: "
                          + "; ".join(bad[:5]))
     if fig.get_layout_engine() is not None:
-        fig.set_layout_engine("none")       # laid out by the draw above: keep that layout
+        fig.set_layout_engine(None)     # laid out by the draw above: keep it, no more passes
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     note = "; ".join(f"{k}={v}" for k, v in sorted(_PROVENANCE.items()))

@@ -173,7 +173,7 @@ def test_rotations_grid_is_split_and_keyed_in_the_figure(made):
 def test_maxlaw_caption_names_the_evidence(made):
     [(_, cap)] = made["uand_random_maxlaw"]
     assert "rigorous" in cap and "not proved" in cap and "extreme-value" in cap
-    assert "prefers" in cap                          # the chi-square values are reported
+    assert "chi^2" in cap and "per degree of freedom" in cap   # the fits are reported
 
 
 def test_asymptotic_caption_claims_no_power_law_from_few_widths(made):

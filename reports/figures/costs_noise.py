@@ -42,9 +42,9 @@ def _panel(ax, xs, pts, lines, xlabel):
     plots.errorbar(ax, xs, [e.value for e in rms], [e.se for e in rms], log=True,
                    label="MC RMS noise")
     plots.errorbar(ax, xs, [e.value for e in mx], [e.se for e in mx], log=True,
-                   label=r"MC $\mathbb{E}\,\max_b|f_b\cdot x|$")
+                   label=r"MC $\mathbb{E}\,\mathrm{max}_b|f_b\cdot x|$")
     styles = {"rms": ("-", r"$\sqrt{k/n}$"),
-              "maxms": ("-.", r"$\sqrt{\mathbb{E}\,\max^2}$ (exact)"),
+              "maxms": ("-.", r"$\sqrt{\mathbb{E}\,\mathrm{max}_b(f_b\cdot x)^2}$ (exact)"),
               "bound": (":", "sub-Gaussian bound"), "pub": ("--", "Linsefors $\\sqrt{8k\\ln m/n}$")}
     for key, (ls, lab) in styles.items():
         gx, gy = lines[key]
@@ -85,7 +85,7 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path,
     scale = scale if scale in SIZES else "quick"
     ks, ns, trials = SIZES[scale]
     with plots.style():
-        fig, (a1, a2) = plots.figure(ncols=2, figsize=(plots.MAX_WIDTH, 3.6), sharey=False)
+        fig, (a1, a2) = plots.figure(ncols=2, figsize=(plots.MAX_WIDTH, 4.2), sharey=False)
         pts = [_point(N_LEFT, k, trials, seed) for k in ks]
         kg = np.unique(np.geomspace(min(ks), max(ks), 20).astype(int))
         ln = _lines([(N_LEFT, int(k)) for k in kg])
@@ -99,5 +99,6 @@ def make(outdir: Path, scale: str, seed: int, progress=None) -> list[tuple[Path,
         ln = _lines([(int(n), K_RIGHT) for n in ng])
         _panel(a2, ns, pts, {x: (ng, y) for x, y in ln.items()}, "dimension $n$")
         a2.set_title(rf"$k={K_RIGHT}$, $m={M}$")
-        a2.legend(loc="upper right", fontsize=7)
+        fig.legend(*a2.get_legend_handles_labels(), loc="outside lower center", ncol=3,
+                   fontsize=7.5, columnspacing=1.2)
     return [plots.save_captioned(fig, outdir, NAME, _caption(trials, scale, seed))]

@@ -12,6 +12,7 @@ widths show (at two widths: the ratio per layer, measured and modelled, not a po
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from matplotlib.lines import Line2D
@@ -26,9 +27,14 @@ TAU, S, Z, L = 0.004, 6, 1, 4
 
 
 def _ratios(res, Ds, key, l):
-    """Measured value at the largest D over the value at the smallest (None if either is 0)."""
+    """Measured value at the largest D over the value at the smallest, with its standard
+    error to first order (the two points are independent runs); None if either is 0."""
     a, b = res[0][key][l - 1], res[-1][key][l - 1]
-    return b / a if a > 0 and b > 0 else None
+    if not (a > 0 and b > 0):
+        return None
+    sa, sb = res[0][key + "_se"][l - 1], res[-1][key + "_se"][l - 1]
+    r = b / a
+    return r, r * math.hypot(sa / a, sb / b)
 
 
 def _caption(scale, seed, Ds, passes, res, model) -> str:
@@ -50,11 +56,12 @@ def _caption(scale, seed, Ds, passes, res, model) -> str:
             r = _ratios(res, Ds, "xa_ms", l)
             p = model[l]
             if r is not None and p is not None:
-                parts.append(rf"$\ell={l}$: {r:.2f} (model {p:.2f})")
+                parts.append(rf"$\ell={l}$: ${r[0]:.2f}\pm{r[1]:.2f}$ (model {p:.2f})")
         return head + (
             f"This run has only {len(Ds)} width" + ("s" if len(Ds) > 1 else "")
             + (", which cannot establish a law in $D$. What it shows: the error at "
-               rf"$D={Ds[-1]}$ over the error at $D={Ds[0]}$ is " + "; ".join(parts) + "."
+               rf"$D={Ds[-1]}$ over the error at $D={Ds[0]}$ is " + "; ".join(parts)
+               + " (one standard error)."
                if parts and len(Ds) > 1 else ", which cannot establish a law in $D$.")
             + " The paper scale adds widths up to $D=10^4$.")
     return head + (rf"The widths span a factor {Ds[-1] / Ds[0]:g}; the slope between neighbouring widths on "

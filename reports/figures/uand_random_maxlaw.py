@@ -56,7 +56,20 @@ def _caption(scale, seed, trials, fits, slopes) -> str:
     f = {a: fits[a] for a in sorted(fits)}
     chi = "; ".join(rf"$a={a:g}$: {f[a][0]:.3g} for $c\sqrt{{\ln N}}$ against {f[a][1]:.3g} "
                     rf"for $c\ln N$" for a in f)
+    if all(v[1] < v[0] for v in f.values()):
+        verdict = rf"and their $\chi^2$ per degree of freedom even prefers $\ln N$ ({chi})"
+    elif all(v[0] < v[1] for v in f.values()):
+        verdict = (rf"although their $\chi^2$ per degree of freedom prefers $\sqrt{{\ln N}}$ "
+                   rf"({chi})")
+    else:
+        verdict = rf"and their $\chi^2$ per degree of freedom is split ({chi})"
+    falling = all(s1 < s0 for s0, s1 in slopes.values())
     slope = "; ".join(rf"$a={a:g}$: from {s0:.2f} to {s1:.2f}" for a, (s0, s1) in slopes.items())
+    tail = (r" The measured local slope $\Delta T/\Delta\ln N$ between the first two and the "
+            rf"last two points ({slope}) " + ("falls, while a $\\ln N$ law would keep it "
+                                               "constant." if falling else
+                                               "does not fall at this scale; a $\\ln N$ law "
+                                               "would keep it constant.")) if slopes else ""
     return (
         r"U-AND read off a frozen Gaussian layer \citep{tmf}: $T=\sqrt N\,\mathbb E\max|e|$, the "
         r"largest error over all pairs with $x_ix_j=0$ of one input ($\ell=3$ active of "
@@ -68,14 +81,12 @@ def _caption(scale, seed, trials, fits, slopes) -> str:
         r"Chernoff bound; dotted and dash-dotted: $c\sqrt{\ln N}$ and $c\ln N$ with $c$ fitted "
         r"to the points. Which evidence carries the law $T=\Theta(\sqrt{\ln N})$: the upper "
         r"half, $T=O(\sqrt{\ln N})$, is the union and Chernoff bound, rigorous at every $N$ "
-        r"and growing as $C_0\sqrt{4a\ln N}$; the lower half is not proved, it rests on the "
-        r"extreme-value line, which has no fitted constant, lies on the points and grows at "
-        r"the same rate. The one-constant fits do not decide between the laws at these $N$, "
-        rf"and their $\chi^2$ per degree of freedom even prefers $\ln N$ ({chi}): the "
-        r"finite-$N$ term $-\rho_4g_M^2/(12N)$ depresses the small-$N$ points and "
-        r"$\ln M=2a\ln N-\ln2+o(1)$ has an offset, so neither law is a line through the origin "
-        r"here. The measured local slope $\Delta T/\Delta\ln N$ between the first two and the "
-        rf"last two points ({slope}) is what a $\ln N$ law would keep constant."
+        r"and growing as $C_0\sqrt{4a\ln N}$; the lower half is not proved: it rests on the "
+        r"extreme-value line, which has no fitted constant and grows at the same rate, and on "
+        r"its agreement with the points. The one-constant fits do not decide between the laws "
+        rf"at these $N$, {verdict}: the finite-$N$ term $-\rho_4g_M^2/(12N)$ depresses the "
+        r"small-$N$ points and $\ln M=2a\ln N-\ln2+o(1)$ has an offset, so neither law is a "
+        r"line through the origin here." + tail
     )
 
 
