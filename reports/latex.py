@@ -330,20 +330,23 @@ def accuracy_text(q: Quantity) -> str:
     }[q.accuracy]
 
 
-def _steps_latex(q: Quantity, lhs0: str) -> str:
+def _steps_latex(q: Quantity, lhs0: str, start: int = 0) -> str:
     """The derivation as an ``align*`` with (a), (b), ... over each relation sign and the
-    justifications listed below it."""
+    justifications listed below it; ``start`` skips the first steps (printed elsewhere),
+    keeping the marks of the rest."""
     lines = []
     notes: dict[str, list[str]] = {}          # justification -> its marks (said once)
     lhss = [lhs0]
     for i, st in enumerate(q.steps):
+        if i < start:
+            continue
         mark = f"({chr(ord('a') + i % 26)}{'' if i < 26 else i // 26})"
         rel, _ = _relation_and_rhs(st.rhs)
         if st.why:
             rel = r"\overset{\text{%s}}{%s}" % (mark, rel)
             notes.setdefault(st.why, []).append(mark)
         lhs = math(st.lhs) if (st.lhs is not None and st.lhs != "") else ""
-        if i == 0 and not lhs:
+        if i == start and not lhs:
             lhs = lhs0
         lhss.append(lhs)
         lines.append(_display(lhs, rel, st.rhs))
@@ -521,6 +524,8 @@ PREAMBLE = r"""\documentclass[10pt]{article}
   \sbox{\spfitbox}{$\displaystyle #1$}%
   \ifdim\wd\spfitbox>\spavail\resizebox{\spavail}{!}{\usebox{\spfitbox}}%
   \else\usebox{\spfitbox}\fi}
+\newcounter{derivation}[subsection]
+\renewcommand{\thederivation}{\thesubsection.\arabic{derivation}}
 \newcommand{\verdict}[1]{\textsf{#1}}
 \newcommand{\fail}{\textcolor{red!70!black}{\textbf{\textsf{fail}}}}
 """

@@ -273,6 +273,8 @@ def derivation_groups(c: Construction) -> list[list[Quantity]]:
 def derivations_latex(sections: Sequence[Section]) -> tuple[str, dict[str, str]]:
     """Appendix B and, per quantity, the label of the derivation that covers it."""
     out = [r"\section{Derivations}\label{app:derivations}",
+           r"\begingroup\footnotesize\setlength{\abovedisplayskip}{3pt}"
+           r"\setlength{\belowdisplayskip}{3pt}\setlength{\jot}{1pt}",
            r"\noindent One derivation per family: where several quantities share their steps "
            r"the derivation is printed once. Marks (a), (b), \dots{} over a relation refer to "
            r"the justification listed below it." "\n"]
@@ -287,12 +289,21 @@ def derivations_latex(sections: Sequence[Section]) -> tuple[str, dict[str, str]]
                 out.append(_derivations_of(c, where))
         else:
             out.append(_derivations_of(c, where))
+    out.append(r"\endgroup")
     return "\n".join(out) + "\n", where
+
+
+def _shared_prefix(a: tuple, b: tuple) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def _derivations_of(c: Construction, where: dict[str, str]) -> str:
     groups = derivation_groups(c)
     body = [rf"\subsection{{{text(c.title) or escape(c.name)}}}"]
+    printed: list[tuple[tuple, str]] = []     # (step keys, label) of the derivations shown
     for k, qs in enumerate(groups, start=1):
         lab = f"der:{label(c.name)}:{k}"
         for q in qs:
@@ -303,12 +314,20 @@ def _derivations_of(c: Construction, where: dict[str, str]) -> str:
             (rf"\eqref{{{label(x.eq_label or x.name)}}}" if x.closed_form is not None
              else rf"${quantity_symbol(x)}$") for x in qs)
         head = text(_first_sentence(q.doc)) if q.doc else ""
-        body.append(rf"\paragraph{{\thesubsection.{k}}}\label{{{lab}}}"
+        body.append(rf"\refstepcounter{{derivation}}\paragraph{{\thederivation}}\label{{{lab}}}"
                     + rf"For {names}. " + head)
         if q.definition is not None and q.definition != "":
             body.append(r"\noindent Definition:" "\n" + _align([sym], _display(
                 sym, "=", q.definition)))
-        body.append(_steps_latex(q, sym))
+        key = _step_key(q)
+        best = max(((_shared_prefix(key, k2), lab2) for k2, lab2 in printed),
+                   default=(0, ""))
+        start = best[0] if best[0] >= 3 and best[0] < len(key) else 0
+        if start:           # the opening steps were printed already: point to them
+            last = chr(ord("a") + (start - 1) % 26)
+            body.append(rf"\noindent Steps (a)--({last}) as in \ref{{{best[1]}}}; then:")
+        body.append(_steps_latex(q, sym, start))
+        printed.append((key, lab))
     return "\n".join(body)
 
 
@@ -331,7 +350,7 @@ def lemmas_latex() -> str:
            r"\noindent The lemmas the derivations cite by number, with their conditions and "
            r"how each was proved or checked." "\n",
            r"{\small\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{0.5\linewidth}"
-           r">{\raggedright\arraybackslash}p{0.36\linewidth}@{}}",
+           r">{\raggedright\arraybackslash}p{0.32\linewidth}@{}}",
            r"\toprule & statement & conditions; proof \\\midrule\endhead\bottomrule\endfoot"]
     for x in rows:
         lid = str(x.get("id", ""))
@@ -356,7 +375,9 @@ def ledger_latex(sections: Sequence[Section]) -> str:
            r"Columns: the parameters; the prediction; the measured mean; $t\,\mathrm{SE}$, the "
            r"half-width of the interval, and the critical value $t$ used (Section~"
            r"\ref{sec:method}); the verdict; $n$ (samples) and the number of network draws; the "
-           r"note (deviation of a published form, reason for a skip). "
+           r"note (deviation of a published form, reason for a skip). What the checks of one "
+           r"quantity share (parameters, samples $n$ and network draws, notes) is said once, on "
+           r"its header line. "
            r"The same rows, with full precision, are in \texttt{checks.json} and "
            r"\texttt{checks.md}." "\n"]
     for s in sections:
@@ -368,41 +389,88 @@ def ledger_latex(sections: Sequence[Section]) -> str:
     return "\n".join(out)
 
 
+def _pieces(r: Mapping[str, Any]) -> list[str]:
+    """A check's note and remarks, as separate statements."""
+    note = str(r.get("note") or "")
+    return [p.strip() for p in note.split("; ") if p.strip()] + F.remarks(r)
+
+
+def _groups(checks: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    out: list[list] = []
+    for r in checks:
+        if out and out[-1][0].get("quantity") == r.get("quantity"):
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return out
+
+
+def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None) -> list[str]:
+    """One quantity's checks: what they share is said once in the header line, each row
+    gives what varies (parameters, numbers, its own notes)."""
+    first = rows[0]
+    params = [dict(r.get("params") or {}) for r in rows]
+    common = {k: v for k, v in params[0].items()
+              if all(k in p and p[k] == v for p in params)} if len(rows) > 1 else {}
+    pieces = [_pieces(r) for r in rows]
+    shared = [x for x in pieces[0] if all(x in p for p in pieces)] if len(rows) > 1 else []
+    nns = {(r.get("n"), r.get("n_networks")) for r in rows}
+    same_n = len(nns) == 1 and first.get("n") is not None
+    q = _short_check(first)
+    head = tt(q) if qq is None else (
+        rf"${quantity_symbol(qq)}$\quad {tt(q)}"
+        + (rf" \eqref{{{label(qq.eq_label or qq.name)}}}" if qq.closed_form is not None else ""))
+    extra = []
+    if common:
+        extra.append(_params_text(common, qq))
+    if same_n:
+        extra.append(f"$n$/draws ${number(first.get('n'))}/{number(first.get('n_networks'))}$")
+    extra += [text(x) for x in shared]
+    out = [r"\multicolumn{7}{@{}>{\raggedright\arraybackslash}p{0.98\linewidth}@{}}{"
+           rf"\textbf{{{head}}}" + (r"\enspace " + "; ".join(extra) if extra else "")
+           + r"} \\*"]
+    skipped: dict[str, list[str]] = {}       # a skip reason -> the points it applies to
+    for r, p, mine in zip(rows, params, pieces):
+        if r.get("verdict") == "skip" and len(rows) > 1:
+            why = "; ".join(text(x) for x in mine if x not in shared)
+            skipped.setdefault(why, []).append(
+                _params_text({k: v for k, v in p.items() if k not in common}, qq) or "--")
+            continue
+        se, z = r.get("se"), r.get("z")
+        half = None if se is None or z is None else float(z) * float(se)
+        at = _params_text({k: v for k, v in p.items() if k not in common}, qq)
+        own = [text(x) for x in mine if x not in shared]
+        if not same_n and r.get("n") is not None:
+            own.insert(0, f"${number(r.get('n'))}/{number(r.get('n_networks'))}$")
+        out.append(rf"{at or '--'} & {num(r.get('predicted'), 4)} & {num(r.get('measured'), 4)}"
+                   rf" & {num(half, 2)} & {num(z, 3)} & {_verdict(str(r.get('verdict')))} & "
+                   + "; ".join(own) + r" \\")
+    for why, points in skipped.items():        # skipped checks: one line per reason
+        out.append(r"\multicolumn{7}{@{}>{\raggedright\arraybackslash}p{0.98\linewidth}@{}}{"
+                   + rf"{len(points)} skipped at " + "; ".join(points)
+                   + (f": {why}" if why else "") + r"} \\")
+    return out
+
+
 def _ledger_part(s: Section) -> str:
     c = s.construction
     out = [f"{SECTION_MARK}{c.name}",
            rf"\subsection{{{text(c.title) or escape(c.name)}}}\label{{led:{label(c.name)}}}"]
     if not s.checks:
         out.append(r"\noindent No Monte Carlo checks at this scale." "\n")
-    else:
-        qs = {q.name: q for q in c.quantities}
-        rows = []
-        last = None
-        for r in s.checks:
-            q = _short_check(r)
-            if q != last:
-                qq = qs.get(str(r.get("quantity")))
-                head = tt(q) if qq is None else (
-                    rf"${quantity_symbol(qq)}$\quad {tt(q)}"
-                    + (rf" \eqref{{{label(qq.eq_label or qq.name)}}}"
-                       if qq.closed_form is not None else ""))
-                rows.append(rf"\multicolumn{{7}}{{@{{}}l}}{{\textbf{{{head}}}}} \\")
-                last = q
-            se, z = r.get("se"), r.get("z")
-            half = None if se is None or z is None else float(z) * float(se)
-            params = _params_text(r.get("params") or {}, qs.get(str(r.get("quantity"))))
-            note = "; ".join(text(x) for x in [r.get("note") or ""] + F.remarks(r) if x)
-            nn = (f"${number(r.get('n'))}/{number(r.get('n_networks'))}$"
-                  if r.get("n") is not None else "")
-            rows.append(rf"{params} & {num(r.get('predicted'), 4)} & {num(r.get('measured'), 4)}"
-                        rf" & {num(half, 2)} & {num(z, 3)} & {_verdict(str(r.get('verdict')))} & "
-                        rf"{nn}{'; ' if nn and note else ''}{note} \\")
-        out.append(r"{\scriptsize\setlength{\tabcolsep}{2.5pt}"
-                   r"\begin{longtable}{@{}>{\raggedright\arraybackslash}p{0.27\linewidth}rrrrl"
-                   r">{\raggedright\arraybackslash}p{0.33\linewidth}@{}}"
-                   r"\toprule at & predicted & measured & $t\,\mathrm{SE}$ & $t$ & verdict & "
-                   r"$n$/draws; note \\\midrule\endhead\bottomrule\endfoot" "\n"
-                   + "\n".join(rows) + "\n" r"\end{longtable}}" "\n")
+        return "\n".join(out)
+    qs = {q.name: q for q in c.quantities}
+    order = {q.name: i for i, q in enumerate(c.quantities)}
+    ranked = sorted(s.checks, key=lambda r: order.get(str(r.get("quantity")), len(order)))
+    rows: list[str] = []
+    for g in _groups(ranked):       # (stable: each quantity's checks in run order)
+        rows += _ledger_group(g, qs.get(str(g[0].get("quantity"))))
+    out.append(r"{\scriptsize\setlength{\tabcolsep}{2.5pt}"
+               r"\begin{longtable}{@{}>{\raggedright\arraybackslash}p{0.24\linewidth}rrrrl"
+               r">{\raggedright\arraybackslash}p{0.32\linewidth}@{}}"
+               r"\toprule at & predicted & measured & $t\,\mathrm{SE}$ & $t$ & verdict & "
+               r"$n$/draws; note \\\midrule\endhead\bottomrule\endfoot" "\n"
+               + "\n".join(rows) + "\n" r"\end{longtable}}" "\n")
     return "\n".join(out)
 
 
