@@ -196,7 +196,7 @@ def math(obj: Any) -> str:
     if isinstance(obj, (int, float)):
         return number(obj)
     try:
-        return ascii_safe(sp.latex(obj))
+        return ascii_safe(sp.latex(obj, inv_trig_style="full"))
     except Exception:  # an object SymPy cannot print: show its text
         return r"\text{%s}" % escape(obj)
 
@@ -600,7 +600,7 @@ def _figure(f: Figure) -> str:
     else:
         width = "0.85\\linewidth" if len(pdfs) == 1 else "0.48\\linewidth"
         imgs = "\\hfill\n".join(rf"\includegraphics[width={width}]{{{p}}}" for p in pdfs)
-    return (r"\begin{figure}[H]\centering" "\n" + imgs + "\n"
+    return (r"\begin{figure}[tbp]\centering" "\n" + imgs + "\n"
             rf"\caption{{{text(f.caption)}}}\label{{fig:{label(f.name)}}}" "\n"
             r"\end{figure}" "\n")
 

@@ -198,7 +198,7 @@ def _results(c: Construction, derived_in: Mapping[str, str]) -> str:
         sym = quantity_symbol(q)
         head = text(_first_sentence(q.doc)) if q.doc else ""
         tags = [accuracy_text(q)]
-        if q.source:
+        if q.source and q.source != c.source:     # (the construction's source is said once)
             tags.append(text(q.source))
         if q.published:
             tags.insert(0, r"\textbf{as published}")
