@@ -1,6 +1,6 @@
 """CiS2: ideal-mode active error at the last layer vs T (d/D)^2, and the linear-mode blow-up.
 
-Left: measured mean-square error of active circuits at layer L (points, +-4 SE) against
+Left: measured mean-square error of active circuits at layer L (points, +-4 SE of the log) against
 T (d/D)^2 for z = 1..4, with our exact prediction (``cis2.total_ms_active``, solid) and the
 notes' d/D form (``cis2.total_ms_active_notes``, dashed).  Right: linear mode (no
 suppression), mean over all circuits per layer (log y), with the exact recursion

@@ -1,7 +1,7 @@
 """Rotations (RiS) at fixed T (d/D)^2 = 0.004, growing D: active x error and seizure per layer.
 
 Left: mean-square error of x of the active circuit (z = 1) at layers 1..4 against D (log-log),
-points +-4 SE, with the ReLU-activation model ``rotations.x_mse_active_relu`` (lines;
+points +-4 SE of the log, with the ReLU-activation model ``rotations.x_mse_active_relu`` (lines;
 derive/rotations_relu.py, claimed up to seizure onset).  Right: the seized fraction (inactive
 alpha_hat > 1/4) per layer with ``rotations.seized_fraction_relu``.  The (H) / mean-square theory
 is constant in D; the ReLU model's error is not: the variance of the indicator pre-activation

@@ -3,7 +3,8 @@
 Left: at equal T (= 118, the capacity of k = 4 at D = 1200) the rate Pr(abar_u > 1/4) of an
 inactive circuit vs z for k = 1, 2, 4; right: each k at its own capacity T_max(D/(2k+2)).
 Lines: ``rotations.kcopies_err_shared`` (dashed) and ``rotations.kcopies_err_block`` (solid);
-points: the layer-1 network of ``verify/rotations_kcopies.py`` (+-4 SE, clustered by network).
+points: the layer-1 network of ``verify/rotations_kcopies.py`` (+-4 SE of the log,
+clustered by network).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Points: the exact least-squares optimal readoff of AND (with a bias) per network draw, over all
 C(m, l) inputs (superpose.verify.uand_random.optimal), as sqrt(N x mean MSE*) over the draws,
-bars +-Z SE.  Dashed: the deterministic equivalent (superpose.derive.uand_random.optimal,
+bars +-Z SE of the log.  Dashed: the deterministic equivalent (superpose.derive.uand_random.optimal,
 ``opt_rms_constant``).  Solid horizontal: the sign-indicator readoff's constant over the same
 input distribution, from ``uand-random.rms_error_constant`` (Gaussian) and
 ``rademacher_rms_error_constant``.  Dotted: the large-m limit ``opt_limit_constant``.
