@@ -583,7 +583,7 @@ def test_generic_code_names_no_construction():
     strings = [n.value for n in ast.walk(tree)
                if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
     names = E.exportable()
-    assert set(names) == {"cis2", "rotations", "uand-random", "uand-sparse"}
+    assert set(names) == {"cis1", "cis2", "rotations", "uand-random", "uand-sparse"}
     assert not [(s, n) for s in strings for n in names if n in s]
 
 
