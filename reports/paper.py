@@ -465,7 +465,7 @@ def _ledger_part(s: Section) -> str:
     rows: list[str] = []
     for g in _groups(ranked):       # (stable: each quantity's checks in run order)
         rows += _ledger_group(g, qs.get(str(g[0].get("quantity"))))
-    out.append(r"{\scriptsize\setlength{\tabcolsep}{2.5pt}"
+    out.append(r"{\scriptsize\setlength{\tabcolsep}{2.5pt}\renewcommand{\arraystretch}{0.92}"
                r"\begin{longtable}{@{}>{\raggedright\arraybackslash}p{0.24\linewidth}rrrrl"
                r">{\raggedright\arraybackslash}p{0.32\linewidth}@{}}"
                r"\toprule at & predicted & measured & $t\,\mathrm{SE}$ & $t$ & verdict & "
