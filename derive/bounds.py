@@ -4,7 +4,7 @@ Construction ``bounds``: exact deterministic inequalities between a vector's lar
 and its mean square, Gaussian extreme values (bounds, exact values by quadrature, the
 Gumbel asymptotic with its finite-n error), multiplicative Chernoff bounds, Bernstein,
 Hoeffding and the union bound.  Each is a registered :class:`Quantity` (``bounds.<name>``)
-whose ``doc`` states its ASSUMPTIONS, and each closed form is built by calling the plain
+whose ``doc`` states its assumptions, and each closed form is built by calling the plain
 helper function of the same name with SymPy symbols, so the registry and the helpers can
 never disagree (no formula typed twice).
 
@@ -395,11 +395,11 @@ S = Step  # short alias for the derivation tables below
 ASYM_TOL = 0.02
 ASYM_N_MIN = 100
 
-_GAUSS = r"ASSUMPTIONS: $X_1,\\dots,X_n$ iid $\\mathcal N(0,\\sigma^2)$"
-_SUBG = (r"ASSUMPTIONS: each $X_i$ centred with $\mathbb E e^{\lambda X_i}\le "
+_GAUSS = r"Assumptions: $X_1,\dots,X_n$ iid $\mathcal N(0,\sigma^2)$"
+_SUBG = (r"Assumptions: each $X_i$ centred with $\mathbb E e^{\lambda X_i}\le "
          r"e^{\lambda^2\sigma^2/2}$ for all real $\lambda$ (true for $\mathcal N(0,s^2)$ with "
          r"$s\le\sigma$); no independence is needed")
-_INDEP01 = (r"ASSUMPTIONS: $X=\sum_iX_i$, the $X_i$ independent with values in $[0,1]$ "
+_INDEP01 = (r"Assumptions: $X=\sum_iX_i$, the $X_i$ independent with values in $[0,1]$ "
             r"(for example Bernoulli), $\mu=\mathbb EX$")
 
 
@@ -411,7 +411,7 @@ def _deterministic() -> list[Quantity]:
            steps=(S(r"\max_i x_i^2", r"\le \sum_i x_i^2 = n\,\mathrm{ms}", "all other terms are non-negative"),
                   S(r"\max_i |x_i|", r"\le \sqrt{n\,\mathrm{ms}}", "the square root is increasing; "
                     r"equality holds exactly when $x$ is one-hot")),
-           doc=r"Worst case from mean square. ASSUMPTIONS: none; deterministic, any $x\in\mathbb "
+           doc=r"Worst case from mean square. Assumptions: none; deterministic, any $x\in\mathbb "
                r"R^n$. Tight: equality exactly for a one-hot $x=\sqrt{n\,\mathrm{ms}}\,e_j$.",
            source="elementary: a sum of squares dominates each square"),
         _q("mean_square_from_max", (MAXABS,), "mean-square", "upper-bound",
@@ -420,7 +420,7 @@ def _deterministic() -> list[Quantity]:
            steps=(S(r"\tfrac1n\sum_i x_i^2", r"\le \tfrac1n\sum_i m^2 = m^2", r"$x_i^2\le m^2$ for every $i$"),
                   S(r"\max_i|x_i|", r"\ge\sqrt{\mathrm{ms}}", "the same inequality read the other way")),
            doc=r"Mean square from worst case, equivalently $\max_i|x_i|\ge\sqrt{\mathrm{ms}}$. "
-               r"ASSUMPTIONS: none; deterministic, any $n$. Tight: equality exactly when "
+               r"Assumptions: none; deterministic, any $n$. Tight: equality exactly when "
                r"$|x_i|=m$ for all $i$.",
            source="elementary: each square is at most the largest"),
     ]
@@ -496,13 +496,13 @@ def _gaussian() -> list[Quantity]:
         _q("gauss_max_tail_union", (_n(), T_GAUSS, SIGMA), "probability", "upper-bound",
            definition=r"P(\max_{i\le n}X_i>t)", helper=gauss_max_tail_union,
            steps=(S(r"P(\max X_i>t)", r"=P(\cup_i\{X_i>t\})\le\sum_i P(X_i>t)=nQ(t/\sigma)", "union bound"),),
-           doc=r"ASSUMPTIONS: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
+           doc=r"Assumptions: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
                r"dependence. Nearly tight when $nQ(t/\sigma)$ is small and the $X_i$ are "
                r"independent, where the exact value is $nQ-O((nQ)^2)$.",
            source="Boole's inequality; " + BLM),
         _q("gauss_max_quantile", (_n(), ALPHA, SIGMA), "max", "exact",
            definition=r"t_\alpha:\ P(\max_{i\le n}X_i>t_\alpha)=\alpha", compute=gauss_max_quantile,
-           steps=(S(r"1-(1-Q(t_\alpha/\sigma))^n", r"=\alpha", r"the exact tail of the maximum, \eqref{eq:bounds-gauss-max-tail}"),
+           steps=(S(r"1-(1-Q(t_\alpha/\sigma))^n", r"=\alpha", r"the exact tail of the maximum of independent Gaussians, $P(M_n>t)=1-(1-Q(t/\sigma))^n$"),
                   S(r"t_\alpha", r"=\sigma Q^{-1}\big(1-(1-\alpha)^{1/n}\big)",
                     r"solving for $t_\alpha$")),
            doc=_GAUSS + r". The $(1-\alpha)$-quantile of $\max_iX_i$, computed numerically.",
@@ -511,7 +511,7 @@ def _gaussian() -> list[Quantity]:
            definition=r"t_\alpha:\ P(\max_{i\le n}X_i>t_\alpha)=\alpha", compute=gauss_max_quantile_union,
            steps=(S(r"P(\max X_i>\sigma Q^{-1}(\alpha/n))", r"\le n\cdot\alpha/n=\alpha", "union bound"),
                   S(r"t_\alpha", r"\le\sigma Q^{-1}(\alpha/n)", r"$t_\alpha$ is the smallest such threshold")),
-           doc=r"ASSUMPTIONS: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
+           doc=r"Assumptions: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
                r"dependence. A threshold the maximum exceeds with probability at most $\alpha$; "
                r"nearly tight for small $\alpha$.",
            source="Boole's inequality"),
@@ -520,7 +520,7 @@ def _gaussian() -> list[Quantity]:
            steps=(S(r"Q(x)", r"\le\tfrac12 e^{-x^2/2}", r"$x\ge0$; the Chernoff bound $e^{-x^2/2}$, refined"),
                   S(r"nQ\big(\sqrt{2\ln(n/\alpha)}\big)", r"\le\alpha/2", "union bound"),
                   S(r"t_\alpha", r"\le\sigma\sqrt{2\ln(n/\alpha)}", "")),
-           doc=r"ASSUMPTIONS: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
+           doc=r"Assumptions: each $X_i\sim\mathcal N(0,s_i^2)$ with $s_i\le\sigma$; any "
                r"dependence. The simple high-probability threshold $\sigma\sqrt{2\ln(n/\alpha)}$.",
            source=BLM + ", the Gaussian tail and the union bound"),
         _q("gauss_max_concentration", (U, SIGMA), "probability", "upper-bound",
@@ -531,7 +531,7 @@ def _gaussian() -> list[Quantity]:
                   S(r"P(\max X_i\ge\mathbb E\max X_i+u)", r"\le e^{-u^2/(2\sigma^2)}",
                     "the Tsirelson--Ibragimov--Sudakov inequality: Gaussian concentration of Lipschitz "
                     "functions")),
-           doc=r"ASSUMPTIONS: $(X_1,\dots,X_n)$ jointly Gaussian and centred with "
+           doc=r"Assumptions: $(X_1,\dots,X_n)$ jointly Gaussian and centred with "
                r"$\mathrm{Var}\,X_i\le\sigma^2$; any correlation; the bound does not depend on "
                r"$n$. It is loose by a factor at least 2 already for $n=1$, where "
                r"$Q(x)\le\frac12e^{-x^2/2}$, and far more for iid maxima, whose fluctuations are "
@@ -595,7 +595,7 @@ def _sums() -> list[Quantity]:
                     r"$Y\le b$ and $0<\lambda<3/b$"),
                   S(r"P(S-\mathbb ES\ge t)", r"\le\exp\Big(-\frac{t^2}{2(\mathrm{var}+bt/3)}\Big)",
                     r"Markov's inequality at $\lambda=t/(\mathrm{var}+bt/3)$")),
-           doc=r"ASSUMPTIONS: $S=\sum_iX_i$ with the $X_i$ independent, $X_i-\mathbb EX_i\le b$ "
+           doc=r"Assumptions: $S=\sum_iX_i$ with the $X_i$ independent, $X_i-\mathbb EX_i\le b$ "
                r"and $\sum_i\mathrm{Var}\,X_i\le\mathrm{var}$.",
            source=BLM + ", Theorem 2.10 (Bernstein's inequality)"),
         _q("hoeffding", (T_DEV, N_TERMS, RANGE), "probability", "upper-bound",
@@ -603,14 +603,14 @@ def _sums() -> list[Quantity]:
            steps=(S(r"\ln\mathbb E e^{\lambda(X_i-\mathbb EX_i)}", r"\le\lambda^2r^2/8", "Hoeffding's lemma"),
                   S(r"P(S-\mathbb ES\ge t)", r"\le e^{n\lambda^2r^2/8-\lambda t}=e^{-2t^2/(nr^2)}",
                     r"Markov's inequality at $\lambda=4t/(nr^2)$")),
-           doc=r"ASSUMPTIONS: $S$ is a sum of $n$ independent $X_i$, each in an interval of "
+           doc=r"Assumptions: $S$ is a sum of $n$ independent $X_i$, each in an interval of "
                r"length $r$.",
            source=r"\citet{hoeffding1963}, Theorem 2; " + BLM + ", Theorem 2.8"),
         _q("union_bound", (K, P), "probability", "upper-bound",
            definition=r"P(A_1\cup\dots\cup A_k)", helper=union_bound,
            steps=(S(r"P(\cup_j A_j)", r"\le\sum_j P(A_j)\le kp", "sub-additivity of probability"),
                   S("", r"\le\min(1,kp)", "probabilities are at most 1")),
-           doc=r"ASSUMPTIONS: $P(A_j)\le p$ for each $j$; any dependence. Tight, with equality, "
+           doc=r"Assumptions: $P(A_j)\le p$ for each $j$; any dependence. Tight, with equality, "
                r"for disjoint events when $kp\le1$; nearly tight for independent events with "
                r"$kp$ small.",
            source="Boole's inequality"),

@@ -36,6 +36,13 @@ class Correction:
     ours_value: float | None              # our derived value at the worst check's parameters
     deviations: list[float] = field(default_factory=list)   # measured / published - 1
     n_checks: int = 0                     # checks of this published form that ran
+    ours_verdict: str | None = None       # our own check's verdict at that point, if it ran
+
+    @property
+    def asymptotic(self) -> bool:
+        """A leading-order or big-O form (compared at finite size, not judged): it is not
+        contradicted by a finite-size deviation, only put beside the measurement."""
+        return self.quantity.accuracy not in ("exact", "approximate")
 
     @property
     def construction(self) -> str:
@@ -68,22 +75,23 @@ def _twin(c: Construction, q: Quantity) -> Quantity | None:
 
 
 def _ours_value(ours: Quantity | None, r: Mapping[str, Any],
-                by_quantity: Mapping[str, list]) -> float | None:
-    """Our value at the parameters of check ``r``: from our own check there, else evaluated."""
+                by_quantity: Mapping[str, list]) -> tuple[float | None, str | None]:
+    """Our value at the parameters of check ``r`` and our check's verdict there: from our
+    own check at that point, else evaluated (verdict None: not checked there)."""
     if ours is None:
-        return None
+        return None, None
     params = r.get("params") or {}
     for o in by_quantity.get(ours.name, []):
         op = o.get("params") or {}
         if o.get("predicted") is not None and all(op.get(k) == v for k, v in params.items()
                                                   if k in op):
             if all(k in op for k in params) or all(k in params for k in op):
-                return float(o["predicted"])
+                return float(o["predicted"]), str(o.get("verdict"))
     try:
         names = {p.name for p in ours.params}
-        return float(ours.evaluate({k: v for k, v in params.items() if k in names}))
+        return float(ours.evaluate({k: v for k, v in params.items() if k in names})), None
     except Exception:
-        return None
+        return None, None
 
 
 def corrections(constructions: Sequence[Construction],
@@ -104,8 +112,9 @@ def corrections(constructions: Sequence[Construction],
                 continue
             worst = max(bad, key=lambda r: abs(_deviation(r)))
             ours = _twin(c, q)
-            out.append(Correction(q, ours, worst, _ours_value(ours, worst, by_quantity),
-                                  sorted(_deviation(r) for r in bad), len(rows)))
+            value, verdict = _ours_value(ours, worst, by_quantity)
+            out.append(Correction(q, ours, worst, value, sorted(_deviation(r) for r in bad),
+                                  len(rows), verdict))
     return out
 
 

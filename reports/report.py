@@ -578,13 +578,32 @@ def findings_markdown(sections: Sequence[latex.Section],
     corr = F.corrections(cons, checks)
     ans, _ = F.answers(cons, checks)
     bib = F.bibliography()
-    out = ["## Findings", "", "### Published formulas the measurements contradict", ""]
+    out = ["## Findings", ""]
+    for title, rows in (("Published formulas the measurements contradict",
+                         [c for c in corr if not c.asymptotic]),
+                        ("Published asymptotic forms at the sizes run (compared, not judged)",
+                         [c for c in corr if c.asymptotic])):
+        out += _corrections_md(title, rows, bib)
+    if ans:
+        out += ["### Open questions answered", ""]
+        for a in ans:
+            out.append(f"- **{F.cite_text(a.question, bib)}** {F.cite_text(a.answer, bib)}"
+                       + (f" (report.pdf: {a.where})" if a.where else ""))
+        out.append("")
+    return out
+
+
+def _corrections_md(title: str, corr, bib) -> list[str]:
+    from superpose.reports import findings as F
+
+    out = [f"### {title}", ""]
     if not corr:
         out += ["None at this scale.", ""]
     else:
         out += ["Each row: a formula as its source states it, at the check where it is furthest "
-                "off; *ours* is the value superpose derives there; the last column is the range of "
-                "measured/published − 1 over the contradicted checks.", "",
+                "off; *ours* is the value superpose derives there (†: our own check there did "
+                "not pass or did not run); the last column is the range of measured/published − 1 "
+                "over the checks outside tolerance (k of n checks).", "",
                 "| published formula | source | at | published | ours | measured [interval] "
                 "| measured vs published |", "|---|---|---|---|---|---|---|"]
         for c in corr:
@@ -602,15 +621,11 @@ def findings_markdown(sections: Sequence[latex.Section],
             dev = (f"{devs[0]:+.0%}" if len(devs) == 1 else f"{devs[0]:+.0%} to {devs[-1]:+.0%}")
             at = ", ".join(f"{k}={v}" for k, v in (r.get("params") or {}).items())
             form = form.replace("|", "\\|")
+            ours = _md_number(c.ours_value) + (
+                " †" if c.ours_value is not None and c.ours_verdict != "pass" else "")
             out.append(f"| {form} | {F.cite_text(q.source, bib)} | {at} "
-                       f"| {_md_number(r.get('predicted'))} | {_md_number(c.ours_value)} | {meas} "
+                       f"| {_md_number(r.get('predicted'))} | {ours} | {meas} "
                        f"| {dev} ({len(devs)} of {c.n_checks} checks) |")
-        out.append("")
-    if ans:
-        out += ["### Open questions answered", ""]
-        for a in ans:
-            out.append(f"- **{F.cite_text(a.question, bib)}** {F.cite_text(a.answer, bib)}"
-                       + (f" (report.pdf: {a.where})" if a.where else ""))
         out.append("")
     return out
 

@@ -44,10 +44,10 @@ LOOSE = {"gauss_max_quantile_simple", "gauss_max_concentration", "chernoff_two_s
 
 
 def test_registry_lists_every_quantity_with_assumptions_and_source():
-    """Every quantity states ASSUMPTIONS, a source, derivation steps and its LaTeX label."""
+    """Every quantity states its assumptions, a source, derivation steps and its LaTeX label."""
     assert len(C.quantities) == 22
     for q in C.quantities:
-        assert "ASSUMPTIONS" in q.doc, q.name
+        assert "Assumptions:" in q.doc, q.name
         assert q.source and q.steps and q.eq_label.startswith("eq:bounds-"), q.name
         assert q.closed_form is not None or q.compute is not None, q.name
         assert callable(getattr(B, q.short)), f"{q.name}: no helper of the same name"

@@ -84,7 +84,24 @@ def _check_gauss(p: dict) -> str | None:
                          "this closed form is for the Gaussian family (family=0)")
 
 
+#: The symbol each quantity prints as (a reader sees mathematics, not code names).
+SYMBOLS = {
+    "params_small": r"n", "params_large": r"N",
+    "capacity_claim": r"T^{*}_{\rm CiS1}", "overlap_ms_active": r"\mathbb E|\delta_t|^2_{\rm ov}",
+    "overlap_ms_inactive": r"\mathbb E|\delta_u|^2_{\rm ov}", "load_mean": r"\lambda",
+    "load_others": r"\lambda'", "readin_ms_copy": r"\mathbb E\,\xi_i^2",
+    "readin_ms_avg": r"\mathbb E|\delta_t|^2_{\rm in}",
+    "writeback_ms": r"\mathbb E|\delta_u|^2_{\rm wb}", "layer1_ms_active": r"A_1",
+    "linear_gain": r"G_1", "growth_rate": r"\max|1+\lambda(J)|^2",
+    "suppressed_gain": r"G_{\rm on}-1", "on_fraction_l1": r"f^{1}", "on_fraction": r"f^{l}",
+    "seizure_layer": r"l_{\rm seize}", "rel_ms": r"\epsilon^2_l",
+    "layer_ratio": r"\epsilon^2_l/\epsilon^2_{l-1}", "blowup_layer": r"l_{\epsilon>1}",
+    "capacity_1layer": r"T_{\max}(1)", "capacity_layers": r"T_{\max}(L)",
+}
+
+
 def _q(short, params, statistic, accuracy, definition, *, gauss: bool = False, **kw) -> Quantity:
+    kw.setdefault("symbol", SYMBOLS.get(short, ""))
     return Quantity(f"{NAME}.{short}", tuple(params), statistic, accuracy, definition,
                     constraint=_check_gauss if gauss else _check,
                     source=kw.pop("source", SOURCE), eq_label=kw.pop("eq_label", f"eq:cis1-{short}"),

@@ -38,6 +38,7 @@ def quantities(PD, Pd, PS, PT, check) -> list[Quantity]:
                  constraint=lambda p: check(p) or (f"no circuit pairs: T = {p['T']}"
                                                    if p.get("T", 2) < 2 else None),
                  eq_label="eq:cis2-pair-overlap", source=r"\cite{cis2}, eq. (5.22) of \cite{ris}",
+                 symbol=r"\max_{t\ne u}|\mathcal S_t\cap\mathcal S_u|",
                  doc=r"Two circuits share at most one position, for every allocation: prime steps "
                      r"by the step structure, lines because two points span one line, the greedy "
                      r"packing by construction.",
