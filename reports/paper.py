@@ -237,6 +237,28 @@ def _results(c: Construction, derived_in: Mapping[str, str]) -> str:
     return "\n".join(out)
 
 
+#: A figure script that draws more figures than this shows the first in its section and
+#: the rest in an appendix (a series of panels, one per page: the body stays short).
+BODY_FIGURES_PER_SCRIPT = 2
+
+
+def body_figures(s: Section) -> tuple[list, list]:
+    """The section's figures for the body, and those moved to the appendix."""
+    figs = [f for f in s.figures if not f.name.startswith("checks_")]
+    series: dict[str, list] = {}
+    for f in figs:
+        series.setdefault(f.name.rsplit("-", 1)[0] if f.name.rsplit("-", 1)[-1].isdigit()
+                          else f.name, []).append(f)
+    body, later = [], []
+    for fs in series.values():
+        if len(fs) > BODY_FIGURES_PER_SCRIPT:
+            body.append(fs[0])
+            later += fs[1:]
+        else:
+            body += fs
+    return body, later
+
+
 def _section(s: Section, derived_in: Mapping[str, str]) -> str:
     c = s.construction
     out = [rf"\section{{{text(c.title) or escape(c.name)}}}\label{{sec:{label(c.name)}}}"]
@@ -257,10 +279,14 @@ def _section(s: Section, derived_in: Mapping[str, str]) -> str:
     out += [r"\noindent\textbf{Error:} " + escape(e) + "\n" for e in s.errors]
     out.append(r"\subsection{Results}")
     out.append(_results(c, derived_in))
-    figs = [f for f in s.figures if not f.name.startswith("checks_")]
+    figs, later = body_figures(s)
     if figs:
         out.append(r"\subsection{Figures}")
         out += [_figure(f) for f in figs]
+    if later:
+        out.append(r"\noindent " + ", ".join(rf"Fig.~\ref{{fig:{label(f.name)}}}"
+                                              for f in later)
+                   + r" (Appendix~\ref{app:figures}) continue the series of figures above.")
     if c.discussion:
         out.append(r"\subsection{Discussion}")
         out.append(text(c.discussion) + "\n")
@@ -390,7 +416,10 @@ def ledger_latex(sections: Sequence[Section]) -> str:
            r"\ref{sec:method}); the verdict; $n$ (samples) and the number of network draws; the "
            r"note (deviation of a published form, reason for a skip). What the checks of one "
            r"quantity share (parameters, samples $n$ and network draws, notes) is said once, on "
-           r"its header line. "
+           r"its header line; its checks that pass with nothing further to note are listed "
+           r"on one line by their parameter points, with the range of $t$ and the largest "
+           r"$|\bar x-\hat y|/(t\,\mathrm{SE})$ among them (below 1 for a pass). Every other "
+           r"check has its own row. "
            r"The same rows, with full precision, are in \texttt{checks.json} and "
            r"\texttt{checks.md}." "\n"]
     for s in sections:
@@ -418,7 +447,8 @@ def _groups(checks: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]
     return out
 
 
-def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None) -> list[str]:
+def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None,
+                  summarize: bool = True) -> list[str]:
     """One quantity's checks: what they share is said once in the header line, each row
     gives what varies (parameters, numbers, its own notes)."""
     first = rows[0]
@@ -443,11 +473,24 @@ def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None) -> lis
            rf"\textbf{{{head}}}" + (r"\enspace " + "; ".join(extra) if extra else "")
            + r"} \\*"]
     skipped: dict[str, list[str]] = {}       # a skip reason -> the points it applies to
+    passed: dict[tuple, list[tuple[str, float, float]]] = {}   # passes, by what they note
     for r, p, mine in zip(rows, params, pieces):
         if r.get("verdict") == "skip" and len(rows) > 1:
             why = "; ".join(text(x) for x in mine if x not in shared)
             skipped.setdefault(why, []).append(
                 _params_text({k: v for k, v in p.items() if k not in common}, qq) or "--")
+            continue
+        if summarize and r.get("verdict") == "pass" and len(rows) > 1:
+            se, z = r.get("se"), r.get("z")
+            pred, meas = r.get("predicted"), r.get("measured")
+            dev = (abs(meas - pred) / (z * se) if None not in (se, z, pred, meas)
+                   and z * se > 0 else 0.0)
+            note = tuple(text(x) for x in mine if x not in shared)
+            if not same_n and r.get("n") is not None:
+                note = (f"$n$/draws ${number(r.get('n'))}/{number(r.get('n_networks'))}$",) + note
+            passed.setdefault(note, []).append(
+                (_params_text({k: v for k, v in p.items() if k not in common}, qq) or "--",
+                 float(z or 0), dev, r))
             continue
         se, z = r.get("se"), r.get("z")
         half = None if se is None or z is None else float(z) * float(se)
@@ -458,6 +501,24 @@ def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None) -> lis
         out.append(rf"{at or '--'} & {num(r.get('predicted'), 4)} & {num(r.get('measured'), 4)}"
                    rf" & {num(half, 2)} & {num(z, 3)} & {_verdict(str(r.get('verdict')))} & "
                    + "; ".join(own) + r" \\")
+    for note, pts in passed.items():          # passes: one line per shared note
+        if len(pts) == 1:                      # (a lone pass keeps its row)
+            at, z, _, r = pts[0]
+            se = r.get("se")
+            half = None if se is None or z is None else z * float(se)
+            out.append(rf"{at} & {num(r.get('predicted'), 4)} & {num(r.get('measured'), 4)}"
+                       rf" & {num(half, 2)} & {num(z, 3)} & {_verdict('pass')} & "
+                       + "; ".join(note) + r" \\")
+            continue
+        ts = [t for _, t, _, _ in pts]
+        trange = (f"${ts[0]:.3g}$" if max(ts) - min(ts) < 5e-4
+                  else f"${min(ts):.3g}$ to ${max(ts):.3g}$")
+        out.append(r"\multicolumn{7}{@{}>{\raggedright\arraybackslash}p{0.98\linewidth}@{}}{"
+                   + (rf"{len(pts)} pass at " if len(pts) > 1 else "passes at ")
+                   + "; ".join(x for x, _, _, _ in pts)
+                   + rf" ($t$ {trange}; largest $|\bar x-\hat y|/(t\,\mathrm{{SE}})$ "
+                   + rf"${max(d for _, _, d, _ in pts):.2f}$)"
+                   + ("; " + "; ".join(note) if note else "") + r"} \\")
     for why, points in skipped.items():        # skipped checks: one line per reason
         out.append(r"\multicolumn{7}{@{}>{\raggedright\arraybackslash}p{0.98\linewidth}@{}}{"
                    + rf"{len(points)} skipped at " + "; ".join(points)
@@ -567,6 +628,17 @@ def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
     out.append(r"\appendix")
     out.append(lemmas_latex())
     out.append(derivs)
+    more = [(s, f) for s in sections for f in body_figures(s)[1]]
+    if more:
+        out.append(r"\section{More figures}\label{app:figures}")
+        for s, f in more:
+            out.append(f"{SECTION_MARK}{s.construction.name}")
+            if s.safe:
+                with safe_mode():
+                    out.append(_figure(f))
+            else:
+                out.append(_figure(f))
+        out.append(r"\clearpage")
     out.append(ledger_latex(sections))
     if F.BIB.is_file() and r"\cite" in "\n".join(out):   # the sources cited (the .bib is
         out.append(r"\bibliographystyle{" + BIB_STYLE + "}")  # copied beside report.tex)
