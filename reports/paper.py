@@ -388,7 +388,7 @@ def lemmas_latex() -> str:
     out = [r"\section{Lemmas}\label{app:lemmas}",
            r"\noindent The lemmas the derivations cite by number, with their conditions and "
            r"how each was proved or checked." "\n",
-           r"{\small\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{0.5\linewidth}"
+           r"{\footnotesize\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{0.5\linewidth}"
            r">{\raggedright\arraybackslash}p{0.32\linewidth}@{}}",
            r"\toprule & statement & conditions; proof \\\midrule\endhead\bottomrule\endfoot"]
     for x in rows:
@@ -615,7 +615,7 @@ def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
             _reproduce(meta),
             r"\noindent " + ("No check of our own predictions failed." if not failing else "")
             + "\n",
-            r"{\small\tableofcontents}",
+            r"{\small\setcounter{tocdepth}{1}\tableofcontents}",
             method_latex(float(meta.get("z", 4.0)))]
     for s in sections:
         out.append(f"{SECTION_MARK}{s.construction.name}")
