@@ -353,11 +353,11 @@ def _derivations_of(c: Construction, where: dict[str, str]) -> str:
             (rf"\eqref{{{label(x.eq_label or x.name)}}}" if x.closed_form is not None
              else rf"${quantity_symbol(x)}$") for x in qs)
         head = text(_first_sentence(q.doc)) if q.doc else ""
+        has_def = q.definition is not None and q.definition != ""
         body.append(rf"\refstepcounter{{derivation}}\paragraph{{\thederivation}}\label{{{lab}}}"
-                    + rf"For {names}. " + head)
-        if q.definition is not None and q.definition != "":
-            body.append(r"\noindent Definition:" "\n" + _align([sym], _display(
-                sym, "=", q.definition)))
+                    + rf"For {names}. " + head + (" Definition:" if has_def else ""))
+        if has_def:
+            body.append(_align([sym], _display(sym, "=", q.definition)))
         key = _step_key(q)
         best = max(((_shared_prefix(key, k2), lab2) for k2, lab2 in printed),
                    default=(0, ""))
@@ -418,8 +418,9 @@ def ledger_latex(sections: Sequence[Section]) -> str:
            r"quantity share (parameters, samples $n$ and network draws, notes) is said once, on "
            r"its header line; its checks that pass with nothing further to note are listed "
            r"on one line by their parameter points, with the range of $t$ and the largest "
-           r"$|\bar x-\hat y|/(t\,\mathrm{SE})$ among them (below 1 for a pass). Every other "
-           r"check has its own row. "
+           r"$|\bar x-\hat y|/(t\,\mathrm{SE})$ among them (below 1 for a pass); measurements "
+           r"without a prediction are listed on one line likewise, each with its "
+           r"$\pm t\,\mathrm{SE}$. Every other check has its own row. "
            r"The same rows, with full precision, are in \texttt{checks.json} and "
            r"\texttt{checks.md}." "\n"]
     for s in sections:
@@ -474,11 +475,24 @@ def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None,
            + r"} \\*"]
     skipped: dict[str, list[str]] = {}       # a skip reason -> the points it applies to
     passed: dict[tuple, list[tuple[str, float, float]]] = {}   # passes, by what they note
+    measured: dict[tuple, list[tuple[str, float]]] = {}       # measured only, likewise
     for r, p, mine in zip(rows, params, pieces):
         if r.get("verdict") == "skip" and len(rows) > 1:
             why = "; ".join(text(x) for x in mine if x not in shared)
             skipped.setdefault(why, []).append(
                 _params_text({k: v for k, v in p.items() if k not in common}, qq) or "--")
+            continue
+        if (summarize and r.get("verdict") == "info" and r.get("predicted") is None
+                and len(rows) > 1):           # measured only: one line per shared note
+            se, z = r.get("se"), r.get("z")
+            half = None if se is None or z is None else float(z) * float(se)
+            note = tuple(text(x) for x in mine if x not in shared)
+            if not same_n and r.get("n") is not None:
+                note = (f"$n$/draws ${number(r.get('n'))}/{number(r.get('n_networks'))}$",) + note
+            at = _params_text({k: v for k, v in p.items() if k not in common}, qq) or "--"
+            measured.setdefault(note, []).append(
+                (f"{at}: {num(r.get('measured'), 4)}"
+                 + (rf" $\pm$ {num(half, 2)}" if half else ""), float(z or 0)))
             continue
         if summarize and r.get("verdict") == "pass" and len(rows) > 1:
             se, z = r.get("se"), r.get("z")
@@ -501,6 +515,14 @@ def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None,
         out.append(rf"{at or '--'} & {num(r.get('predicted'), 4)} & {num(r.get('measured'), 4)}"
                    rf" & {num(half, 2)} & {num(z, 3)} & {_verdict(str(r.get('verdict')))} & "
                    + "; ".join(own) + r" \\")
+    for note, pts in measured.items():
+        ts = [t for _, t in pts]
+        trange = (f"${ts[0]:.3g}$" if max(ts) - min(ts) < 5e-4
+                  else f"${min(ts):.3g}$ to ${max(ts):.3g}$")
+        out.append(r"\multicolumn{7}{@{}>{\raggedright\arraybackslash}p{0.98\linewidth}@{}}{"
+                   + r"measured (no prediction; info), $\pm\,t\,\mathrm{SE}$ with $t$ "
+                   + trange + ": " + "; ".join(x for x, _ in pts)
+                   + ("; " + "; ".join(note) if note else "") + r"} \\")
     for note, pts in passed.items():          # passes: one line per shared note
         if len(pts) == 1:                      # (a lone pass keeps its row)
             at, z, _, r = pts[0]
@@ -638,7 +660,6 @@ def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
                     out.append(_figure(f))
             else:
                 out.append(_figure(f))
-        out.append(r"\clearpage")
     out.append(ledger_latex(sections))
     if F.BIB.is_file() and r"\cite" in "\n".join(out):   # the sources cited (the .bib is
         out.append(r"\bibliographystyle{" + BIB_STYLE + "}")  # copied beside report.tex)
