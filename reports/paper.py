@@ -270,11 +270,11 @@ def _section(s: Section, derived_in: Mapping[str, str]) -> str:
         out.append(text(intro) + ("" if not c.source else " Source: " + text(c.source) + ".")
                    + "\n")
     cnt = _counts(s.checks)
-    out.append(rf"\noindent The construction is \texttt{{{escape(c.name)}}} "
-               rf"(\texttt{{superpose derive {escape(c.name)}}}); at this scale "
-               rf"{len(s.checks)} Monte Carlo checks: {cnt['pass']} pass, {cnt['fail']} fail, "
-               rf"{cnt['info']} info, {cnt['skip']} skipped (Appendix~\ref{{led:{label(c.name)}}})."
-               "\n")
+    out.append(rf"\noindent At this scale {len(s.checks)} Monte Carlo checks: {cnt['pass']} "
+               rf"pass, {cnt['fail']} fail, {cnt['info']} informative, {cnt['skip']} skipped "
+               rf"(Appendix~\ref{{led:{label(c.name)}}}). {{\small To reproduce: "
+               rf"\texttt{{superpose derive {escape(c.name)}}}, "
+               rf"\texttt{{superpose verify {escape(c.name)}}}.}}" "\n")
     out += [r"\noindent " + escape(note) + "\n" for note in s.notes]
     out += [r"\noindent\textbf{Error:} " + escape(e) + "\n" for e in s.errors]
     out.append(r"\subsection{Results}")

@@ -132,11 +132,11 @@ def _answer_d(checks):
     g = sorted((N, v["greedy"] / v["ceiling"]) for (N, S), v in caps.items() if "greedy" in v)
     if not g:
         return None
-    frac = ", ".join(f"${f:.2f}$ at $N={N}$" for N, f in g)
+    frac = ", ".join(f"a fraction ${f:.2f}$ at $N={N}$" for N, f in g)
     p = sorted((N, v["prime"] / v["ceiling"]) for (N, S), v in caps.items() if "prime" in v)
     prime = ("; prime steps hold " + ", ".join(f"${f:.2f}$ at $N={N}$" for N, f in p)
              if p else "")
-    return rf"The greedy packing holds {frac} of the ceiling{prime}."
+    return rf"The greedy packing holds {frac} of the packing ceiling{prime}."
 
 
 def answers() -> tuple[Answer, ...]:
