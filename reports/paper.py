@@ -54,8 +54,23 @@ def _params_text(params: Mapping[str, Any], q: Quantity | None = None) -> str:
         if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
             v = int(v)
         val = number(v) if isinstance(v, (int, float)) else r"\text{%s}" % escape(v)
-        parts.append(f"${syms[k]}={val}$" if k in syms else f"{escape(k)}$={val}$")
+        parts.append(f"${syms.get(k) or _param_name(k)}={val}$")
     return ", ".join(parts)
+
+
+_GREEK = {"delta", "epsilon", "rho", "sigma", "mu", "alpha", "beta", "gamma", "theta",
+          "lambda", "kappa", "tau", "eta", "nu", "xi", "phi", "psi", "omega", "chi", "zeta"}
+
+
+def _param_name(k: str) -> str:
+    """A parameter without a declared symbol, in math: ``D``, ``\\delta``, ``\\mathrm{alloc}``."""
+    import re
+
+    if re.fullmatch(r"[A-Za-z]\d*", k):
+        return k
+    if k in _GREEK or k == "eps":
+        return "\\" + ("epsilon" if k == "eps" else k)
+    return r"\mathrm{%s}" % escape(k)
 
 
 def _formula(q: Quantity, limit: int = 90) -> str:
@@ -137,10 +152,10 @@ def answers_latex(rows: Sequence[F.AnswerRow], labels: set[str]) -> str:
     for a in rows:
         ref = ""
         if a.where and a.where in labels:
-            kind = {"fig": "Fig.", "sec": "Sec.", "q": "", "tab": "Table"}.get(
+            kind = {"fig": "Fig.", "sec": "Sec.", "tab": "Table"}.get(
                 a.where.split(":", 1)[0], "")
             ref = (rf" ({kind}~\ref{{{a.where}}})" if kind else
-                   rf" (\hyperref[{a.where}]{{result}})")
+                   rf" (\hyperref[{a.where}]{{Sec.~\ref*{{sec:{label(a.construction)}}}}})")
         items.append(rf"\item \emph{{{text(a.question)}}} {text(a.answer)}{ref}")
     return ("\\begin{itemize}\\itemsep2pt\n" + "\n".join(items) + "\n\\end{itemize}\n")
 
