@@ -369,7 +369,8 @@ def _derivations_of(c: Construction, where: dict[str, str]) -> str:
              else rf"${quantity_symbol(x)}$") for x in qs)
         head = text(_first_sentence(q.doc)) if q.doc else ""
         has_def = q.definition is not None and q.definition != ""
-        body.append(rf"\refstepcounter{{derivation}}\paragraph{{\thederivation}}\label{{{lab}}}"
+        body.append(rf"\par\smallskip\noindent\refstepcounter{{derivation}}"
+                    rf"\textbf{{\thederivation}}\label{{{lab}}}\enspace{{}}"
                     + rf"For {names}. " + head + (" Definition:" if has_def else ""))
         if has_def:
             body.append(_align([sym], _display(sym, "=", q.definition)))
