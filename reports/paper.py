@@ -87,6 +87,17 @@ def _pct(x: float | None) -> str:
     return "--" if x is None else f"${x * 100:+.0f}\\%$"
 
 
+def _part(s: Section, render, *args) -> str:
+    """``render(*args)`` for construction ``s``, after the line that names it (a LaTeX error
+    is traced to its construction) and in safe mode when its strings broke the build."""
+    if s.safe:
+        with safe_mode():
+            body = render(*args)
+    else:
+        body = render(*args)
+    return f"{SECTION_MARK}{s.construction.name}\n{body}"
+
+
 # ------------------------------------------------------------------------ findings
 
 
@@ -337,12 +348,7 @@ def derivations_latex(sections: Sequence[Section]) -> tuple[str, dict[str, str]]
         c = s.construction
         if not derivation_groups(c):
             continue
-        out.append(f"{SECTION_MARK}{c.name}")
-        if s.safe:
-            with safe_mode():
-                out.append(_derivations_of(c, where))
-        else:
-            out.append(_derivations_of(c, where))
+        out.append(_part(s, _derivations_of, c, where))
     out.append(r"\endgroup")
     return "\n".join(out) + "\n", where
 
@@ -440,11 +446,7 @@ def ledger_latex(sections: Sequence[Section]) -> str:
            r"The same rows, with full precision, are in \texttt{checks.json} and "
            r"\texttt{checks.md}." "\n"]
     for s in sections:
-        if s.safe:
-            with safe_mode():
-                out.append(_ledger_part(s))
-        else:
-            out.append(_ledger_part(s))
+        out.append(_part(s, _ledger_part, s))
     return "\n".join(out)
 
 
@@ -566,8 +568,7 @@ def _ledger_group(rows: Sequence[Mapping[str, Any]], qq: Quantity | None,
 
 def _ledger_part(s: Section) -> str:
     c = s.construction
-    out = [f"{SECTION_MARK}{c.name}",
-           rf"\subsection{{{text(c.title) or escape(c.name)}}}\label{{led:{label(c.name)}}}"]
+    out = [rf"\subsection{{{text(c.title) or escape(c.name)}}}\label{{led:{label(c.name)}}}"]
     if not s.checks:
         out.append(r"\noindent No Monte Carlo checks at this scale." "\n")
         return "\n".join(out)
@@ -656,12 +657,7 @@ def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
             r"{\small\setcounter{tocdepth}{1}\tableofcontents}",
             method_latex(float(meta.get("z", 4.0)))]
     for s in sections:
-        out.append(f"{SECTION_MARK}{s.construction.name}")
-        if s.safe:
-            with safe_mode():
-                out.append(_section(s, derived_in))
-        else:
-            out.append(_section(s, derived_in))
+        out.append(_part(s, _section, s, derived_in))
     out.append(r"\clearpage\typeout{superpose-body-pages: \the\numexpr\value{page}-1\relax}")
     out.append(r"\appendix")
     out.append(lemmas_latex())
@@ -670,12 +666,7 @@ def document(sections: Sequence[Section], checks: Sequence[Mapping[str, Any]],
     if more:
         out.append(r"\section{More figures}\label{app:figures}")
         for s, f in more:
-            out.append(f"{SECTION_MARK}{s.construction.name}")
-            if s.safe:
-                with safe_mode():
-                    out.append(_figure(f))
-            else:
-                out.append(_figure(f))
+            out.append(_part(s, _figure, f))
     out.append(ledger_latex(sections))
     if F.BIB.is_file() and r"\cite" in "\n".join(out):   # the sources cited (the .bib is
         out.append(r"\bibliographystyle{" + BIB_STYLE + "}")  # copied beside report.tex)
