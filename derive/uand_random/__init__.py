@@ -337,7 +337,8 @@ def _answer_max(checks) -> str | None:
                 "so this run does not decide the growth of the maximum error.")
     return (r"The measured $T=\sqrt N\,\mathbb E\max|e|$ agrees with the extreme-value law "
             r"$C_0g_M$ within " + percent_range(deviations(ev)) + f" at {len(ev)} points "
-            r"$(\ell,m,N)$ with $m$ from " + f"{ms[0]} to {ms[-1]}" + r", where $g_M\approx"
+            r"$(\ell,m,N)$ with " + (f"$m={ms[0]}$ and ${ms[1]}$" if len(ms) == 2 else
+                                      f"$m$ from ${ms[0]}$ to ${ms[-1]}$") + r", where $g_M\approx"
             r"\sqrt{2\ln 2M}$ is the expected maximum of $M$ standard Gaussians, one per off "
             r"pair; the maximum error is therefore $\Theta(\sqrt{\ln M/N})$, that is "
             r"$\Theta(\sqrt{\log N}/\sqrt N)$ when $m$ grows polynomially in $N$, not "
