@@ -247,7 +247,8 @@ def _answer_costs(checks) -> str | None:
             "expected worst inactive readout is "
             + percent_range(dn) + f" {side(dn)} it, and the measured worst pairwise "
             r"overlap is " + percent_range(di) + f" {side(di)} " + r"her $\epsilon$, at "
-            + str(len(noise)) + r" points $(n,m,k)$, while the measurement is "
+            + str(len(noise)) + (r" point" if len(noise) == 1 else r" points")
+            + r" $(n,m,k)$, while the measurement is "
             + percent_range(deviations(bound)) + f" {side(deviations(bound))} our rigorous "
             "sub-Gaussian bound.")
 

@@ -142,7 +142,8 @@ def _answer(checks) -> str | None:
     frac = f"{100 * lo:.0f}%" if round(100 * lo) == round(100 * hi) else \
         f"{100 * lo:.0f}--{100 * hi:.0f}%"
     return (f"With one active circuit the network is exact ({worst:.0f} outputs beyond the "
-            f"rounding bound at {len(exact)} sizes); with two active circuits {frac} of the "
+            f"rounding bound at {len(exact)} size{'' if len(exact) == 1 else 's'}); with two "
+            f"active circuits {frac} of the "
             "circuits return a wrong output.")
 
 
