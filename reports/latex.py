@@ -542,55 +542,11 @@ def _short_check_name(r: Mapping[str, Any]) -> str:
     return name.split(".", 1)[1] if "." in name.split("[", 1)[0] else name
 
 
-def checks_table(checks: Sequence[Mapping[str, Any]], z: float | None = None) -> str:
-    """A longtable of checks: name, predicted, published, measured, +-Z*SE, verdict."""
-    if not checks:
-        return ""
-    zz = z if z is not None else checks[0].get("z", 4.0)
-    head = (r"check & predicted & published & measured & $\pm %s\,\mathrm{SE}$ & verdict \\"
-            % number(zz))
-    rows = []
-    for r in checks:
-        se = r.get("se")
-        half = None if se is None else float(r.get("z", zz)) * float(se)
-        rows.append(f"{tt(_short_check_name(r))} & {num(r.get('predicted'))} & "
-                    f"{num(r.get('predicted_published'))} & {num(r.get('measured'))} & "
-                    f"{num(half, 2)} & {_verdict(str(r.get('verdict', '')))} \\\\")
-        extra = []
-        if r.get("note"):
-            extra.append(text(r["note"]))
-        if r.get("slack") is not None:
-            extra.append(f"slack {num(r['slack'], 3)}")
-        extra.append(f"$n={number(r.get('n'))}$, networks ${number(r.get('n_networks'))}$")
-        rows.append(r"\multicolumn{6}{@{}p{0.97\linewidth}@{}}{\hspace{1em}\footnotesize "
-                    + "; ".join(extra) + r"} \\[2pt]")
-    return ("{\\small\n\\begin{longtable}{@{}>{\\raggedright\\arraybackslash}p{0.34\\linewidth}"
-            "rrrrl@{}}\n\\toprule\n" + head + "\n\\midrule\\endhead\n"
-            "\\bottomrule\\endfoot\n" + "\n".join(rows) + "\n\\end{longtable}}\n")
-
-
 def _counts(checks: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     out = {v: 0 for v in VERDICTS}
     for r in checks:
         out[str(r.get("verdict"))] = out.get(str(r.get("verdict")), 0) + 1
     return out
-
-
-def summary_table(sections: Sequence[Section]) -> str:
-    """Counts per verdict per construction, and the total."""
-    rows = []
-    total = {v: 0 for v in VERDICTS}
-    for s in sections:
-        cnt = _counts(s.checks)
-        for v in VERDICTS:
-            total[v] += cnt.get(v, 0)
-        rows.append(tt(s.construction.name) + " & " + " & ".join(
-            str(cnt.get(v, 0)) for v in VERDICTS) + f" & {len(s.errors)} \\\\")
-    rows.append(r"\midrule total & " + " & ".join(str(total[v]) for v in VERDICTS)
-                + f" & {sum(len(s.errors) for s in sections)} \\\\")
-    return (r"\begin{center}\begin{tabular}{@{}lrrrrr@{}}\toprule" "\n"
-            r"construction & pass & fail & info & skip & errors \\\midrule" "\n"
-            + "\n".join(rows) + "\n" r"\bottomrule\end{tabular}\end{center}" "\n")
 
 
 def _figure(f: Figure) -> str:
@@ -605,29 +561,9 @@ def _figure(f: Figure) -> str:
             r"\end{figure}" "\n")
 
 
-def provenance_table(meta: Mapping[str, Any]) -> str:
-    """The run's parameters and software versions, as a table."""
-    rows = []
-    for k, v in meta.items():
-        if isinstance(v, Mapping):
-            v = ", ".join(f"{a} {b}" for a, b in v.items())
-        elif isinstance(v, (list, tuple)):
-            v = ", ".join(str(x) for x in v)
-        rows.append(f"{escape(k)} & \\texttt{{{escape(v)}}} \\\\")
-    return (r"\begin{center}\small\begin{tabular}{@{}l>{\raggedright\arraybackslash}"
-            r"p{0.7\linewidth}@{}}\toprule" "\n" + "\n".join(rows) + "\n"
-            r"\bottomrule\end{tabular}\end{center}" "\n")
-
-
 #: A comment line opening each construction's part of report.tex, so that a LaTeX error
 #: (reported with a line number) can be traced to its construction.
 SECTION_MARK = "% superpose-section: "
-
-
-def _section_head(c: Construction) -> str:
-    return (rf"\section{{{text(c.title) or escape(c.name)}}}\label{{sec:{label(c.name)}}}"
-            "\n" rf"\noindent Construction \texttt{{{escape(c.name)}}} "
-            rf"(\texttt{{superpose derive {escape(c.name)}}})." "\n")
 
 
 def section_at_line(tex: str, line: int) -> str | None:
@@ -639,24 +575,3 @@ def section_at_line(tex: str, line: int) -> str | None:
         elif row.startswith(r"\end{document}"):
             name = None
     return name
-
-
-def _section(s: Section) -> str:
-    """One construction's part: derivation, checks, figures."""
-    c = s.construction
-    out = [_section_head(c)]
-    if s.safe:
-        out.append(r"\noindent\textbf{Note:} the LaTeX of this section did not compile, so "
-                   r"its formulas and captions typed as strings are shown as source text." "\n")
-    out.append(construction_latex(c))
-    out.append(r"\subsection{Checks}")
-    out += [r"\noindent " + escape(note) + "\n" for note in s.notes]
-    if s.checks:
-        out.append(checks_table(s.checks))
-    elif not s.notes:
-        out.append(r"\noindent No Monte Carlo checks at this scale." "\n")
-    out += [r"\noindent\textbf{Error:} " + escape(e) + "\n" for e in s.errors]
-    if s.figures:
-        out.append(r"\subsection{Figures}")
-        out += [_figure(f) for f in s.figures]
-    return "\n".join(out)

@@ -49,14 +49,22 @@ def cost(memory_bytes: float, seconds: float) -> Cost:
 # ------------------------------------------------------------------- available memory
 
 
-def _meminfo_available() -> float | None:
+def _proc_kib(path: str, key: str) -> float | None:
+    """The ``key:`` line of a ``/proc`` file (given in kB) in bytes, or None."""
     try:
-        with open("/proc/meminfo") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return float(line.split()[1]) * 1024
     except OSError:
         pass
+    return None
+
+
+def _meminfo_available() -> float | None:
+    found = _proc_kib("/proc/meminfo", "MemAvailable")
+    if found is not None:
+        return found
     try:
         return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
@@ -65,14 +73,7 @@ def _meminfo_available() -> float | None:
 
 def _vm_size() -> float:
     """This process's virtual size in bytes (what RLIMIT_AS counts), 0 if unknown."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmSize:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_kib("/proc/self/status", "VmSize") or 0.0
 
 
 def available_memory() -> float:
