@@ -4,7 +4,7 @@
 
     <out>/report.tex        derivations, checks tables, figures, summary
     <out>/report.pdf        when latexmk is present (else report-pdf-missing.txt)
-    <out>/figures/*.pdf|png one set per figure script, plus one checks plot per construction
+    <out>/figures/*.pdf|png one set per figure script
     <out>/checks.json       {"meta": ..., "checks": [CheckResult...], "errors": [...]}
     <out>/checks.md         the checks as a Markdown table
     <out>/summary.md        counts per verdict per construction, failing checks, timings
@@ -228,22 +228,13 @@ class Part:
     cpu_seconds: float = 0.0      # this process's CPU time (all its threads)
 
 
-def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock) -> None:
-    """The measured/predicted plot of every check, then each figure script."""
+def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock,
+             modules: Sequence[str] | None = None) -> None:
+    """Each figure script of the construction (or those in ``modules``).  (The per-check plot,
+    :func:`plots.checks_figures`, is not drawn here: the paper does not show it, the
+    ledger carries the same numbers, and it cost a tenth of a quick report's time.)"""
     name, figdir = part.name, tmp / "figures"
-    figs = plots.checks_figures(part.checks, title=f"{name}: every check ({scale} scale)")
-    for k, fig in enumerate(figs, start=1):
-        fname = f"checks_{snake(name)}" + (f"_{k}" if len(figs) > 1 else "")
-        plots.save(fig, figdir, fname)
-        part.figures.append(latex.Figure(
-            fname, [f"figures/{fname}.pdf"],
-            f"Every Monte Carlo check of {name} with a prediction"
-            + (f" (part {k} of {len(figs)})" if len(figs) > 1 else "")
-            + f", at the {scale} scale (seed {seed}): measured over predicted, with bars of "
-            f"$\\pm Z\\,\\mathrm{{SE}}$ ($Z={Z:g}$). Agreement is the vertical line at 1: "
-            "exact checks pass when their bar crosses it, approximate ones within their "
-            "stated tolerance; arrows mark values off the scale (the ratio is written)."))
-    for modname in figure_modules(name):
+    for modname in figure_modules(name) if modules is None else modules:
         clock(f"{name}: figure {modname}")
         try:
             fmod = importlib.import_module(f"superpose.reports.figures.{modname}")
@@ -312,30 +303,33 @@ class FigureOutcome:
 
 @dataclass
 class FigureJob:
-    """The figures of one construction (its checks plot and figure scripts), drawn in a
-    worker into a private folder and sent back as bytes (so a Dask worker on another
-    machine can draw them too)."""
+    """One figure script of a construction, drawn in a worker into a private folder and sent
+    back as bytes (so a Dask worker on another machine can draw it too).  A figure script
+    measures what it shows itself (it needs no check of the run), so its job is queued with
+    the checks from the start."""
 
-    part: Part
+    name: str
+    module: str
     scale: str
     seed: int
     provenance: dict
     quiet: bool = True
-    key = None                      # figures are not cached (they are cheap to redraw)
+    key = None                      # figures are not cached (a figure is a view of the code)
 
     @property
     def title(self) -> str:
-        return f"{self.part.name}: figures"
+        return f"{self.name}: figure {self.module}"
 
     def run(self) -> FigureOutcome:
         import tempfile
 
         t, cpu = time.perf_counter(), time.process_time()
-        part = Part(self.part.name, checks=self.part.checks)
+        part = Part(self.name)
         with tempfile.TemporaryDirectory(prefix="superpose-figures-") as d:
             folder = Path(d).resolve()
             with plots.provenance(self.provenance):
-                _figures(part, self.scale, self.seed, folder, _Clock(quiet=self.quiet))
+                _figures(part, self.scale, self.seed, folder, _Clock(quiet=self.quiet),
+                         [self.module])
             files = {p.relative_to(folder).as_posix(): p.read_bytes()
                      for p in sorted(folder.rglob("*")) if p.is_file()}
         return FigureOutcome(part.name, part.figures, part.errors, files,
@@ -400,46 +394,61 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
     slot = [owner[:i].count(owner[i]) for i in range(len(owner))]
     left = {n: owner.count(n) for n in names}
     address = tasks.cluster_address(cluster)
-    if jobs is None:
-        jobs = default_jobs(len(todo) + len(names))
-    jobs = max(1, int(jobs))
-    parallel = address is not None or jobs > 1
     # A construction whose code is on disk (every task cacheable) is the same in a fresh
     # worker process, so its figures are drawn there; one defined at run time here.
     portable = {n: bool(runs[n]) and all(t.code is not None for t, o in zip(todo, owner)
                                           if o == n) for n in names}
+    if jobs is None:
+        jobs = default_jobs(len(todo) + sum(len(figure_modules(n)) for n in names))
+    jobs = max(1, int(jobs))
+    parallel = address is not None or jobs > 1
+    # The figure jobs go first: each is one script of a few seconds, the checks that follow
+    # are shorter, so the workers finish together (and the verdicts, made here, overlap them).
+    figjobs = [FigureJob(n, m, scale, seed, dict(provenance), clock.quiet)
+               for n in names if parallel and portable[n] for m in figure_modules(n)]
+    drawn: dict[tuple[str, str], FigureOutcome] = {}
+    judged: dict[str, bool] = {}
+    nf = len(figjobs)
 
     def done(i: int, out) -> list:
-        if isinstance(out, FigureOutcome):
-            part = parts[out.name]
-            for rel, data in out.files.items():
-                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-                (tmp / rel).write_bytes(data)
-            part.figures.extend(out.figures)
-            part.errors.extend(out.errors)
-            if out.error:
-                part.errors.append(f"figures of {out.name}: {out.error}")
-            part.seconds = round(part.seconds + out.seconds, 2)
-            part.cpu_seconds = round(part.cpu_seconds + out.cpu_seconds, 2)
+        if i < nf:
+            drawn[figjobs[i].name, figjobs[i].module] = out
             return []
+        i -= nf
         n = owner[i]
         runs[n][slot[i]] = (todo[i], out)
         parts[n].seconds += out.seconds
         parts[n].cpu_seconds += out.cpu_seconds
         left[n] -= 1
-        if left[n] or not _judge_part(parts[n], runs[n], clock):
+        if left[n]:
             return []
-        if parallel and portable[n]:
-            return [FigureJob(parts[n], scale, seed, dict(provenance), clock.quiet)]
-        _draw_here(parts[n], scale, seed, tmp, clock, provenance)
+        judged[n] = _judge_part(parts[n], runs[n], clock)
+        if judged[n] and not (parallel and portable[n]):
+            _draw_here(parts[n], scale, seed, tmp, clock, provenance)
         return []
 
-    outcomes = tasks.run(todo, jobs=jobs, cluster=address, cache=None if cache else False,
-                         progress=progress, on_done=done)
+    outcomes = tasks.run([*figjobs, *todo], jobs=jobs, cluster=address,
+                         cache=None if cache else False, progress=progress, on_done=done)
+    for job in figjobs:            # in the order of the scripts, whenever each was drawn
+        out, part = drawn[job.name, job.module], parts[job.name]
+        if not judged.get(job.name):
+            continue               # no derivation: the section shows the error, no figures
+        if not isinstance(out, FigureOutcome):      # the worker died drawing it
+            part.errors.append(f"figure {job.module} of {job.name}: {out.error}")
+            continue
+        for rel, data in out.files.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
+        part.figures.extend(out.figures)
+        part.errors.extend(out.errors)
+        if out.error:
+            part.errors.append(f"figure {job.module} of {job.name}: {out.error}")
+        part.seconds = round(part.seconds + out.seconds, 2)
+        part.cpu_seconds = round(part.cpu_seconds + out.cpu_seconds, 2)
     for n in names:                 # constructions without Monte Carlo cases
         if not runs[n] and _judge_part(parts[n], [], clock):
             _draw_here(parts[n], scale, seed, tmp, clock, provenance)
-    checks = [o for o in outcomes if isinstance(o, tasks.Outcome)]
+    checks = [o for o in outcomes[nf:] if isinstance(o, tasks.Outcome)]
     info = {"tasks": len(checks), "reused": sum(o.reused for o in checks),
             "reused_seconds": round(sum(o.seconds for o in checks if o.reused), 1),
             "jobs": f"the Dask cluster at {address}" if address else jobs}
