@@ -257,34 +257,43 @@ def _figures(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock,
             part.errors.append(_error(f"figure {modname}", clock))
 
 
-def _judge_part(part: Part, runs: Sequence[tuple[tasks.Task, tasks.Outcome]],
-                clock: _Clock) -> bool:
-    """Derivation and verdicts of one construction whose tasks are done (here); False if
-    the derivation failed.  Never raises (but for Ctrl-C and SIGTERM): what goes wrong is
-    recorded in ``Part.errors``."""
-    name = part.name
+def _derive(part: Part, clock: _Clock) -> bool:
+    """Build the construction's derivation (here); False, with the error recorded in
+    ``Part.errors``, if it fails."""
     t, cpu = time.perf_counter(), time.process_time()
-    clock(f"{name}: derivation")
+    clock(f"{part.name}: derivation")
     try:
-        registry.get_construction(name)
+        registry.get_construction(part.name)
+        return True
     except Exception:
-        part.errors.append(_error(f"derivation of {name}", clock))
+        part.errors.append(_error(f"derivation of {part.name}", clock))
         return False
-    for task, out in runs:
-        where = f"checks of {name} [{task.label}]"
-        if out.error is not None:
-            clock(f"ERROR in {where}: {out.error}")
-            if out.trace:
-                print(out.trace, end="", file=sys.stderr, flush=True)
-            part.errors.append(f"{where}: {out.error}")
-            continue
+    finally:
+        part.seconds = round(part.seconds + time.perf_counter() - t, 2)
+        part.cpu_seconds = round(part.cpu_seconds + time.process_time() - cpu, 2)
+
+
+def _judge_run(part: Part, task: tasks.Task, out: tasks.Outcome,
+               clock: _Clock) -> tuple[list[dict], list[str]]:
+    """The verdicts of one finished task (here, against the derivation) and its errors.
+    Never raises (but for Ctrl-C and SIGTERM)."""
+    t, cpu = time.perf_counter(), time.process_time()
+    where = f"checks of {part.name} [{task.label}]"
+    rows: list[dict] = []
+    errors: list[str] = []
+    if out.error is not None:
+        clock(f"ERROR in {where}: {out.error}")
+        if out.trace:
+            print(out.trace, end="", file=sys.stderr, flush=True)
+        errors.append(f"{where}: {out.error}")
+    else:
         try:
-            part.checks.extend(_clean(r.to_json()) for r in tasks.judge_outcome(task, out))
+            rows = [_clean(r.to_json()) for r in tasks.judge_outcome(task, out)]
         except Exception:  # a verify module measuring what its construction lacks
-            part.errors.append(_error(where, clock))
+            errors.append(_error(where, clock))
     part.seconds = round(part.seconds + time.perf_counter() - t, 2)
     part.cpu_seconds = round(part.cpu_seconds + time.process_time() - cpu, 2)
-    return True
+    return rows, errors
 
 
 @dataclass
@@ -384,19 +393,19 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
     """Every construction's part, in ``names`` order, and what the task layer did.
 
     The Monte Carlo cases run as tasks (:mod:`superpose.verify.tasks`: here, on local worker
-    processes, or on a Dask cluster; finished ones reused from the cache); each
-    construction's verdicts and figures are made here as soon as its last case is done.
+    processes, or on a Dask cluster; finished ones reused from the cache); the verdicts are
+    made here as each case arrives, the figures (one job per script, queued first) in the
+    workers, or here when everything runs here.
     Every number depends only on the seed and on names, never on ``jobs`` or on which
     worker ran what.
     """
     parts, todo, owner = plan(names, scale, seed, clock)
-    runs: dict[str, list] = {n: [None] * owner.count(n) for n in names}
     slot = [owner[:i].count(owner[i]) for i in range(len(owner))]
     left = {n: owner.count(n) for n in names}
     address = tasks.cluster_address(cluster)
     # A construction whose code is on disk (every task cacheable) is the same in a fresh
     # worker process, so its figures are drawn there; one defined at run time here.
-    portable = {n: bool(runs[n]) and all(t.code is not None for t, o in zip(todo, owner)
+    portable = {n: n in owner and all(t.code is not None for t, o in zip(todo, owner)
                                           if o == n) for n in names}
     if jobs is None:
         jobs = default_jobs(len(todo) + sum(len(figure_modules(n)) for n in names))
@@ -407,7 +416,8 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
     figjobs = [FigureJob(n, m, scale, seed, dict(provenance), clock.quiet)
                for n in names if parallel and portable[n] for m in figure_modules(n)]
     drawn: dict[tuple[str, str], FigureOutcome] = {}
-    judged: dict[str, bool] = {}
+    derived: dict[str, bool] = {}
+    verdicts: dict[str, list] = {n: [None] * owner.count(n) for n in names}
     nf = len(figjobs)
 
     def done(i: int, out) -> list:
@@ -416,14 +426,21 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
             return []
         i -= nf
         n = owner[i]
-        runs[n][slot[i]] = (todo[i], out)
         parts[n].seconds += out.seconds
         parts[n].cpu_seconds += out.cpu_seconds
+        # judged as it arrives (the verdicts overlap the workers' remaining tasks), kept in
+        # the order of the cases
+        if n not in derived:
+            derived[n] = _derive(parts[n], clock)
+        if derived[n]:
+            verdicts[n][slot[i]] = _judge_run(parts[n], todo[i], out, clock)
         left[n] -= 1
-        if left[n]:
+        if left[n] or not derived[n]:
             return []
-        judged[n] = _judge_part(parts[n], runs[n], clock)
-        if judged[n] and not (parallel and portable[n]):
+        for rows, errors in verdicts[n]:
+            parts[n].checks.extend(rows)
+            parts[n].errors.extend(errors)
+        if not (parallel and portable[n]):
             _draw_here(parts[n], scale, seed, tmp, clock, provenance)
         return []
 
@@ -431,7 +448,7 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
                          cache=None if cache else False, progress=progress, on_done=done)
     for job in figjobs:            # in the order of the scripts, whenever each was drawn
         out, part = drawn[job.name, job.module], parts[job.name]
-        if not judged.get(job.name):
+        if not derived.get(job.name):
             continue               # no derivation: the section shows the error, no figures
         if not isinstance(out, FigureOutcome):      # the worker died drawing it
             part.errors.append(f"figure {job.module} of {job.name}: {out.error}")
@@ -446,7 +463,7 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
         part.seconds = round(part.seconds + out.seconds, 2)
         part.cpu_seconds = round(part.cpu_seconds + out.cpu_seconds, 2)
     for n in names:                 # constructions without Monte Carlo cases
-        if not runs[n] and _judge_part(parts[n], [], clock):
+        if n not in owner and _derive(parts[n], clock):
             _draw_here(parts[n], scale, seed, tmp, clock, provenance)
     checks = [o for o in outcomes[nf:] if isinstance(o, tasks.Outcome)]
     info = {"tasks": len(checks), "reused": sum(o.reused for o in checks),

@@ -225,8 +225,9 @@ def verify_module(name: str):
     from superpose.derive.protocol import entries
     from superpose.verify.protocol import conformance_errors
 
-    get_construction(name)  # validates the name
-    path = entries()[name].verify
+    if not isinstance(name, str) or name not in entries():
+        get_construction(name)  # its error: the name and the known ones
+    path = entries()[name].verify   # (the derivation is built when first judged, not here)
     if path is None:
         raise BadInput(f"construction {name!r} has no Monte Carlo verification yet")
     mod = importlib.import_module(path)

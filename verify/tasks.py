@@ -219,8 +219,23 @@ def _source_of(modname: str) -> tuple[str | None, bool]:
     return spec.origin, spec.submodule_search_locations is not None
 
 
+_IMPORTS: dict[tuple[str, str, bool, int, int], set[str]] = {}
+
+
 def _imports(path: str, modname: str, is_pkg: bool) -> set[str]:
-    """The ``superpose`` modules that the source at ``path`` imports."""
+    """The ``superpose`` modules that the source at ``path`` imports (each file parsed once
+    per process and version of the file: the digests of a run share most modules)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return set()
+    key = (path, modname, is_pkg, st.st_mtime_ns, st.st_size)
+    if key not in _IMPORTS:
+        _IMPORTS[key] = _parse_imports(path, modname, is_pkg)
+    return _IMPORTS[key]
+
+
+def _parse_imports(path: str, modname: str, is_pkg: bool) -> set[str]:
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):

@@ -26,7 +26,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import fftconvolve
 from scipy.special import gammaln
 
 from superpose.derive import cis2
@@ -211,6 +210,8 @@ def _union_poly(D: int, T: int, S: int, z: int, nact: int, removed: int) -> np.n
 
 def _conv2f(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """2-d full convolution (FFT; round-off ~1e-16 of the largest entry, clipped at 0)."""
+    from scipy.signal import fftconvolve   # here: importing scipy.signal takes 0.5 s
+
     if not a.any() or not b.any():
         return np.zeros((a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1))
     return np.clip(fftconvolve(a, b), 0.0, None)
