@@ -11,7 +11,6 @@ markdown table and writes it to bench/results_calibration.md.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path

@@ -15,19 +15,16 @@ Usage::
     python bench/rotations_asymptotic.py --full [--big]   # the grid; --big adds D = 10^5
     python bench/rotations_asymptotic.py --points D,tau,S,z,passes ...   # ad hoc
 
-Writes ``bench/results_rotations_asymptotic.{json,md}`` (``--out`` to change the stem);
-results are appended point by point, so an interrupted run keeps what it finished.
+Writes ``bench/results_rotations_asymptotic.{json,md}`` (``--out`` to change the stem).
+The points run as tasks (``--jobs``, ``--cluster``; :mod:`superpose.verify.sweep`), each
+cached when it finishes, so an interrupted run, rerun, reuses what it finished.
 """
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import time
-from multiprocessing import get_context
 from pathlib import Path
 
-from superpose.verify.provenance import git_revision
+from superpose.verify import sweep
 from superpose.verify.rotations.fields import run_point
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,11 +45,10 @@ def grid(kind: str, big: bool) -> list[tuple]:
     return pts
 
 
-def _one(pt):
-    D, tau, S, z, passes = pt
+def point(D: int, tau: float, S: int, z: int, passes: int) -> dict:
+    """The keyword arguments of ``run_point`` at one point (a fresh network every K passes)."""
     K = max(1, passes // (2 if D >= 30_000 else 10))
-    return run_point(D, tau, S, z, passes, K=K, seed=0,
-                     progress=lambda m: print(m, file=sys.stderr, flush=True))
+    return dict(D=D, tau=tau, S=S, z=z, passes=passes, K=K, seed=0)
 
 
 def predictions(r: dict) -> dict:
@@ -66,11 +62,14 @@ def predictions(r: dict) -> dict:
             "xa_ms_mf": list(p.x_active), "seized_mf": list(p.seized), "onset_mf": p.onset}
 
 
-def table(results: list[dict]) -> str:
-    """Markdown table: one row per point and layer."""
-    head = ("| D | T | tau | S | z | l | x act MS (+-SE) | MF | max|dx| act | x inact MS | "
-            "seized | MF | frac on | Var c_off | MF | Q_off | onset (MF) | passes | s |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+COLUMNS = ("D", "T", "tau", "S", "z", "l", "x act MS (+-SE)", "MF", "max|dx| act",
+           "x inact MS", "seized", "MF", "frac on", "Var c_off", "MF", "Q_off",
+           "onset (MF)", "passes", "s")
+
+
+def rows(results: list[dict]) -> list[list]:
+    """One row per point and layer."""
+    out = []
     for r in sorted(results, key=lambda r: (r["S"], r["tau"], r["z"], r["D"])):
         pr = r.get("pred", {})
         for l in range(1, r["L"] + 1):
@@ -78,13 +77,14 @@ def table(results: list[dict]) -> str:
 
             def g(k, fmt=".3g"):
                 return format(pr[k][i], fmt) if k in pr else "-"
-            lines.append(
-                f"| {r['D']} | {r['T']} | {r['tau']} | {r['S']} | {r['z']} | {l} | "
-                f"{r['xa_ms'][i]:.3g} +- {r['xa_ms_se'][i]:.1g} | {g('xa_ms_mf')} | {r['xa_max'][i]:.3g} | "
-                f"{r['xi_ms'][i]:.3g} | {r['seized'][i]:.3g} | {g('seized_mf')} | {r['frac_on'][i]:.3g} | "
-                f"{r['var_c_off'][i]:.3g} | {g('var_c_off_mf')} | {r['Q_off'][i]:.3g} | "
-                f"{r['onset']} ({pr.get('onset_mf', '-')}) | {r['passes']} | {r['seconds']:.0f} |")
-    return "\n".join(lines) + "\n"
+            out.append([r["D"], r["T"], r["tau"], r["S"], r["z"], l,
+                        f"{r['xa_ms'][i]:.3g} +- {r['xa_ms_se'][i]:.1g}", g("xa_ms_mf"),
+                        f"{r['xa_max'][i]:.3g}", f"{r['xi_ms'][i]:.3g}",
+                        f"{r['seized'][i]:.3g}", g("seized_mf"), f"{r['frac_on'][i]:.3g}",
+                        f"{r['var_c_off'][i]:.3g}", g("var_c_off_mf"), f"{r['Q_off'][i]:.3g}",
+                        f"{r['onset']} ({pr.get('onset_mf', '-')})", r["passes"],
+                        f"{r['seconds']:.0f}"])
+    return out
 
 
 def main(argv=None) -> int:
@@ -94,37 +94,19 @@ def main(argv=None) -> int:
     g.add_argument("--full", action="store_true")
     g.add_argument("--points", nargs="+", help="D,tau,S,z,passes")
     ap.add_argument("--big", action="store_true", help="add D = 3 10^4 and 10^5 (tau=0.004, z=1)")
-    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_rotations_asymptotic"))
-    ap.add_argument("--append", action="store_true", help="keep the points already in --out.json")
+    sweep.add_arguments(ap)
     a = ap.parse_args(argv)
     if a.points:
         pts = [tuple(t(v) for t, v in zip((int, float, int, int, int), p.split(","))) for p in a.points]
     else:
         pts = grid("full" if a.full else "quick", a.big)
-    out = Path(a.out)
-    results = json.loads(out.with_suffix(".json").read_text())["results"] if a.append and \
-        out.with_suffix(".json").exists() else []
-    meta = {"command": " ".join(sys.argv), "git": git_revision(), "python": sys.version.split()[0]}
-    t0 = time.perf_counter()
-
-    def save():
-        for r in results:
-            r.setdefault("pred", predictions(r))
-        out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
-        out.with_suffix(".md").write_text(
-            f"# Rotations at fixed T(d/D)^2, growing D\n\n`{meta['command']}` (git {meta['git']})\n\n"
-            + table(results))
-
-    with get_context("spawn").Pool(a.workers) as pool:
-        for r in pool.imap_unordered(_one, pts):
-            results.append(r)
-            print(f"done D={r['D']} tau={r['tau']} S={r['S']} z={r['z']}: {r['passes']} passes "
-                  f"in {r['seconds']:.0f} s; onset {r['onset']}; x act MS "
-                  f"{[round(v, 4) for v in r['xa_ms']]} ({time.perf_counter() - t0:.0f} s total)",
-                  flush=True)
-            save()
-    save()
+    results = sweep.run(run_point, [point(*p) for p in pts], a,
+                        labels=[f"D={D} tau={t} S={S} z={z} passes={n}" for D, t, S, z, n in pts])
+    for r in results:
+        r["pred"] = predictions(r)
+    sweep.write(a.out, "Rotations at fixed T(d/D)^2, growing D", COLUMNS, rows(results),
+                results=results, seed=0)
     return 0
 
 

@@ -23,19 +23,20 @@ Usage::
     python bench/rotations_kcopies_deep.py                # full grid (~15 min on 2 cores)
     python bench/rotations_kcopies_deep.py --D 1200 --passes 400   # a quicker look
 
-Writes ``bench/results_rotations_kcopies_deep.md``.
+Writes ``bench/results_rotations_kcopies_deep.md``.  The points run as tasks (``--jobs``,
+``--cluster``; :mod:`superpose.verify.sweep`), each cached when it finishes, so an
+interrupted run, rerun, reuses what it finished.
 """
 from __future__ import annotations
 
 import argparse
 import math
 import pickle
-import sys
-import time
 from pathlib import Path
 
 from superpose.derive.rotations import kcopies as theory
 from superpose.verify.rotations import kcopies as layer1
+from superpose.verify import sweep
 from superpose.verify.check import Z, critical_value
 from superpose.verify.rotations.kcopies_deep import KETS, measure_point
 
@@ -81,10 +82,15 @@ def _fmt(e, digits=3) -> str:
     return f"{e.value:.{digits}g} ± {e.se:.1g}"
 
 
-def run(Ds, passes: int, K: int, seed: int, progress=print) -> list[dict]:
+def run(Ds, passes: int, K: int, seed: int, args=None) -> list[dict]:
+    pts = list(points(Ds))
+    measured = sweep.run(measure_point, [dict(k=k, kets=kets, D=D, T=T, S=S, z=z, L=L,
+                                              passes=passes, K=K, seed=seed)
+                                         for D, regime, z, k, kets, T in pts], args,
+                         labels=[f"D={D} {regime} z={z} k={k} {kets} T={T}"
+                                 for D, regime, z, k, kets, T in pts])
     rows = []
-    for D, regime, z, k, kets, T in points(Ds):
-        pt = measure_point(k, kets, D, T, S, z, L, passes=passes, K=K, seed=seed)
+    for (D, regime, z, k, kets, T), pt in zip(pts, measured):
         name = f"rotations.kcopies_err_{kets}"
         exact = layer1.quantity(name).evaluate({"k": k, "z": z, "D": D, "T": T, "S": S})
         e1 = pt.est[("seiz", 1)]
@@ -93,9 +99,6 @@ def run(Ds, passes: int, K: int, seed: int, progress=print) -> list[dict]:
         crit = critical_value(e1.n_networks)
         rows.append({"D": D, "crit": crit, "regime": regime, "z": z, "k": k, "kets": kets, "T": T,
                      "cap": theory.capacity_k(k, D, S), "pt": pt, "exact1": exact, "z1": zs})
-        progress(f"D={D} {regime:5s} z={z} k={k} {kets:6s} T={T:5d}: seized "
-                 + " ".join(f"{pt.est[('seiz', l)].value:.4f}" for l in range(1, L + 1))
-                 + f" onset {pt.onset}  l1 exact {exact:.4f} ({zs:.1f} se)  {pt.seconds:.1f} s")
     return rows
 
 
@@ -223,12 +226,12 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_rotations_kcopies_deep.md"))
     ap.add_argument("--dump", help="also pickle the measured rows to this path")
     ap.add_argument("--load", help="re-render the table from rows pickled by --dump")
+    sweep.add_arguments(ap)
     a = ap.parse_args(argv)
-    t0 = time.perf_counter()
     if a.load:
         rows = pickle.loads(Path(a.load).read_bytes())
     else:
-        rows = run(a.D, a.passes, a.K, a.seed)
+        rows = run(a.D, a.passes, a.K, a.seed, a)
     if a.dump:
         Path(a.dump).write_bytes(pickle.dumps(rows))
     secs = (sum(r["pt"].seconds for r in rows))

@@ -24,20 +24,20 @@ Usage::
     python bench/rotations_onset.py                 # the grid (about 10 min on one core)
     python bench/rotations_onset.py --quick         # D = 1000 only
 
-Writes ``bench/results_rotations_onset.{json,md}``.
+Writes ``bench/results_rotations_onset.{json,md}``.  The points run as tasks (``--jobs``,
+``--cluster``; :mod:`superpose.verify.sweep`), each cached when it finishes, so an interrupted
+run, rerun, reuses what it finished.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 from superpose.derive import cis2
 from superpose.derive.quantity import BadInput, get_quantity
+from superpose.verify import sweep
 from superpose.verify.check import critical_value
-from superpose.verify.provenance import git_revision
 from superpose.verify.rotations.fields import n_circuits, run_point
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,10 +85,13 @@ def borderline(r: dict) -> bool:
     return any(abs(v - THRESH) <= c * s for v, s in zip(r["seized"], r["seized_se"]))
 
 
-def summary(results: list[dict]) -> str:
+SUMMARY = ("predictor", "points", "exact", "within one", "exact (clear-cut points)",
+           "within one (clear-cut)", "early / late (clear-cut)")
+
+
+def summary(results: list[dict]) -> list[list]:
     keys = [k for k in PREDICTORS if any(k in r["pred"] for r in results)]
-    lines = ["| predictor | points | exact | within one | exact (clear-cut points) | "
-             "within one (clear-cut) | early / late (clear-cut) |", "|---|---|---|---|---|---|---|"]
+    out = []
     for k in keys:
         rs = [r for r in results if k in r["pred"]]
         clear = [r for r in rs if not r["borderline"]]
@@ -98,36 +101,36 @@ def summary(results: list[dict]) -> str:
         w1c = sum(abs(r["pred"][k] - r["onset"]) <= 1 for r in clear)
         early = sum(r["pred"][k] < r["onset"] for r in clear)
         late = sum(r["pred"][k] > r["onset"] for r in clear)
-        lines.append(f"| {k} ({PREDICTORS[k]}) | {len(rs)} | {ex} | {w1} | {exc}/{len(clear)} | "
-                     f"{w1c}/{len(clear)} | {early} / {late} |")
-    return "\n".join(lines) + "\n"
+        out.append([f"{k} ({PREDICTORS[k]})", len(rs), ex, w1, f"{exc}/{len(clear)}",
+                    f"{w1c}/{len(clear)}", f"{early} / {late}"])
+    return out
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[dict]) -> tuple[list[str], list[list]]:
     keys = [k for k in PREDICTORS if any(k in r["pred"] for r in results)]
-    head = ("| D | T | tau | S | z | seized fraction, layers 1..L (+-SE) | onset | "
-            + " | ".join(f"{k}" for k in keys) + " | borderline | passes |")
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    cols = ["D", "T", "tau", "S", "z", "seized fraction, layers 1..L", "onset", *keys,
+            "borderline", "passes"]
+    rows = []
     for r in sorted(results, key=lambda r: (r["S"], r["z"], r["tau"], r["D"])):
-        sz = " ".join(f"{v:.2g}" for v in r["seized"])
-        lines.append(f"| {r['D']} | {r['T']} | {r['tau']} | {r['S']} | {r['z']} | {sz} | {r['onset']} | "
-                     + " | ".join(str(r["pred"].get(k, "-")) for k in keys)
-                     + f" | {'yes' if r['borderline'] else ''} | {r['passes']} |")
-    return "\n".join(lines) + "\n"
+        rows.append([r["D"], r["T"], r["tau"], r["S"], r["z"],
+                     " ".join(f"{v:.2g}" for v in r["seized"]), r["onset"],
+                     *(r["pred"].get(k, "-") for k in keys),
+                     "yes" if r["borderline"] else "", r["passes"]])
+    return cols, rows
 
 
-def write(results: list[dict], meta: dict, out: Path) -> None:
+def write(results: list[dict], out: Path) -> None:
     for r in results:
         r["pred"] = predict(r)
         r["borderline"] = borderline(r)
-    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
-    out.with_suffix(".md").write_text(
-        "# Seizure onset: predicted against measured (bench/rotations_onset.py)\n\n"
-        f"`{meta['command']}` (git {meta['git']}, {meta['seconds']:.0f} s)\n\n"
-        "Onset = first layer with more than 1% of inactive circuits at alpha_hat > 1/4 "
-        f"(L + 1 = {L + 1}: none up to L = {L}). Exact / within one layer; *clear-cut* points are "
-        "those where no layer's seized fraction is within c*se of 1% (c = critical value at the "
-        "point's number of networks).\n\n" + summary(results) + "\n" + table(results))
+    cols, rows = table(results)
+    notes = ("Onset = first layer with more than 1% of inactive circuits at alpha_hat > 1/4 "
+             f"(L + 1 = {L + 1}: none up to L = {L}). Exact / within one layer; *clear-cut* "
+             "points are those where no layer's seized fraction is within c*se of 1% (c = "
+             "critical value at the point's number of networks).\n\n"
+             + sweep.markdown_table(SUMMARY, summary(results)))
+    sweep.write(out, "Seizure onset: predicted against measured (bench/rotations_onset.py)",
+                cols, rows, results=results, notes=notes, seed=0)
 
 
 def main(argv=None) -> int:
@@ -136,27 +139,19 @@ def main(argv=None) -> int:
     ap.add_argument("--rejudge", action="store_true",
                     help="re-evaluate the predictors on the stored measurements (no simulation)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_rotations_onset"))
+    sweep.add_arguments(ap)
     a = ap.parse_args(argv)
     out = Path(a.out)
     if a.rejudge:
-        data = json.loads(out.with_suffix(".json").read_text())
-        write(data["results"], data["meta"], out)
-        print(summary(data["results"]))
-        return 0
-    pts = grid((1000,) if a.quick else (1000, 2000, 4000))
-    meta = {"command": " ".join(["python"] + sys.argv), "git": git_revision(), "python": sys.version.split()[0],
-            "seconds": 0.0}
-    t0 = time.perf_counter()
-    results = []
-    for i, (D, tau, S, z, passes) in enumerate(pts):
-        r = run_point(D, tau, S, z, passes, L=L, K=max(1, passes // 10), seed=0)
-        results.append(r)
-        meta["seconds"] = time.perf_counter() - t0
-        print(f"[{i + 1}/{len(pts)}] D={D} tau={tau} S={S} z={z}: onset {r['onset']} "
-              f"({r['seconds']:.1f} s; {meta['seconds']:.0f} s total)", flush=True)
-        if (i + 1) % 10 == 0 or i + 1 == len(pts):
-            write(results, meta, out)
-    print(summary(results))
+        results = json.loads(out.with_suffix(".json").read_text())["results"]
+    else:
+        pts = grid((1000,) if a.quick else (1000, 2000, 4000))
+        results = sweep.run(run_point, [dict(D=D, tau=tau, S=S, z=z, passes=passes, L=L,
+                                             K=max(1, passes // 10), seed=0)
+                                        for D, tau, S, z, passes in pts], a,
+                            labels=[f"D={D} tau={t} S={S} z={z}" for D, t, S, z, _ in pts])
+    write(results, out)
+    print(sweep.markdown_table(SUMMARY, summary(results)), end="")
     return 0
 
 

@@ -24,6 +24,9 @@ Usage::
     python bench/rotations_relu_grid.py --measured recs.json      # re-judge stored measurements
 
 Writes ``bench/results_rotations_relu_grid.md`` (``--out`` to change; ``--json`` for records).
+The measurements and the predictions run as tasks (``--jobs``, ``--cluster``;
+:mod:`superpose.verify.sweep`), each cached when it finishes, so an interrupted run, rerun,
+reuses what it finished.
 ``--measured`` reuses the measurements of a stored ``--json`` run (same grid and seed; the
 simulation is deterministic given the seed) and recomputes only the predictions -- for
 comparing model versions on identical measurements; the criterion is the same.
@@ -33,9 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ from superpose.derive.rotations import meanfield as mf
 from superpose.derive.rotations import relu as rr
 from superpose.reports.figures.rotations_grid import SWEEP
 from superpose.verify import rotations as vrot
+from superpose.verify import sweep, tasks
 from superpose.verify.check import critical_value
 from superpose.verify.rng import stream
 from superpose.verify.stats import clustered_mean
@@ -58,7 +60,9 @@ NAMES = {"xa": "x_mse_active", "xi": "x_mse_inactive", "ai": "alpha_mse_inactive
 
 
 def measure_point(D: int, T: int, z: int, passes: int, K: int, seed: int) -> dict:
-    """Clustered means (value, se, networks) per quantity and layer, and the measured onset."""
+    """Clustered means (value, se, networks) per quantity and layer, the measured onset and
+    the seconds it took."""
+    t0 = time.perf_counter()
     nets = max(2, math.ceil(passes / K))
     rows = {(q, l): [] for q in QTY for l in range(1, L + 1)}
     groups: list[int] = []
@@ -79,6 +83,7 @@ def measure_point(D: int, T: int, z: int, passes: int, K: int, seed: int) -> dic
     out = {k: [e.value, e.se, e.n_networks] for k, e in est.items()}
     seized = [est[f"sz{l}"].value for l in range(1, L + 1)]
     out["onset"] = next((l for l in range(1, L + 1) if seized[l - 1] > vrot.ONSET_FRAC), L + 1)
+    out["seconds"] = time.perf_counter() - t0
     return out
 
 
@@ -96,15 +101,6 @@ def predictions(D: int, T: int, z: int) -> dict:
                   "aa": h.alpha_active, "sz": None},
             "mf": {"xa": m.x_active, "xi": None, "ai": m.alpha_ms, "aa": None, "sz": m.seized},
             "mf_onset": m.onset}
-
-
-def one(args) -> dict:
-    D, T, z, passes, K, seed, stored = args
-    t0 = time.perf_counter()
-    meas = stored["meas"] if stored else measure_point(D, T, z, passes, K, seed)
-    tm = stored["meas_seconds"] if stored else time.perf_counter() - t0
-    pred = predictions(D, T, z)
-    return {"D": D, "T": T, "z": z, "meas": meas, "pred": pred, "meas_seconds": tm}
 
 
 def verdict(pred: float, val: float, se: float, nn: int, scale: float = 1.0) -> bool:
@@ -168,34 +164,43 @@ def main(argv=None) -> None:
     ap.add_argument("--passes", type=int, default=500)
     ap.add_argument("--K", type=int, default=10, help="passes per network draw")
     ap.add_argument("--every", type=int, default=1, help="every k-th (D, T) pair")
-    ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results_rotations_relu_grid.md"))
     ap.add_argument("--json", default="")
     ap.add_argument("--measured", default="", help="re-judge the measurements of a stored --json")
+    sweep.add_arguments(ap)
     a = ap.parse_args(argv)
     pairs = SWEEP[::a.every]
-    stored = {}
+    pts = [(D, T, z) for D, T in pairs for z in (1, 2, 3, 4)]
+    labels = [f"D={D} T={T} z={z}" for D, T, z in pts]
+    t0 = time.perf_counter()
     if a.measured:
         stored = {(r["D"], r["T"], r["z"]): r for r in json.loads(Path(a.measured).read_text())}
-    jobs = [(D, T, z, a.passes, a.K, a.seed, stored.get((D, T, z)))
-            for D, T in pairs for z in (1, 2, 3, 4)]
-    if a.measured and any(j[-1] is None for j in jobs):
-        raise SystemExit(f"{a.measured} lacks some grid points (same --every as the stored run?)")
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(a.jobs) as ex:
-        recs = list(ex.map(one, jobs))
+        if any(p not in stored for p in pts):
+            raise SystemExit(f"{a.measured} lacks some grid points (same --every as the stored run?)")
+        meas = [stored[p]["meas"] for p in pts]
+        meas_s = [stored[p]["meas_seconds"] for p in pts]
+    else:
+        meas = sweep.run(measure_point, [dict(D=D, T=T, z=z, passes=a.passes, K=a.K, seed=a.seed)
+                                         for D, T, z in pts], a, labels=labels)
+        meas_s = [m["seconds"] for m in meas]
+    preds = sweep.run(predictions, [dict(D=D, T=T, z=z) for D, T, z in pts], a,
+                      labels=[f"prediction {x}" for x in labels])
+    recs = [{"D": D, "T": T, "z": z, "meas": m, "pred": p, "meas_seconds": ms}
+            for (D, T, z), m, p, ms in zip(pts, meas, preds, meas_s)]
     wall = time.perf_counter() - t0
+    jobs = f"the Dask cluster at {a.cluster}" if a.cluster else \
+        f"{a.jobs or tasks.default_jobs(len(pts))} processes"
     if a.json:
         Path(a.json).write_text(json.dumps(recs))
     ps = [r["pred"]["relu_seconds"] for r in recs]
     md = ["# ReLU-activation error model vs the real RiS network (paper grid)", "",
           f"Command: `python bench/rotations_relu_grid.py --passes {a.passes} --K {a.K} "
-          f"--every {a.every} --jobs {a.jobs} --seed {a.seed}"
+          f"--every {a.every} --seed {a.seed}"
           + (f" --measured {Path(a.measured).name}" if a.measured else "") + "`  ",
           f"{len(pairs)} (D, T) pairs x z = 1..4, S = {S}, L = {L}, {a.passes} passes per point "
-          f"(network redrawn every {a.K}); wall {wall:.0f} s on {a.jobs} processes "
-          f"(simulation {sum(r['meas_seconds'] for r in recs):.0f} s, `predict` "
+          f"(network redrawn every {a.K}); wall {wall:.0f} s on {jobs} "
+          f"(simulation {sum(meas_s):.0f} s, `predict` "
           f"{sum(ps):.0f} s: median {np.median(ps):.2f} s, max {max(ps):.1f} s per point).", "",
           "**Criterion (fixed in advance; the issue's target):** every (point, quantity, layer) "
           "with layer <= measured seizure onset is judged; pass iff "

@@ -598,7 +598,6 @@ def findings_markdown(sections: Sequence[latex.Section],
                       checks: Sequence[Mapping]) -> list[str]:
     """The report's Findings as Markdown (math in ``$...$``, rendered by code-hosting sites)."""
     from superpose.reports import findings as F
-    from superpose.reports.paper import _first_sentence
 
     cons = [s.construction for s in sections]
     corr = F.corrections(cons, checks)

@@ -155,6 +155,7 @@ class Outcome:
     trace: str = ""                 # its traceback
     exc: BaseException | None = field(default=None, repr=False)  # it, where it pickles
     reused: bool = False            # read from the cache
+    value: Any = None               # what a CallTask's function returned
 
 
 def _canon(v: Any) -> Any:
@@ -186,6 +187,69 @@ def execute(task):
     """Run one task (a :class:`Task`, or any job with ``run()``, ``key`` and ``title``, whose
     result has ``seconds``, ``error`` and ``reused``) in a worker or here."""
     return task.run()
+
+
+@dataclass
+class CallTask:
+    """One point of a benchmark's sweep: ``fn(**kwargs)`` of an importable function, whose
+    result (anything that pickles) is the outcome's ``value``.  Cached and resumed like a
+    check task, keyed by the code of ``fn``'s module (and what it imports), the versions,
+    ``fn``'s name and the arguments; ``label`` names it in progress lines."""
+
+    fn: Callable = field(repr=False)
+    kwargs: tuple[tuple[str, Any], ...]
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        mod = getattr(self.fn, "__module__", None)
+        local = "<locals>" in getattr(self.fn, "__qualname__", "<locals>")
+        self.code = None if (local or mod is None) else \
+            _script_digest() if mod == "__main__" else code_digest([mod])
+
+    @property
+    def title(self) -> str:
+        return self.label or ", ".join(f"{k}={v}" for k, v in self.kwargs)
+
+    @property
+    def key(self) -> str | None:
+        if self.code is None:
+            return None
+        body = json.dumps({"format": CACHE_FORMAT, "code": self.code, "versions": _versions(),
+                           "call": f"{self.fn.__module__}.{self.fn.__qualname__}",
+                           "kwargs": [[k, _canon(v)] for k, v in self.kwargs]},
+                          sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def run(self) -> "Outcome":
+        t, cpu = time.perf_counter(), time.process_time()
+        try:
+            out = Outcome(value=self.fn(**dict(self.kwargs)))
+        except Exception as exc:
+            out = Outcome(error=f"{type(exc).__name__}: {' '.join(str(exc).split())}",
+                          trace=traceback.format_exc())
+        out.seconds = round(time.perf_counter() - t, 3)
+        out.cpu_seconds = round(time.process_time() - cpu, 3)
+        return out
+
+
+def _script_digest() -> str | None:
+    """The code digest of the script run as ``__main__`` (a benchmark): its source and the
+    ``superpose`` modules it imports; ``None`` if it has no file."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not path or not str(path).endswith(".py"):
+        return None
+    try:
+        src = Path(path).read_bytes()
+    except OSError:
+        return None
+    mods = sorted(m for m in _imports(str(path), "__main__", False) if _source_of(m)[0])
+    deps = code_digest(mods) or ""
+    return hashlib.sha256(src + b"\0" + deps.encode()).hexdigest()
+
+
+def call_task(fn: Callable, label: str = "", **kwargs: Any) -> CallTask:
+    """The task of ``fn(**kwargs)`` (see :class:`CallTask`)."""
+    return CallTask(fn, tuple(kwargs.items()), label)
 
 
 def judge_outcome(task: Task, outcome: Outcome, mutate=None) -> list:
