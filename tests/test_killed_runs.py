@@ -47,7 +47,8 @@ SCRIPT = textwrap.dedent('''
 
     mod = types.ModuleType("superpose.verify.fake_slow")
     mod.PARAMS, mod.DEFAULT_TRIALS, mod.measure = (SIGMA,), 100, measure
-    mod.SCALES = {s: [({"sigma": 1.0}, 200), ({"sigma": 2.0}, 200)]
+    CASES = int(os.environ.get("FAKE_CASES", "2"))
+    mod.SCALES = {s: [({"sigma": 1.0 + i}, 200) for i in range(CASES)]
                   for s in ("smoke", "quick", "paper")}
     sys.modules[mod.__name__] = mod
     current = protocol.entries()
@@ -95,10 +96,11 @@ def _temps(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".rep.tmp-"))
 
 
-def _start(tmp_path: Path, sleep: float) -> subprocess.Popen:
+def _start(tmp_path: Path, sleep: float, cases: int = 2) -> subprocess.Popen:
     script = tmp_path / "run_fake.py"
     script.write_text(SCRIPT)
-    env = dict(os.environ, FAKE_SLEEP=str(sleep), SUPERPOSE_JOBS="2", SUPERPOSE_NO_CACHE="1")
+    env = dict(os.environ, FAKE_SLEEP=str(sleep), SUPERPOSE_JOBS="2", SUPERPOSE_NO_CACHE="1",
+               FAKE_CASES=str(cases))
     return subprocess.Popen([sys.executable, str(script), str(tmp_path / "rep")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -133,6 +135,23 @@ def test_sigterm_stops_workers_and_removes_the_temporary_folder(tmp_path):
     assert time.monotonic() - t < 10
     assert proc.returncode == 143, err
     assert "terminated" in err and "Traceback" not in err, err
+    assert _temps(tmp_path) == [] and not (tmp_path / "rep").exists()
+    assert _gone(kids) == []
+
+
+def test_ctrl_c_with_cases_still_queued_exits_at_once(tmp_path):
+    """Ctrl-C while cases wait in the queue behind the two running ones: exit 130 within
+    seconds, one line, no traceback, every worker gone.  (Cancelling the queued futures
+    before killing the workers made loky's manager thread fail on them and the process hang
+    at exit.)"""
+    proc = _start(tmp_path, sleep=60, cases=6)
+    kids = _midway(proc, tmp_path)
+    t = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t < 10
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err, err
     assert _temps(tmp_path) == [] and not (tmp_path / "rep").exists()
     assert _gone(kids) == []
 

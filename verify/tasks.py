@@ -590,6 +590,21 @@ def blas_env(jobs: int) -> dict[str, str]:
     return {v: os.environ.get(v, n) for v in _BLAS_VARS}
 
 
+def _quiet_manager_threads() -> None:
+    """From now on, an exception in a loky executor's manager thread is not printed (every
+    other thread's still is)."""
+    previous = threading.excepthook
+    if getattr(previous, "_superpose_quiet", False):
+        return
+
+    def hook(args):
+        if getattr(args.thread, "name", "") != "ExecutorManagerThread":
+            previous(args)
+
+    hook._superpose_quiet = True
+    threading.excepthook = hook
+
+
 class _Local:
     """joblib's process backend (loky), one pool for the run, workers tied to this process."""
 
@@ -612,12 +627,12 @@ class _Local:
 
     def close(self, abort: bool, futures=()) -> None:
         if abort:     # stop now: no worker writes anything after we return
-            for f in futures:
-                f.cancel()
+            # loky's own kill (cancelling the queued futures first made its manager thread
+            # fail on them and the interpreter hang at exit); a queued item can still race
+            # with the kill inside that thread (KeyError): after an abort, what that thread
+            # raises is noise, not a second error to show
+            _quiet_manager_threads()
             procs = list((getattr(self.pool, "_processes", None) or {}).values())
-            for proc in procs:
-                with contextlib.suppress(Exception):
-                    proc.kill()
             self.pool.shutdown(wait=True, kill_workers=True)
             for proc in procs:
                 with contextlib.suppress(Exception):
