@@ -28,6 +28,7 @@ verdicts, the figures and LaTeX are made in this process.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.metadata
 import json
@@ -336,7 +337,7 @@ class FigureJob:
         part = Part(self.name)
         with tempfile.TemporaryDirectory(prefix="superpose-figures-") as d:
             folder = Path(d).resolve()
-            with plots.provenance(self.provenance):
+            with plots.provenance(self.provenance), _working_dir(folder):
                 _figures(part, self.scale, self.seed, folder, _Clock(quiet=self.quiet),
                          [self.module])
             files = {p.relative_to(folder).as_posix(): p.read_bytes()
@@ -346,10 +347,25 @@ class FigureJob:
                              round(time.process_time() - cpu, 3))
 
 
+@contextlib.contextmanager
+def _working_dir(path: Path):
+    """Draw with the working directory in the report's own temporary folder: matplotlib
+    takes a mathtext font name (``bb``, ``cmr10``, ...) for a file path when the working
+    directory has an entry of that name, so a user's folder called ``bb`` broke every
+    figure with ``\\mathbb`` (IsADirectoryError)."""
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
 def _draw_here(part: Part, scale: str, seed: int, tmp: Path, clock: _Clock,
                provenance: Mapping[str, Any]) -> None:
     t, cpu = time.perf_counter(), time.process_time()
-    with plots.provenance(provenance):
+    tmp = tmp.resolve()
+    with plots.provenance(provenance), _working_dir(tmp):
         _figures(part, scale, seed, tmp, clock)
     part.seconds = round(part.seconds + time.perf_counter() - t, 2)
     part.cpu_seconds = round(part.cpu_seconds + time.process_time() - cpu, 2)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import os
 import signal
 import time
 import shutil
@@ -124,6 +125,7 @@ def make(outdir, scale, seed, progress=None):
     fig, ax = plots.figure()
     ax.hist(x, bins=40)
     ax.set_xlabel("$x$")
+    ax.set_ylabel("$\\\\mathbb{E}$ count")
     return plots.save(fig, outdir, "fake_demo_hist")
 '''
 
@@ -540,3 +542,22 @@ def test_report_written_before_the_file_list_is_still_replaced(tmp_path, monkeyp
     (out / "thesis.tex").unlink()
     assert report.build_report(out, scale="smoke", only=["fake-demo"], pdf=False) == 0
     assert not (out / "figures" / "a.png").exists()
+
+
+def test_a_folder_named_like_a_math_font_in_the_working_directory_breaks_nothing(
+        tmp_path, monkeypatch):
+    """matplotlib takes a mathtext font name for a path when the working directory holds an
+    entry of that name: with a folder ``bb`` there, every figure using ``\\mathbb`` failed.
+    The report draws inside its own temporary folder, here and in a worker's job."""
+    register(monkeypatch, tmp_path)
+    work = tmp_path / "work"
+    (work / "bb").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    code = report.build_report("rep", scale="smoke", only=["fake-demo"], pdf=False, jobs=1,
+                               cache=False, progress=False)
+    data = json.loads((work / "rep" / "checks.json").read_text())
+    assert code == 0 and data["errors"] == [], data["errors"]
+    assert (work / "rep" / "figures" / "fake_demo_hist.pdf").is_file()
+    out = report.FigureJob("fake-demo", "fake_demo_hist", "smoke", 0, {}).run()
+    assert out.errors == [] and "figures/fake_demo_hist.pdf" in out.files, out.errors
+    assert sorted(p.name for p in work.iterdir()) == ["bb", "rep"] and os.getcwd() == str(work)
