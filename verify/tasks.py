@@ -9,11 +9,16 @@ and with them the published numbers.  A case is therefore the unit of work, of c
 resuming; its numbers depend only on the seed and on names (never on a worker), so any number
 of workers on either backend gives byte-identical results.
 
+Besides check tasks, :func:`run` takes any job with ``run()``, ``key`` and ``title``: the
+report's figure jobs (one per figure script) and the benchmarks' points
+(:class:`CallTask`, ``fn(**kwargs)`` of an importable function; :mod:`superpose.verify.sweep`).
+
 Where the tasks run (:func:`run`):
 
 * ``jobs == 1`` (and no cluster): in this process, one after the other;
 * ``jobs > 1``: on joblib's process backend (loky: fresh worker processes, no server); each
-  worker dies with its parent (Linux ``PR_SET_PDEATHSIG``, elsewhere a watchdog thread);
+  worker dies with its parent (Linux ``PR_SET_PDEATHSIG``, elsewhere a watchdog thread) and
+  runs BLAS on ``cores // jobs`` threads (:func:`blas_env`);
 * ``cluster="tcp://host:8786"`` (or ``$SUPERPOSE_CLUSTER``): on an existing Dask scheduler
   (``pip install 'superpose[dask]'``; the workers need superpose installed too).
 
