@@ -126,34 +126,30 @@ def _gone(pids: set[int], within: float = 10.0) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
-def test_sigterm_stops_workers_and_removes_the_temporary_folder(tmp_path):
-    proc = _start(tmp_path, sleep=60)
+def _stops_cleanly(tmp_path: Path, sig: int, code: int, word: str, cases: int = 2) -> None:
+    """Signal a run mid-way: it exits ``code`` within seconds with one line containing
+    ``word`` and no traceback, its temporary folder removed and every worker gone."""
+    proc = _start(tmp_path, sleep=60, cases=cases)
     kids = _midway(proc, tmp_path)
     t = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert time.monotonic() - t < 10
-    assert proc.returncode == 143, err
-    assert "terminated" in err and "Traceback" not in err, err
+    assert proc.returncode == code, err
+    assert word in err and "Traceback" not in err, err
     assert _temps(tmp_path) == [] and not (tmp_path / "rep").exists()
     assert _gone(kids) == []
+
+
+def test_sigterm_stops_workers_and_removes_the_temporary_folder(tmp_path):
+    _stops_cleanly(tmp_path, signal.SIGTERM, 143, "terminated")
 
 
 def test_ctrl_c_with_cases_still_queued_exits_at_once(tmp_path):
-    """Ctrl-C while cases wait in the queue behind the two running ones: exit 130 within
-    seconds, one line, no traceback, every worker gone.  (Cancelling the queued futures
-    before killing the workers made loky's manager thread fail on them and the process hang
-    at exit.)"""
-    proc = _start(tmp_path, sleep=60, cases=6)
-    kids = _midway(proc, tmp_path)
-    t = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert time.monotonic() - t < 10
-    assert proc.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err, err
-    assert _temps(tmp_path) == [] and not (tmp_path / "rep").exists()
-    assert _gone(kids) == []
+    """Ctrl-C while cases wait in the queue behind the two running ones.  (Cancelling the
+    queued futures before killing the workers made loky's manager thread fail on them: a
+    traceback, then the process hung at exit.)"""
+    _stops_cleanly(tmp_path, signal.SIGINT, 130, "interrupted", cases=6)
 
 
 def test_sigkill_workers_die_and_the_next_run_reclaims_the_folder(tmp_path):
