@@ -431,14 +431,12 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
     # are shorter, so the workers finish together (and the verdicts, made here, overlap them).
     figjobs = [FigureJob(n, m, scale, seed, dict(provenance), clock.quiet)
                for n in names if parallel and portable[n] for m in figure_modules(n)]
-    drawn: dict[tuple[str, str], FigureOutcome] = {}
     derived: dict[str, bool] = {}
     verdicts: dict[str, list] = {n: [None] * owner.count(n) for n in names}
     nf = len(figjobs)
 
     def done(i: int, out) -> list:
-        if i < nf:
-            drawn[figjobs[i].name, figjobs[i].module] = out
+        if i < nf:                  # a figure: kept in `outcomes`, placed below
             return []
         i -= nf
         n = owner[i]
@@ -462,8 +460,8 @@ def run_parts(names: Sequence[str], scale: str, seed: int, tmp: Path, clock: _Cl
 
     outcomes = tasks.run([*figjobs, *todo], jobs=jobs, cluster=address,
                          cache=None if cache else False, progress=progress, on_done=done)
-    for job in figjobs:            # in the order of the scripts, whenever each was drawn
-        out, part = drawn[job.name, job.module], parts[job.name]
+    for job, out in zip(figjobs, outcomes):   # in the order of the scripts
+        part = parts[job.name]
         if not derived.get(job.name):
             continue               # no derivation: the section shows the error, no figures
         if not isinstance(out, FigureOutcome):      # the worker died drawing it
